@@ -1,0 +1,125 @@
+"""Entry point: ``python -m bot``.
+
+Exit status: 0 after a clean shutdown (SIGINT/SIGTERM), 2 for a configuration problem, 3 when
+Discord rejects the token, 4 when the database file cannot be used, 1 for anything else that stops
+start-up. Every failure is one line on stderr, never a traceback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+
+import discord
+
+from bot.client import UndercurrentBot
+from bot.config import Settings, apply_endpoints, load_settings
+from bot.db import Database
+from bot.errors import StartupError
+
+log = logging.getLogger("bot")
+
+EXIT_TOKEN_REJECTED = 3
+
+
+class RedactSecrets(logging.Filter):
+    """Replaces any occurrence of the given secrets in a log record's text."""
+
+    def __init__(self, *secrets: str) -> None:
+        super().__init__()
+        self._secrets = [secret for secret in secrets if secret]
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if any(secret in message for secret in self._secrets):
+            for secret in self._secrets:
+                message = message.replace(secret, "********")
+            record.msg, record.args = message, None
+        return True
+
+
+def configure_logging(settings: Settings) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(
+        logging.Formatter("%(asctime)s %(levelname)-8s %(name)s: %(message)s", "%Y-%m-%d %H:%M:%S")
+    )
+    handler.addFilter(RedactSecrets(settings.discord_token.reveal()))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(settings.log_level)
+
+
+async def run(settings: Settings) -> int:
+    apply_endpoints(settings)
+    db = await Database.open(settings.database_path)
+    try:
+        async with UndercurrentBot(settings=settings, db=db) as bot:
+            return await _serve(bot, settings)
+    finally:
+        await db.close()
+
+
+async def _serve(bot: UndercurrentBot, settings: Settings) -> int:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):  # not on Windows' default loop
+            loop.add_signal_handler(signum, stop.set)
+
+    connection = asyncio.create_task(bot.start(settings.discord_token.reveal()), name="discord")
+    stopping = asyncio.create_task(stop.wait(), name="wait-for-signal")
+    await asyncio.wait({connection, stopping}, return_when=asyncio.FIRST_COMPLETED)
+
+    if connection.done():
+        stopping.cancel()
+        error = connection.exception()
+        if isinstance(error, discord.LoginFailure):
+            raise StartupError(
+                "Discord rejected DISCORD_TOKEN (401 Unauthorized): copy a fresh token from the "
+                "Developer Portal (Bot → Reset Token) into .env",
+                exit_code=EXIT_TOKEN_REJECTED,
+            )
+        if error is not None:
+            raise StartupError(
+                f"could not stay connected to Discord: {_one_line(error)}"
+            ) from error
+        return 0
+
+    log.info("Shutting down")
+    await bot.close()
+    with contextlib.suppress(Exception, asyncio.CancelledError):
+        await connection
+    log.info("Stopped cleanly")
+    return 0
+
+
+def _one_line(error: BaseException) -> str:
+    text = " ".join(str(error).split()) or type(error).__name__
+    return f"{type(error).__name__}: {text}" if type(error).__name__ not in text else text
+
+
+def main() -> int:
+    try:
+        settings = load_settings()
+    except StartupError as exc:
+        print(f"undercurrent: {exc.message}", file=sys.stderr)
+        return exc.exit_code
+    configure_logging(settings)
+    try:
+        return asyncio.run(run(settings))
+    except StartupError as exc:
+        print(f"undercurrent: {exc.message}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:  # a signal before the handlers were installed
+        return 0
+    except Exception as exc:
+        log.debug("Start-up failed", exc_info=True)
+        print(f"undercurrent: could not start: {_one_line(exc)}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,204 @@
+"""The Bot subclass, its command tree with the one error handler, and command sync.
+
+Resources (database, clock) are created in ``__main__`` and handed in; ``setup_hook`` loads the
+feature cogs, starts the scheduler once, and syncs application commands only when they changed
+(Discord allows 200 command creates a day; syncing on every start would burn them).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot import __version__
+from bot.clock import Clock, SystemClock
+from bot.config import Settings
+from bot.db import Database
+from bot.db.repos import meta as meta_repo
+from bot.errors import UserError
+from bot.replies import NO_MENTIONS, reply_privately
+from bot.scheduler import Scheduler
+
+log = logging.getLogger(__name__)
+
+DEFAULT_EXTENSIONS: tuple[str, ...] = ("cogs.settings", "cogs.about")
+APOLOGY = (
+    "Sorry — something went wrong on our side and your request was not completed. "
+    "It has been logged; please try again in a moment."
+)
+
+
+def describe_permissions(names: Sequence[str]) -> str:
+    """``["manage_guild"]`` → ``Manage Server``, as Discord's own UI names it."""
+    pretty = {"manage_guild": "Manage Server", "manage_messages": "Manage Messages"}
+    return ", ".join(pretty.get(name, name.replace("_", " ").title()) for name in names)
+
+
+def user_message_for(error: app_commands.AppCommandError) -> str | None:
+    """What to tell the member about ``error``, or None if it is our fault (log it, apologise)."""
+    original = error.original if isinstance(error, app_commands.CommandInvokeError) else error
+    if isinstance(original, UserError):
+        return original.message
+    if isinstance(error, app_commands.MissingPermissions):
+        return f"You need the **{describe_permissions(error.missing_permissions)}** permission to do that."
+    if isinstance(error, app_commands.BotMissingPermissions):
+        return (
+            f"I need the **{describe_permissions(error.missing_permissions)}** permission here; "
+            "ask a moderator to grant it."
+        )
+    if isinstance(error, app_commands.NoPrivateMessage):
+        return "That command only works inside a server."
+    if isinstance(error, app_commands.CommandOnCooldown):
+        return f"Slow down a little — try again in {error.retry_after:.0f} s."
+    if isinstance(error, app_commands.TransformerError):
+        return f"`{str(error.value)[:100]}` is not a valid value for that option."
+    if isinstance(error, app_commands.CheckFailure):
+        return "You can't use that command here."
+    if isinstance(error, app_commands.CommandSignatureMismatch | app_commands.CommandNotFound):
+        return "That command has just been updated. Please try again in a minute."
+    return None
+
+
+class UndercurrentTree(app_commands.CommandTree["UndercurrentBot"]):
+    """The command tree: every command error ends here, exactly once."""
+
+    async def on_error(
+        self, interaction: discord.Interaction[UndercurrentBot], error: app_commands.AppCommandError
+    ) -> None:
+        message = user_message_for(error)
+        if message is None:
+            original = getattr(error, "original", error)
+            log.error(
+                "Command /%s failed (guild=%s channel=%s user=%s options=%s)",
+                interaction.command.qualified_name if interaction.command else "?",
+                interaction.guild_id,
+                interaction.channel_id,
+                interaction.user.id,
+                dict(iter(interaction.namespace)),
+                exc_info=original,
+            )
+            message = APOLOGY
+        elif isinstance(
+            error, app_commands.CommandSignatureMismatch | app_commands.CommandNotFound
+        ):
+            log.warning("Discord's copy of the commands is out of date: %s", error)
+        await reply_privately(interaction, message)
+
+
+class UndercurrentBot(commands.Bot):
+    """Undercurrent's client. Construct with an open ``Database``; ``close()`` leaves it open."""
+
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        db: Database,
+        clock: Clock | None = None,
+        extensions: Sequence[str] = DEFAULT_EXTENSIONS,
+        run_scheduler: bool = True,
+    ) -> None:
+        # Undercurrent never joins voice: don't warn at every start that voice libraries are absent.
+        discord.VoiceClient.warn_nacl = False
+        discord.VoiceClient.warn_dave = False
+        intents = discord.Intents.none()
+        intents.guilds = True  # channel/thread/role cache; nothing privileged
+        super().__init__(
+            command_prefix=commands.when_mentioned,
+            help_command=None,
+            intents=intents,
+            tree_cls=UndercurrentTree,
+            allowed_mentions=NO_MENTIONS,
+            max_messages=None,
+        )
+        self.settings = settings
+        self.db = db
+        self.clock: Clock = clock or SystemClock()
+        self.scheduler = Scheduler(db, self.clock, gate=self.wait_until_ready)
+        self.version = __version__
+        self._extensions = tuple(extensions)
+        self._run_scheduler = run_scheduler
+        self._started_monotonic = time.monotonic()
+        self.ready_count = 0
+
+    @property
+    def uptime_seconds(self) -> float:
+        return time.monotonic() - self._started_monotonic
+
+    async def setup_hook(self) -> None:
+        for extension in self._extensions:
+            await self.load_extension(extension)
+        if self._run_scheduler:
+            await self.scheduler.start()
+        await self.sync_commands()
+
+    async def on_ready(self) -> None:
+        # Fires again on every reconnect: it only logs. Everything that starts, starts in
+        # setup_hook, which discord.py runs once per process.
+        self.ready_count += 1
+        user = self.user
+        log.info(
+            "Ready as %s (id %s) in %d server(s)%s",
+            user,
+            user.id if user else "?",
+            len(self.guilds),
+            "" if self.ready_count == 1 else f" — reconnect #{self.ready_count - 1}",
+        )
+
+    async def close(self) -> None:
+        await self.scheduler.stop()
+        await super().close()
+
+    # -- command sync -------------------------------------------------------------------
+
+    def command_fingerprint(self, guild: discord.abc.Snowflake | None = None) -> str:
+        """A hash of exactly what ``tree.sync(guild=guild)`` would send."""
+        payload = [command.to_dict(self.tree) for command in self.tree.get_commands(guild=guild)]
+        encoded = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
+        return hashlib.sha256(encoded.encode()).hexdigest()
+
+    async def sync_commands(self) -> bool:
+        """Sync to ``DEV_GUILD_ID`` if set (instant, every start); otherwise sync global commands
+        only if they differ from the last successful sync. Returns whether a sync was sent."""
+        if self.settings.dev_guild_id is not None:
+            guild = discord.Object(self.settings.dev_guild_id)
+            self.tree.copy_global_to(guild=guild)
+            return await self._sync(guild, force=True)
+        return await self._sync(None, force=False)
+
+    async def _sync(self, guild: discord.Object | None, *, force: bool) -> bool:
+        scope = "global" if guild is None else f"guild:{guild.id}"
+        key = f"command_sync:{self.application_id}:{scope}"
+        fingerprint = self.command_fingerprint(guild)
+        async with self.db.read() as conn:
+            previous = await meta_repo.get_meta(conn, key)
+        if previous == fingerprint and not force:
+            log.info("Application commands unchanged (%s); not syncing", scope)
+            return False
+        try:
+            synced = await self.tree.sync(guild=guild)
+        except discord.Forbidden:
+            log.error(
+                "Discord refused the command sync to %s: re-invite the bot with the "
+                "applications.commands scope (see README → Inviting the bot)",
+                scope,
+            )
+            return False
+        except discord.HTTPException as exc:
+            log.error("Command sync to %s failed (%s); keeping the previous commands", scope, exc)
+            return False
+        async with self.db.transaction() as conn:
+            await meta_repo.set_meta(conn, key, fingerprint)
+        log.info("Synced %d application command(s) to %s", len(synced), scope)
+        return True
+
+    def describe(self) -> dict[str, Any]:
+        """Facts for logs and ``/about``."""
+        return {"version": self.version, "guilds": len(self.guilds), "uptime": self.uptime_seconds}

@@ -1,0 +1,156 @@
+"""Configuration: read once at start-up from the environment and ``.env``, validated, immutable.
+
+Real environment variables win over ``.env``. A blank value counts as unset. Every problem is a
+``ConfigError`` whose message names the variable, so ``python -m bot`` can print one line and exit.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import discord
+import yarl
+from dotenv import dotenv_values
+
+from bot.errors import ConfigError
+
+MISSING_TOKEN_MESSAGE = (
+    "DISCORD_TOKEN is not set: create an application at "  # noqa: S105 - help text
+    "https://discord.com/developers/applications, open Bot → Reset Token, and put the token in "
+    ".env (see .env.example) or the environment"
+)
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+DEFAULT_DATABASE_PATH = "./undercurrent.sqlite3"
+DEFAULT_DOCS_URL = "https://github.com/undercurrent-bot/undercurrent#command-reference"
+
+
+class Secret:
+    """A string that never shows itself in ``repr``, ``str``, f-strings or logs."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('********')"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Everything the process is configured with. See the README's configuration table."""
+
+    discord_token: Secret
+    database_path: Path
+    log_level: str = "INFO"
+    dev_guild_id: int | None = None
+    api_base: str | None = None
+    gateway_url: str | None = None
+    docs_url: str = DEFAULT_DOCS_URL
+
+
+def load_settings(
+    environ: Mapping[str, str] | None = None, env_file: Path | None = Path(".env")
+) -> Settings:
+    """Read settings from ``env_file`` (if it exists) overlaid with ``environ`` (default: os.environ)."""
+    values: dict[str, str] = {}
+    if env_file is not None and env_file.is_file():
+        values.update({k: v for k, v in dotenv_values(env_file).items() if v is not None})
+    values.update(os.environ if environ is None else environ)
+
+    def get(key: str) -> str | None:
+        value = values.get(key, "").strip()
+        return value or None
+
+    token = get("DISCORD_TOKEN")
+    if token is None:
+        raise ConfigError(MISSING_TOKEN_MESSAGE)
+
+    log_level = (get("LOG_LEVEL") or "INFO").upper()
+    if log_level not in LOG_LEVELS:
+        raise ConfigError(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, not {log_level!r}")
+
+    return Settings(
+        discord_token=Secret(token),
+        database_path=Path(get("DATABASE_PATH") or DEFAULT_DATABASE_PATH),
+        log_level=log_level,
+        dev_guild_id=_parse_snowflake("DEV_GUILD_ID", get("DEV_GUILD_ID")),
+        api_base=_parse_endpoint("DISCORD_API_BASE", get("DISCORD_API_BASE"), ("http", "https")),
+        gateway_url=_parse_endpoint(
+            "DISCORD_GATEWAY_URL", get("DISCORD_GATEWAY_URL"), ("ws", "wss")
+        ),
+        docs_url=_parse_web_url("DOCS_URL", get("DOCS_URL")) or DEFAULT_DOCS_URL,
+    )
+
+
+def _parse_snowflake(key: str, raw: str | None) -> int | None:
+    if raw is None:
+        return None
+    if not raw.isdigit() or not 0 < int(raw) < 2**64:
+        raise ConfigError(f"{key} must be a server ID (a number; Developer Mode → Copy Server ID)")
+    return int(raw)
+
+
+def _parse_endpoint(key: str, raw: str | None, schemes: tuple[str, str]) -> str | None:
+    """Accept ``raw`` only as a secure URL, or a plain one on a loopback address."""
+    if raw is None:
+        return None
+    plain, secure = schemes
+    parts = urlsplit(raw)
+    if parts.scheme not in schemes or not parts.hostname:
+        raise ConfigError(f"{key} must be a {secure}:// URL or a {plain}:// URL on 127.0.0.1")
+    if parts.scheme == plain and not _is_loopback(parts.hostname):
+        raise ConfigError(
+            f"{key} may use {plain}:// only on a loopback address (127.0.0.1, ::1, localhost); "
+            f"use {secure}:// for anything else"
+        )
+    return raw.rstrip("/")
+
+
+def _parse_web_url(key: str, raw: str | None) -> str | None:
+    if raw is None:
+        return None
+    parts = urlsplit(raw)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(f"{key} must be an http:// or https:// URL")
+    return raw
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def apply_endpoints(settings: Settings) -> None:
+    """Point discord.py's REST and gateway clients at the configured endpoints, if any.
+
+    discord.py sends every REST call (including interaction callbacks and webhook follow-ups)
+    through ``Route.BASE``, and a non-sharded client opens its gateway at ``DEFAULT_GATEWAY``.
+    """
+    if settings.api_base is not None:
+        discord.http.Route.BASE = settings.api_base
+        logging.getLogger(__name__).info("REST API base set to %s", settings.api_base)
+    if settings.gateway_url is not None:
+        discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(settings.gateway_url)
+        logging.getLogger(__name__).info("Gateway URL set to %s", settings.gateway_url)

@@ -1,0 +1,163 @@
+"""The durable job queue (``jobs``). Kinds are passed as a JSON array so every query stays static."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from typing import Any, cast
+
+import aiosqlite
+
+from bot.domain.jobs import Job, JobSpec, JobStatus
+from bot.domain.timeutil import from_epoch, to_epoch
+
+INSERT_JOB = """
+INSERT INTO jobs (kind, guild_id, run_at, payload, dedupe_key, created_at, updated_at)
+VALUES (:kind, :guild_id, :run_at, :payload, :dedupe_key, :now, :now)
+ON CONFLICT (dedupe_key) DO UPDATE SET
+    kind = excluded.kind, guild_id = excluded.guild_id, run_at = excluded.run_at,
+    payload = excluded.payload, status = 'pending', attempts = 0, last_error = NULL,
+    updated_at = excluded.updated_at
+WHERE jobs.status = 'cancelled'
+RETURNING id
+"""
+GET_JOB_ID_BY_DEDUPE_KEY = "SELECT id FROM jobs WHERE dedupe_key = :dedupe_key"
+GET_JOB = "SELECT * FROM jobs WHERE id = :id"
+NEXT_RUN_AT = """
+SELECT run_at FROM jobs
+WHERE status = 'pending' AND kind IN (SELECT value FROM json_each(:kinds))
+ORDER BY run_at LIMIT 1
+"""
+CLAIM_DUE = """
+UPDATE jobs SET status = 'running', attempts = attempts + 1, updated_at = :now
+WHERE id IN (
+    SELECT id FROM jobs
+    WHERE status = 'pending' AND run_at <= :now AND kind IN (SELECT value FROM json_each(:kinds))
+    ORDER BY run_at, id LIMIT :limit
+)
+RETURNING *
+"""
+FINISH_JOB = """
+UPDATE jobs SET status = :status, last_error = :error, updated_at = :now
+WHERE id = :id AND status = 'running'
+"""
+RETRY_JOB = """
+UPDATE jobs SET status = 'pending', run_at = :run_at, last_error = :error, updated_at = :now
+WHERE id = :id AND status = 'running'
+"""
+RELEASE_JOB = """
+UPDATE jobs SET status = 'pending', attempts = max(attempts - 1, 0), updated_at = :now
+WHERE id = :id AND status = 'running'
+"""
+REQUEUE_RUNNING = "UPDATE jobs SET status = 'pending', updated_at = :now WHERE status = 'running'"
+CANCEL_BY_ID = """
+UPDATE jobs SET status = 'cancelled', updated_at = :now WHERE id = :id AND status = 'pending'
+"""
+CANCEL_BY_DEDUPE_KEY = """
+UPDATE jobs SET status = 'cancelled', updated_at = :now
+WHERE dedupe_key = :dedupe_key AND status = 'pending'
+"""
+COUNT_BY_STATUS = "SELECT status, count(*) AS n FROM jobs GROUP BY status"
+
+
+async def insert_job(conn: aiosqlite.Connection, spec: JobSpec, now: int) -> tuple[int, bool]:
+    """Insert ``spec``; return ``(job_id, created)``. An existing job with its dedupe key wins,
+    unless it was cancelled, in which case it is revived with the new time and payload."""
+    params = {
+        "kind": spec.kind,
+        "guild_id": spec.guild_id,
+        "run_at": to_epoch(spec.run_at),
+        "payload": json.dumps(dict(spec.payload), separators=(",", ":"), sort_keys=True),
+        "dedupe_key": spec.dedupe_key,
+        "now": now,
+    }
+    async with conn.execute(INSERT_JOB, params) as cursor:
+        row = await cursor.fetchone()
+    if row is not None:
+        return int(row["id"]), True
+    async with conn.execute(GET_JOB_ID_BY_DEDUPE_KEY, {"dedupe_key": spec.dedupe_key}) as cursor:
+        existing = await cursor.fetchone()
+    assert existing is not None, "conflicting dedupe key vanished inside a transaction"
+    return int(existing["id"]), False
+
+
+async def get_job(conn: aiosqlite.Connection, job_id: int) -> Job | None:
+    async with conn.execute(GET_JOB, {"id": job_id}) as cursor:
+        row = await cursor.fetchone()
+    return None if row is None else _to_job(row)
+
+
+async def next_run_at(conn: aiosqlite.Connection, kinds: Iterable[str]) -> int | None:
+    async with conn.execute(NEXT_RUN_AT, {"kinds": json.dumps(sorted(kinds))}) as cursor:
+        row = await cursor.fetchone()
+    return None if row is None else int(row["run_at"])
+
+
+async def claim_due(
+    conn: aiosqlite.Connection, kinds: Iterable[str], now: int, limit: int
+) -> list[Job]:
+    """Mark up to ``limit`` due jobs running (counting the attempt) and return them, oldest first."""
+    params = {"kinds": json.dumps(sorted(kinds)), "now": now, "limit": limit}
+    async with conn.execute(CLAIM_DUE, params) as cursor:
+        rows = await cursor.fetchall()
+    return sorted((_to_job(row) for row in rows), key=lambda job: (job.run_at, job.id))
+
+
+async def finish_job(
+    conn: aiosqlite.Connection, job_id: int, status: JobStatus, now: int, error: str | None = None
+) -> None:
+    await conn.execute(FINISH_JOB, {"id": job_id, "status": status, "error": error, "now": now})
+
+
+async def retry_job(
+    conn: aiosqlite.Connection, job_id: int, run_at: int, error: str, now: int
+) -> None:
+    await conn.execute(RETRY_JOB, {"id": job_id, "run_at": run_at, "error": error, "now": now})
+
+
+async def release_job(conn: aiosqlite.Connection, job_id: int, now: int) -> None:
+    """Put an interrupted job back without counting the interrupted attempt."""
+    await conn.execute(RELEASE_JOB, {"id": job_id, "now": now})
+
+
+async def requeue_running(conn: aiosqlite.Connection, now: int) -> int:
+    """After a crash: every job left ``running`` goes back to ``pending``. Returns how many."""
+    cursor = await conn.execute(REQUEUE_RUNNING, {"now": now})
+    return cursor.rowcount
+
+
+async def cancel_job(
+    conn: aiosqlite.Connection,
+    now: int,
+    *,
+    job_id: int | None = None,
+    dedupe_key: str | None = None,
+) -> bool:
+    if (job_id is None) == (dedupe_key is None):
+        raise ValueError("cancel by exactly one of job_id or dedupe_key")
+    if job_id is not None:
+        cursor = await conn.execute(CANCEL_BY_ID, {"id": job_id, "now": now})
+    else:
+        cursor = await conn.execute(CANCEL_BY_DEDUPE_KEY, {"dedupe_key": dedupe_key, "now": now})
+    return cursor.rowcount > 0
+
+
+async def count_by_status(conn: aiosqlite.Connection) -> dict[str, int]:
+    async with conn.execute(COUNT_BY_STATUS) as cursor:
+        rows = await cursor.fetchall()
+    return {str(row["status"]): int(row["n"]) for row in rows}
+
+
+def _to_job(row: aiosqlite.Row) -> Job:
+    payload: dict[str, Any] = json.loads(row["payload"])
+    return Job(
+        id=int(row["id"]),
+        kind=str(row["kind"]),
+        guild_id=row["guild_id"],
+        run_at=from_epoch(row["run_at"]),
+        payload=payload,
+        dedupe_key=row["dedupe_key"],
+        status=cast(JobStatus, row["status"]),
+        attempts=int(row["attempts"]),
+        last_error=row["last_error"],
+    )

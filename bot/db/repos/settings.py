@@ -1,0 +1,45 @@
+"""Server settings (``guild_settings``) and personal settings (``user_settings``)."""
+
+from __future__ import annotations
+
+import aiosqlite
+
+GET_GUILD_TIMEZONE = "SELECT timezone FROM guild_settings WHERE guild_id = :guild_id"
+SET_GUILD_TIMEZONE = """
+INSERT INTO guild_settings (guild_id, timezone, updated_at, updated_by)
+VALUES (:guild_id, :timezone, :now, :user_id)
+ON CONFLICT (guild_id) DO UPDATE SET
+    timezone = excluded.timezone, updated_at = excluded.updated_at, updated_by = excluded.updated_by
+"""
+GET_USER_TIMEZONE = "SELECT timezone FROM user_settings WHERE user_id = :user_id"
+SET_USER_TIMEZONE = """
+INSERT INTO user_settings (user_id, timezone, updated_at) VALUES (:user_id, :timezone, :now)
+ON CONFLICT (user_id) DO UPDATE SET timezone = excluded.timezone, updated_at = excluded.updated_at
+"""
+
+
+async def get_guild_timezone(conn: aiosqlite.Connection, guild_id: int) -> str | None:
+    async with conn.execute(GET_GUILD_TIMEZONE, {"guild_id": guild_id}) as cursor:
+        row = await cursor.fetchone()
+    return None if row is None else row["timezone"]
+
+
+async def set_guild_timezone(
+    conn: aiosqlite.Connection, guild_id: int, timezone: str, user_id: int, now: int
+) -> None:
+    await conn.execute(
+        SET_GUILD_TIMEZONE,
+        {"guild_id": guild_id, "timezone": timezone, "user_id": user_id, "now": now},
+    )
+
+
+async def get_user_timezone(conn: aiosqlite.Connection, user_id: int) -> str | None:
+    async with conn.execute(GET_USER_TIMEZONE, {"user_id": user_id}) as cursor:
+        row = await cursor.fetchone()
+    return None if row is None else row["timezone"]
+
+
+async def set_user_timezone(
+    conn: aiosqlite.Connection, user_id: int, timezone: str, now: int
+) -> None:
+    await conn.execute(SET_USER_TIMEZONE, {"user_id": user_id, "timezone": timezone, "now": now})

@@ -1,0 +1,335 @@
+"""The durable scheduler: jobs in SQLite, one runner task, handlers registered by kind.
+
+The runner asks the database for the earliest pending job of a registered kind and sleeps until
+then (or at most ``max_sleep``, to stay honest if the wall clock jumps). Scheduling an earlier
+job, or a handler finishing, wakes it early. A due job is claimed (``running``, attempt counted)
+in one transaction, handed to its handler, and only marked ``done`` once the handler returns;
+follow-up jobs the handler returns (the next weekly digest, say) are inserted in that same
+transaction. A failing handler is retried with exponential backoff and, after ``max_attempts``,
+recorded as ``failed`` with its error. On start, jobs a crash left ``running`` go back to
+``pending``; a job whose handler declares a ``max_lateness`` is skipped if it is that overdue.
+
+Delivery is at-least-once: a crash after a handler's side effect but before ``done`` is committed
+runs it again, so handlers that touch Discord check before they act, and ``dedupe_key`` makes
+"the digest for guild G, week W" a single job no matter how often it is scheduled.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import aiosqlite
+
+from bot.clock import Clock, SystemClock
+from bot.db import Database
+from bot.db.repos import jobs as jobs_repo
+from bot.domain.jobs import Job, JobSpec, JobStatus, is_stale, retry_delay
+from bot.domain.timeutil import from_epoch, to_epoch
+
+log = logging.getLogger(__name__)
+
+JobHandler = Callable[[Job], Awaitable[Iterable[JobSpec] | None]]
+FailureHook = Callable[[Job, str], Awaitable[None]]
+
+
+class PermanentJobError(Exception):
+    """Raised by a handler when retrying cannot help (the channel was deleted, say)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Registration:
+    handler: JobHandler
+    max_lateness: timedelta | None
+
+
+@dataclass(frozen=True, slots=True)
+class Scheduled:
+    """The outcome of ``schedule``: the job's id, and whether this call created it."""
+
+    job_id: int
+    created: bool
+
+
+@dataclass(slots=True)
+class RunnerStats:
+    """Counters that let tests (and ``/about``-style diagnostics) see what the runner did."""
+
+    wakeups: int = 0
+    claimed: int = 0
+    succeeded: int = 0
+    retried: int = 0
+    failed: int = 0
+    skipped: int = 0
+
+
+class Scheduler:
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock | None = None,
+        *,
+        max_attempts: int = 5,
+        base_backoff: timedelta = timedelta(seconds=30),
+        max_backoff: timedelta = timedelta(hours=1),
+        concurrency: int = 8,
+        max_sleep: timedelta = timedelta(hours=1),
+        gate: Callable[[], Awaitable[object]] | None = None,
+    ) -> None:
+        self._db = db
+        self.clock: Clock = clock or SystemClock()
+        self.max_attempts = max_attempts
+        self.base_backoff = base_backoff
+        self.max_backoff = max_backoff
+        self.concurrency = concurrency
+        self.max_sleep = max_sleep
+        self._gate = gate
+        self._handlers: dict[str, Registration] = {}
+        self._failure_hooks: list[FailureHook] = []
+        self._wake = asyncio.Event()
+        self._runner: asyncio.Task[None] | None = None
+        self._in_flight: dict[int, asyncio.Task[None]] = {}
+        self.stats = RunnerStats()
+
+    # -- registration ---------------------------------------------------------------------
+
+    def register(
+        self, kind: str, handler: JobHandler, *, max_lateness: timedelta | None = None
+    ) -> None:
+        """Route jobs of ``kind`` to ``handler``. Jobs of unregistered kinds wait, untouched."""
+        if kind in self._handlers:
+            raise ValueError(f"a handler for job kind {kind!r} is already registered")
+        self._handlers[kind] = Registration(handler, max_lateness)
+        self._wake.set()
+
+    def unregister(self, kind: str) -> None:
+        self._handlers.pop(kind, None)
+
+    def on_failure(self, hook: FailureHook) -> None:
+        """Call ``hook(job, error)`` when a job gives up for good."""
+        self._failure_hooks.append(hook)
+
+    # -- scheduling -------------------------------------------------------------------------
+
+    async def schedule(
+        self,
+        kind: str,
+        run_at: datetime,
+        payload: Mapping[str, Any] | None = None,
+        dedupe_key: str | None = None,
+        *,
+        guild_id: int | None = None,
+    ) -> Scheduled:
+        """Store a job to run at ``run_at`` (aware). Idempotent per ``dedupe_key``."""
+        spec = JobSpec(kind, run_at, payload or {}, dedupe_key, guild_id)
+        async with self._db.transaction() as conn:
+            job_id, created = await jobs_repo.insert_job(conn, spec, self._now_epoch())
+        self._wake.set()
+        return Scheduled(job_id, created)
+
+    async def schedule_in(self, conn: aiosqlite.Connection, spec: JobSpec) -> Scheduled:
+        """Insert ``spec`` inside the caller's open transaction (so it commits or rolls back with
+        the caller's other writes). The runner is woken; it sees the job once that commits."""
+        job_id, created = await jobs_repo.insert_job(conn, spec, self._now_epoch())
+        self._wake.set()
+        return Scheduled(job_id, created)
+
+    async def cancel(self, job_id: int | None = None, *, dedupe_key: str | None = None) -> bool:
+        """Cancel a pending job; returns False if there was none (already ran, say)."""
+        async with self._db.transaction() as conn:
+            cancelled = await jobs_repo.cancel_job(
+                conn, self._now_epoch(), job_id=job_id, dedupe_key=dedupe_key
+            )
+        if cancelled:
+            self._wake.set()
+        return cancelled
+
+    async def get(self, job_id: int) -> Job | None:
+        async with self._db.read() as conn:
+            return await jobs_repo.get_job(conn, job_id)
+
+    # -- lifecycle --------------------------------------------------------------------------
+
+    @property
+    def running(self) -> bool:
+        return self._runner is not None and not self._runner.done()
+
+    async def start(self) -> None:
+        """Recover jobs a crash left running, then start the runner. A second call does nothing."""
+        if self.running:
+            return
+        async with self._db.transaction() as conn:
+            requeued = await jobs_repo.requeue_running(conn, self._now_epoch())
+        if requeued:
+            log.warning("Requeued %d job(s) left running by an earlier process", requeued)
+        self._runner = asyncio.create_task(self._run(), name="scheduler-runner")
+
+    async def stop(self, grace: float = 10.0) -> None:
+        """Stop claiming work, give running handlers ``grace`` seconds, then interrupt them.
+
+        An interrupted job goes back to ``pending`` (if the database still answers; otherwise
+        the next start requeues it)."""
+        runner, self._runner = self._runner, None
+        if runner is not None:
+            runner.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await runner
+        in_flight = list(self._in_flight.values())
+        if in_flight:
+            _, pending = await asyncio.wait(in_flight, timeout=grace)
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
+
+    async def run_due(self) -> int:
+        """Run every job due now, one at a time, and return how many ran. For tests and tools
+        that drive the clock themselves instead of starting the runner."""
+        ran = 0
+        while True:
+            async with self._db.transaction() as conn:
+                due = await jobs_repo.claim_due(conn, list(self._handlers), self._now_epoch(), 1)
+            if not due:
+                return ran
+            self.stats.claimed += 1
+            await self._execute(due[0])
+            ran += 1
+
+    # -- the runner ------------------------------------------------------------------------
+
+    async def _run(self) -> None:
+        if self._gate is not None:
+            await self._gate()
+        while True:
+            try:
+                await self._dispatch_loop()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("Scheduler runner failed; trying again in 5 seconds")
+                await self._sleep_or_wake(5.0)
+
+    async def _dispatch_loop(self) -> None:
+        while True:
+            self._wake.clear()
+            free = self.concurrency - len(self._in_flight)
+            if free > 0 and self._handlers:
+                kinds = list(self._handlers)
+                async with self._db.transaction() as conn:
+                    due = await jobs_repo.claim_due(conn, kinds, self._now_epoch(), free)
+                for job in due:
+                    self.stats.claimed += 1
+                    task = asyncio.create_task(self._execute(job), name=f"job-{job.id}-{job.kind}")
+                    self._in_flight[job.id] = task
+                if len(due) == free:
+                    continue  # there may be more due work than slots we had
+            if free <= 0 or not self._handlers:
+                await self._wake.wait()
+                continue
+            async with self._db.read() as conn:
+                next_at = await jobs_repo.next_run_at(conn, list(self._handlers))
+            self.stats.wakeups += 1
+            if next_at is None:
+                await self._wake.wait()
+            else:
+                delay = next_at - self.clock.now().timestamp()
+                await self._sleep_or_wake(min(delay, self.max_sleep.total_seconds()))
+
+    async def _sleep_or_wake(self, seconds: float) -> None:
+        if seconds <= 0:
+            return
+        sleeper = asyncio.ensure_future(self.clock.sleep(seconds))
+        waker = asyncio.ensure_future(self._wake.wait())
+        try:
+            await asyncio.wait((sleeper, waker), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in (sleeper, waker):
+                task.cancel()
+            await asyncio.gather(sleeper, waker, return_exceptions=True)
+
+    async def _execute(self, job: Job) -> None:
+        registration = self._handlers.get(job.kind)
+        try:
+            if registration is None:  # unregistered between claim and run
+                await self._release(job)
+                return
+            if is_stale(job.run_at, self.clock.now(), registration.max_lateness):
+                await self._finish(job, "skipped", "too late to run: its moment has passed")
+                self.stats.skipped += 1
+                log.info("Skipped stale job %d (%s) due %s", job.id, job.kind, job.run_at)
+                return
+            try:
+                follow_ups = await registration.handler(job)
+            except asyncio.CancelledError:
+                await self._release(job)
+                raise
+            except PermanentJobError as exc:
+                await self._give_up(job, _describe(exc))
+            except Exception as exc:
+                log.warning(
+                    "Job %d (%s) attempt %d failed", job.id, job.kind, job.attempts, exc_info=True
+                )
+                if job.attempts >= self.max_attempts:
+                    await self._give_up(job, _describe(exc))
+                else:
+                    await self._retry(job, _describe(exc))
+            else:
+                await self._complete(job, list(follow_ups or ()))
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            # The database itself failed while recording the outcome; the job stays running and
+            # is requeued at the next start.
+            log.exception("Could not record the outcome of job %d (%s)", job.id, job.kind)
+        finally:
+            self._in_flight.pop(job.id, None)
+            self._wake.set()
+
+    async def _complete(self, job: Job, follow_ups: list[JobSpec]) -> None:
+        now = self._now_epoch()
+        async with self._db.transaction() as conn:
+            await jobs_repo.finish_job(conn, job.id, "done", now)
+            for spec in follow_ups:
+                await jobs_repo.insert_job(conn, spec, now)
+        self.stats.succeeded += 1
+
+    async def _retry(self, job: Job, error: str) -> None:
+        delay = retry_delay(job.attempts, self.base_backoff, self.max_backoff)
+        run_at = to_epoch(self.clock.now() + delay)
+        async with self._db.transaction() as conn:
+            await jobs_repo.retry_job(conn, job.id, run_at, error, self._now_epoch())
+        self.stats.retried += 1
+        log.info("Job %d (%s) will retry at %s", job.id, job.kind, from_epoch(run_at))
+
+    async def _give_up(self, job: Job, error: str) -> None:
+        await self._finish(job, "failed", error)
+        self.stats.failed += 1
+        log.error(
+            "Job %d (%s) failed after %d attempt(s): %s", job.id, job.kind, job.attempts, error
+        )
+        for hook in self._failure_hooks:
+            try:
+                await hook(job, error)
+            except Exception:
+                log.exception("Job failure hook %r raised", hook)
+
+    async def _finish(self, job: Job, status: JobStatus, error: str | None) -> None:
+        async with self._db.transaction() as conn:
+            await jobs_repo.finish_job(conn, job.id, status, self._now_epoch(), error)
+
+    async def _release(self, job: Job) -> None:
+        with contextlib.suppress(Exception):
+            async with self._db.transaction() as conn:
+                await jobs_repo.release_job(conn, job.id, self._now_epoch())
+
+    def _now_epoch(self) -> int:
+        return int(self.clock.now().timestamp())
+
+
+def _describe(exc: BaseException) -> str:
+    text = f"{type(exc).__name__}: {exc}"
+    return text if len(text) <= 1000 else text[:999] + "…"

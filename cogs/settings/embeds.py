@@ -1,0 +1,50 @@
+"""Embeds for ``/settings``."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import discord
+
+from bot.domain.timeutil import discord_timestamp
+from bot.services.settings import DEFAULT_TIMEZONE, SettingsOverview
+
+ACCENT = discord.Colour(0x5B7DB1)
+
+
+def describe_zone_now(zone: str, now: datetime) -> str:
+    """``Sat 21 Nov, 15:04 (UTC+01:00)``: the wall-clock time in ``zone`` at ``now``."""
+    local = now.astimezone(ZoneInfo(zone))
+    offset = local.strftime("%z")
+    return f"{local:%a %d %b, %H:%M} (UTC{offset[:3]}:{offset[3:]})"
+
+
+def settings_overview_embed(overview: SettingsOverview, now: datetime) -> discord.Embed:
+    embed = discord.Embed(title="Your settings", colour=ACCENT)
+    if overview.user_timezone:
+        mine = f"**{overview.user_timezone}** — {describe_zone_now(overview.user_timezone, now)}"
+    else:
+        mine = "Not set — times use the server default. Set yours with `/settings timezone`."
+    embed.add_field(name="Your time zone", value=mine, inline=False)
+    if overview.server_timezone:
+        server = (
+            f"**{overview.server_timezone}** — {describe_zone_now(overview.server_timezone, now)}"
+        )
+    else:
+        server = (
+            f"Not set — **{DEFAULT_TIMEZONE}** is used. Moderators: `/settings server-timezone`."
+        )
+    embed.add_field(name="Server default", value=server, inline=False)
+    embed.add_field(
+        name="Now",
+        value=(
+            f"{discord_timestamp(now, 'F')} — this is how Discord shows the current moment on your "
+            f"device; times the bot posts are shown the same way."
+        ),
+        inline=False,
+    )
+    embed.set_footer(
+        text=f"Times in bot messages use {overview.effective_timezone} when written out."
+    )
+    return embed

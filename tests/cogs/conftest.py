@@ -1,0 +1,51 @@
+"""simcord fixtures: the real bot, its real command tree, a fake Discord in-process."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import discord
+import pytest
+import pytest_asyncio
+import simcord
+
+from bot.client import UndercurrentBot
+from bot.config import Secret, Settings
+from bot.db import Database
+from tests.fakes import FakeClock
+
+
+@pytest_asyncio.fixture
+async def simcord_bot(db_path: Path, clock: FakeClock) -> AsyncIterator[UndercurrentBot]:
+    database = await Database.open(db_path)
+    settings = Settings(discord_token=Secret("unused-by-simcord"), database_path=db_path)
+    # The runner task would be a never-settling background wait to simcord; cog tests advance the
+    # fake clock and call ``bot.scheduler.run_due()`` instead (the runner has its own tests).
+    bot = UndercurrentBot(settings=settings, db=database, clock=clock, run_scheduler=False)
+    yield bot
+    # simcord never calls close(): do it here, or aiosqlite's worker thread keeps pytest alive.
+    await bot.close()
+    await database.close()
+
+
+@dataclass
+class Server:
+    """A guild with a channel, an ordinary member and a moderator (Manage Server)."""
+
+    env: simcord.Env
+    guild: simcord.GuildHandle
+    channel: simcord.ChannelHandle
+    member: simcord.MemberActor
+    moderator: simcord.MemberActor
+
+
+@pytest.fixture
+def server(simcord_env: simcord.Env) -> Server:
+    guild = simcord_env.create_guild("Minimal Synth Society")
+    channel = guild.create_text_channel("recommendations")
+    mods = guild.create_role("Moderators", permissions=discord.Permissions(manage_guild=True))
+    member = guild.add_member(simcord_env.create_user("wren"))
+    moderator = guild.add_member(simcord_env.create_user("ines"), roles=[mods])
+    return Server(simcord_env, guild, channel, member, moderator)

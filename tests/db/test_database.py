@@ -1,0 +1,207 @@
+"""The connection, transactions and migrations, on real SQLite files."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from bot.db import Database
+from bot.db.migrate import latest_version, load_migrations
+from bot.errors import DatabaseRefused
+
+
+def schema_of(path: Path) -> list[tuple[str, str]]:
+    with sqlite3.connect(path) as conn:
+        rows = conn.execute(
+            "SELECT name, sql FROM sqlite_master WHERE sql IS NOT NULL ORDER BY type, name"
+        ).fetchall()
+    return [(name, " ".join(sql.split())) for name, sql in rows]
+
+
+def build_at_version(path: Path, version: int) -> None:
+    """A database as an older Undercurrent left it: the first ``version`` migrations applied."""
+    with sqlite3.connect(path, isolation_level=None) as conn:
+        for migration in load_migrations()[:version]:
+            for statement in migration.statements():
+                conn.execute(statement)
+        conn.execute(f"PRAGMA user_version = {version}")
+
+
+async def test_fresh_database_is_at_the_latest_version(db: Database, db_path: Path) -> None:
+    async with db.read() as conn:
+        async with conn.execute("PRAGMA user_version") as cursor:
+            row = await cursor.fetchone()
+        assert row is not None and row[0] == latest_version()
+        tables = {name for name, _ in schema_of(db_path)}
+    assert {"guild_settings", "user_settings", "jobs", "bot_meta"} <= tables
+
+
+async def test_connection_pragmas(db: Database) -> None:
+    async with db.read() as conn:
+        values = {}
+        for pragma in ("journal_mode", "foreign_keys", "busy_timeout", "synchronous"):
+            async with conn.execute(f"PRAGMA {pragma}") as cursor:
+                row = await cursor.fetchone()
+                assert row is not None
+                values[pragma] = row[0]
+    assert values == {
+        "journal_mode": "wal",
+        "foreign_keys": 1,
+        "busy_timeout": 5000,
+        "synchronous": 1,
+    }
+
+
+@pytest.mark.parametrize("start", range(latest_version()))
+async def test_upgrade_from_every_earlier_version(start: int, tmp_path: Path) -> None:
+    fresh_path = tmp_path / "fresh.sqlite3"
+    old_path = tmp_path / "old.sqlite3"
+    fresh = await Database.open(fresh_path)
+    await fresh.close()
+    build_at_version(old_path, start)
+
+    upgraded = await Database.open(old_path)
+    await upgraded.close()
+    assert schema_of(old_path) == schema_of(fresh_path)
+    with sqlite3.connect(old_path) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == latest_version()
+
+
+async def test_database_from_a_newer_version_is_refused_untouched(tmp_path: Path) -> None:
+    path = tmp_path / "future.sqlite3"
+    build_at_version(path, latest_version())
+    with sqlite3.connect(path) as conn:
+        conn.execute(f"PRAGMA user_version = {latest_version() + 1}")
+    before = path.read_bytes()
+
+    with pytest.raises(
+        DatabaseRefused, match=r"newer Undercurrent \(schema v\d+; this version knows up to v\d+\)"
+    ):
+        await Database.open(path)
+    assert path.read_bytes() == before
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b"not a database at all\n", b"\x00" * 4096, b"SQLite format 2\x00" + b"\x00" * 100],
+    ids=["text", "zeros", "wrong-magic"],
+)
+async def test_file_that_is_not_sqlite_is_refused_untouched(content: bytes, tmp_path: Path) -> None:
+    path = tmp_path / "notes.sqlite3"
+    path.write_bytes(content)
+    mtime = path.stat().st_mtime_ns
+
+    with pytest.raises(DatabaseRefused, match="is not an SQLite database; refusing to touch it"):
+        await Database.open(path)
+    assert path.read_bytes() == content
+    assert path.stat().st_mtime_ns == mtime
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.sqlite3"]  # no -wal, no -journal
+
+
+async def test_a_folder_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(DatabaseRefused, match="is a folder"):
+        await Database.open(tmp_path)
+
+
+async def test_missing_parent_folder_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(DatabaseRefused, match="does not exist"):
+        await Database.open(tmp_path / "nope" / "db.sqlite3")
+
+
+async def test_transaction_rolls_back_on_error(db: Database) -> None:
+    class Boom(Exception):
+        pass
+
+    with pytest.raises(Boom):
+        async with db.transaction() as conn:
+            await conn.execute(
+                "INSERT INTO user_settings (user_id, timezone, updated_at) VALUES (1, 'UTC', 0)"
+            )
+            raise Boom
+    async with db.read() as conn, conn.execute("SELECT count(*) FROM user_settings") as cursor:
+        row = await cursor.fetchone()
+    assert row is not None and row[0] == 0
+
+
+async def test_transaction_commits_and_survives_reopen(db_path: Path) -> None:
+    first = await Database.open(db_path)
+    async with first.transaction() as conn:
+        await conn.execute(
+            "INSERT INTO user_settings (user_id, timezone, updated_at) VALUES (1, 'Asia/Tokyo', 0)"
+        )
+    await first.close()
+    second = await Database.open(db_path)
+    async with second.read() as conn, conn.execute("SELECT timezone FROM user_settings") as cursor:
+        rows = [tuple(r) for r in await cursor.fetchall()]
+    await second.close()
+    assert rows == [("Asia/Tokyo",)]
+
+
+async def test_concurrent_transactions_do_not_interleave(db: Database) -> None:
+    async with db.transaction() as conn:
+        await conn.execute("INSERT INTO bot_meta (key, value) VALUES ('counter', '0')")
+
+    async def increment() -> None:
+        async with db.transaction() as conn:
+            async with conn.execute("SELECT value FROM bot_meta WHERE key = 'counter'") as cursor:
+                row = await cursor.fetchone()
+            assert row is not None
+            await asyncio.sleep(0)  # give every other writer a chance to barge in
+            await conn.execute(
+                "UPDATE bot_meta SET value = :v WHERE key = 'counter'", {"v": str(int(row[0]) + 1)}
+            )
+
+    await asyncio.gather(*(increment() for _ in range(50)))
+    async with db.read() as conn, conn.execute("SELECT value FROM bot_meta") as cursor:
+        row = await cursor.fetchone()
+    assert row is not None and row[0] == "50"
+
+
+async def test_reads_never_see_another_tasks_uncommitted_writes(db: Database) -> None:
+    inside = asyncio.Event()
+    release = asyncio.Event()
+
+    async def writer() -> None:
+        with pytest.raises(RuntimeError):
+            async with db.transaction() as conn:
+                await conn.execute("INSERT INTO bot_meta (key, value) VALUES ('draft', 'x')")
+                inside.set()
+                await release.wait()
+                raise RuntimeError("changed my mind")
+
+    task = asyncio.create_task(writer())
+    await inside.wait()
+    reader = asyncio.create_task(_count_meta(db))
+    await asyncio.sleep(0.01)
+    assert not reader.done()  # waits for the writer rather than reading its draft
+    release.set()
+    await task
+    assert await reader == 0
+
+
+async def _count_meta(db: Database) -> int:
+    async with db.read() as conn, conn.execute("SELECT count(*) FROM bot_meta") as cursor:
+        row = await cursor.fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+async def test_nested_transaction_fails_loudly_instead_of_deadlocking(db: Database) -> None:
+    async with db.transaction():
+        with pytest.raises(RuntimeError, match="nested"):
+            async with db.transaction():
+                pass
+
+
+async def test_due_job_lookup_uses_the_partial_index(db: Database) -> None:
+    from bot.db.repos.jobs import NEXT_RUN_AT
+
+    async with (
+        db.read() as conn,
+        conn.execute("EXPLAIN QUERY PLAN " + NEXT_RUN_AT, {"kinds": '["a"]'}) as cursor,
+    ):
+        plan = " ".join(str(row[3]) for row in await cursor.fetchall())
+    assert "jobs_pending_by_run_at" in plan
