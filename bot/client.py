@@ -23,48 +23,13 @@ from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.db import Database
 from bot.db.repos import meta as meta_repo
-from bot.errors import UserError
-from bot.replies import NO_MENTIONS, reply_privately
+from bot.interactions import report_error
+from bot.replies import NO_MENTIONS
 from bot.scheduler import Scheduler
 
 log = logging.getLogger(__name__)
 
 DEFAULT_EXTENSIONS: tuple[str, ...] = ("cogs.settings", "cogs.about")
-APOLOGY = (
-    "Sorry — something went wrong on our side and your request was not completed. "
-    "It has been logged; please try again in a moment."
-)
-
-
-def describe_permissions(names: Sequence[str]) -> str:
-    """``["manage_guild"]`` → ``Manage Server``, as Discord's own UI names it."""
-    pretty = {"manage_guild": "Manage Server", "manage_messages": "Manage Messages"}
-    return ", ".join(pretty.get(name, name.replace("_", " ").title()) for name in names)
-
-
-def user_message_for(error: app_commands.AppCommandError) -> str | None:
-    """What to tell the member about ``error``, or None if it is our fault (log it, apologise)."""
-    original = error.original if isinstance(error, app_commands.CommandInvokeError) else error
-    if isinstance(original, UserError):
-        return original.message
-    if isinstance(error, app_commands.MissingPermissions):
-        return f"You need the **{describe_permissions(error.missing_permissions)}** permission to do that."
-    if isinstance(error, app_commands.BotMissingPermissions):
-        return (
-            f"I need the **{describe_permissions(error.missing_permissions)}** permission here; "
-            "ask a moderator to grant it."
-        )
-    if isinstance(error, app_commands.NoPrivateMessage):
-        return "That command only works inside a server."
-    if isinstance(error, app_commands.CommandOnCooldown):
-        return f"Slow down a little — try again in {error.retry_after:.0f} s."
-    if isinstance(error, app_commands.TransformerError):
-        return f"`{str(error.value)[:100]}` is not a valid value for that option."
-    if isinstance(error, app_commands.CheckFailure):
-        return "You can't use that command here."
-    if isinstance(error, app_commands.CommandSignatureMismatch | app_commands.CommandNotFound):
-        return "That command has just been updated. Please try again in a minute."
-    return None
 
 
 class UndercurrentTree(app_commands.CommandTree["UndercurrentBot"]):
@@ -73,24 +38,8 @@ class UndercurrentTree(app_commands.CommandTree["UndercurrentBot"]):
     async def on_error(
         self, interaction: discord.Interaction[UndercurrentBot], error: app_commands.AppCommandError
     ) -> None:
-        message = user_message_for(error)
-        if message is None:
-            original = getattr(error, "original", error)
-            log.error(
-                "Command /%s failed (guild=%s channel=%s user=%s options=%s)",
-                interaction.command.qualified_name if interaction.command else "?",
-                interaction.guild_id,
-                interaction.channel_id,
-                interaction.user.id,
-                dict(iter(interaction.namespace)),
-                exc_info=original,
-            )
-            message = APOLOGY
-        elif isinstance(
-            error, app_commands.CommandSignatureMismatch | app_commands.CommandNotFound
-        ):
-            log.warning("Discord's copy of the commands is out of date: %s", error)
-        await reply_privately(interaction, message)
+        name = interaction.command.qualified_name if interaction.command else "?"
+        await report_error(interaction, error, f"Command /{name}")
 
 
 class UndercurrentBot(commands.Bot):

@@ -7,7 +7,8 @@ import logging
 import pytest
 import simcord
 
-from bot.client import APOLOGY, UndercurrentBot
+from bot.client import UndercurrentBot
+from bot.interactions import APOLOGY
 from bot.db.repos import settings as settings_repo
 from bot.errors import UserError
 from tests.cogs.conftest import Server
@@ -101,13 +102,13 @@ async def test_unexpected_error_is_logged_and_member_gets_an_apology(
         raise RuntimeError("disk on fire")
 
     monkeypatch.setattr(settings_service, "set_member_timezone", broken)
-    with caplog.at_level(logging.ERROR, logger="bot.client"):
+    with caplog.at_level(logging.ERROR, logger="bot.interactions"):
         result = await server.member.slash(server.channel, "settings timezone", zone="UTC")
     simcord.assert_responded(result, content=APOLOGY, ephemeral=True)
     assert "disk on fire" not in result.response.content  # type: ignore[union-attr]
     simcord.assert_error(server.env, RuntimeError)
-    record = next(r for r in caplog.records if r.name == "bot.client")
-    assert "/settings timezone failed" in record.getMessage()
+    record = next(r for r in caplog.records if r.name == "bot.interactions")
+    assert "Command /settings timezone failed" in record.getMessage()
     assert "'zone': 'UTC'" in record.getMessage()
     assert record.exc_info is not None
 

@@ -1,0 +1,537 @@
+"""Picks, their tags, votes, seconds and lineage links, and the full-text archive search."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Sequence
+from typing import Any
+
+import aiosqlite
+
+from bot.domain.picks import LineageEdge, Pick, PickDraft, Second
+
+PICK_COLUMNS = """
+    p.id, p.guild_id, p.artist, p.title, p.link_url, p.link_platform, p.tags, p.label, p.year,
+    p.country, p.city, p.format, p.note, p.shared_by, p.created_at, p.channel_id, p.message_id,
+    p.edited_at, p.edited_by, p.deleted_at,
+    (SELECT count(*) FROM pick_votes v WHERE v.pick_id = p.id AND v.kind = 'heard') AS heard,
+    (SELECT count(*) FROM pick_votes v WHERE v.pick_id = p.id AND v.kind = 'loved') AS loved
+"""
+
+FIND_DUPLICATE = f"""
+SELECT {PICK_COLUMNS} FROM picks p
+WHERE p.guild_id = :guild_id AND p.deleted_at IS NULL
+  AND (p.match_key = :match_key OR (:link_key IS NOT NULL AND p.link_key = :link_key))
+ORDER BY p.match_key = :match_key DESC LIMIT 1
+"""
+INSERT_PICK = """
+INSERT INTO picks (guild_id, artist, title, match_key, link_url, link_key, link_platform, label,
+                   year, country, city, format, note, tags, shared_by, created_at)
+VALUES (:guild_id, :artist, :title, :match_key, :link_url, :link_key, :link_platform, :label,
+        :year, :country, :city, :format, :note, :tags, :shared_by, :created_at)
+RETURNING id
+"""
+INSERT_TAG = "INSERT INTO pick_tags (guild_id, tag, pick_id) VALUES (:guild_id, :tag, :pick_id)"
+DELETE_TAGS = "DELETE FROM pick_tags WHERE pick_id = :pick_id"
+SET_CARD = "UPDATE picks SET channel_id = :channel_id, message_id = :message_id WHERE id = :pick_id"
+GET_PICK = f"SELECT {PICK_COLUMNS} FROM picks p WHERE p.guild_id = :guild_id AND p.id = :pick_id"
+GET_PICKS = f"""
+SELECT {PICK_COLUMNS} FROM picks p
+WHERE p.guild_id = :guild_id AND p.id IN (SELECT value FROM json_each(:ids))
+"""
+UPDATE_PICK = """
+UPDATE picks SET artist = :artist, title = :title, match_key = :match_key, link_url = :link_url,
+    link_key = :link_key, link_platform = :link_platform, label = :label, year = :year,
+    country = :country, city = :city, format = :format, note = :note, tags = :tags,
+    edited_at = :now, edited_by = :user_id
+WHERE id = :pick_id
+"""
+FIND_RESTORE_CLASH = f"""
+SELECT {PICK_COLUMNS} FROM picks p JOIN picks r ON r.id = :pick_id
+WHERE p.guild_id = r.guild_id AND p.deleted_at IS NULL AND p.id <> r.id
+  AND (p.match_key = r.match_key OR (r.link_key IS NOT NULL AND p.link_key = r.link_key))
+LIMIT 1
+"""
+SOFT_DELETE = "UPDATE picks SET deleted_at = :now, deleted_by = :user_id WHERE id = :pick_id"
+RESTORE = "UPDATE picks SET deleted_at = NULL, deleted_by = NULL WHERE id = :pick_id"
+PURGE_REMOVED = "DELETE FROM picks WHERE deleted_at IS NOT NULL AND deleted_at < :before"
+
+ADD_VOTE = """
+INSERT INTO pick_votes (pick_id, kind, user_id, created_at) VALUES (:pick_id, :kind, :user_id, :now)
+ON CONFLICT DO NOTHING
+"""
+REMOVE_VOTE = (
+    "DELETE FROM pick_votes WHERE pick_id = :pick_id AND kind = :kind AND user_id = :user_id"
+)
+HAS_VOTE = (
+    "SELECT 1 FROM pick_votes WHERE pick_id = :pick_id AND kind = :kind AND user_id = :user_id"
+)
+
+ADD_SECOND = """
+INSERT INTO pick_seconds (pick_id, user_id, note, created_at) VALUES (:pick_id, :user_id, :note, :now)
+ON CONFLICT (pick_id, user_id) WHERE user_id IS NOT NULL
+DO UPDATE SET note = coalesce(excluded.note, pick_seconds.note)
+"""
+LIST_SECONDS = """
+SELECT pick_id, user_id, note, created_at FROM pick_seconds WHERE pick_id = :pick_id ORDER BY id
+"""
+
+INSERT_LINK = """
+INSERT INTO pick_links (guild_id, from_id, to_id, relation, created_by, created_at)
+VALUES (:guild_id, :from_id, :to_id, :relation, :user_id, :now)
+"""
+LINK_EXISTS = """
+SELECT relation FROM pick_links
+WHERE (from_id = :from_id AND to_id = :to_id) OR (from_id = :to_id AND to_id = :from_id)
+"""
+# Two steps each way. Only live picks take part; a removed pick cuts the chain.
+LINEAGE = """
+WITH RECURSIVE
+up(from_id, to_id, relation, depth) AS (
+    SELECT l.from_id, l.to_id, l.relation, 1 FROM pick_links l
+    JOIN picks t ON t.id = l.to_id AND t.deleted_at IS NULL
+    WHERE l.from_id = :pick_id
+    UNION
+    SELECT l.from_id, l.to_id, l.relation, up.depth + 1 FROM pick_links l
+    JOIN up ON l.from_id = up.to_id
+    JOIN picks t ON t.id = l.to_id AND t.deleted_at IS NULL
+    WHERE up.depth < 2 AND l.to_id <> :pick_id
+),
+down(from_id, to_id, relation, depth) AS (
+    SELECT l.from_id, l.to_id, l.relation, 1 FROM pick_links l
+    JOIN picks f ON f.id = l.from_id AND f.deleted_at IS NULL
+    WHERE l.to_id = :pick_id
+    UNION
+    SELECT l.from_id, l.to_id, l.relation, down.depth + 1 FROM pick_links l
+    JOIN down ON l.to_id = down.from_id
+    JOIN picks f ON f.id = l.from_id AND f.deleted_at IS NULL
+    WHERE down.depth < 2 AND l.from_id <> :pick_id
+)
+SELECT 'up' AS direction, * FROM up UNION ALL SELECT 'down', * FROM down
+"""
+
+SEARCH_RANKED = f"""
+SELECT {PICK_COLUMNS}
+FROM (
+    SELECT rowid AS id, bm25(picks_fts, 0.0, 10.0, 8.0, 3.0, 2.0, 1.0, 4.0, 0.0) AS score
+    FROM picks_fts WHERE picks_fts MATCH :match
+    ORDER BY rowid DESC LIMIT :window
+) AS w
+JOIN picks p ON p.id = w.id
+ORDER BY w.score, p.id DESC
+LIMIT :limit OFFSET :offset
+"""
+SEARCH_NEWEST = f"""
+SELECT {PICK_COLUMNS}
+FROM (
+    SELECT rowid AS id FROM picks_fts WHERE picks_fts MATCH :match
+    ORDER BY rowid DESC LIMIT :limit OFFSET :offset
+) AS w
+JOIN picks p ON p.id = w.id
+ORDER BY p.id DESC
+"""
+COUNT_MATCHES = """
+SELECT count(*) FROM (SELECT 1 FROM picks_fts WHERE picks_fts MATCH :match LIMIT :cap)
+"""
+RANDOM_UNHEARD = """
+SELECT rowid AS id FROM picks_fts
+WHERE picks_fts MATCH :match AND rowid >= :pivot
+  AND NOT EXISTS (SELECT 1 FROM pick_votes v
+                  WHERE v.pick_id = picks_fts.rowid AND v.kind = 'heard' AND v.user_id = :user_id)
+ORDER BY rowid LIMIT 1
+"""
+ID_RANGE = """
+SELECT min(id), max(id) FROM picks WHERE guild_id = :guild_id AND deleted_at IS NULL
+"""
+TOP_TAGS = """
+SELECT tag, count(*) AS n FROM pick_tags WHERE guild_id = :guild_id AND tag LIKE :prefix ESCAPE '\\'
+GROUP BY tag ORDER BY n DESC, tag LIMIT :limit
+"""
+TAGS_CONTAINING = """
+SELECT tag, count(*) AS n FROM pick_tags WHERE guild_id = :guild_id AND instr(tag, :needle) > 0
+GROUP BY tag ORDER BY n DESC, tag LIMIT :limit
+"""
+TOP_LABELS = """
+SELECT label, count(*) AS n FROM picks
+WHERE guild_id = :guild_id AND deleted_at IS NULL AND label IS NOT NULL
+GROUP BY label ORDER BY n DESC LIMIT :limit
+"""
+EXPORT_BATCH = f"""
+SELECT {PICK_COLUMNS},
+    (SELECT group_concat(relation || ':' || to_id, ';') FROM pick_links l
+     WHERE l.from_id = p.id) AS lineage,
+    (SELECT group_concat(user_id, ';') FROM pick_seconds s
+     WHERE s.pick_id = p.id AND s.user_id IS NOT NULL) AS seconded_by
+FROM picks p
+WHERE p.guild_id = :guild_id AND p.deleted_at IS NULL AND p.id > :after
+ORDER BY p.id LIMIT :limit
+"""
+COUNT_LIVE = "SELECT count(*) FROM picks WHERE guild_id = :guild_id AND deleted_at IS NULL"
+STATS = {
+    "subgenres": """SELECT tag, count(*) FROM pick_tags t JOIN picks p ON p.id = t.pick_id
+                    WHERE t.guild_id = :guild_id AND p.deleted_at IS NULL
+                    GROUP BY tag ORDER BY 2 DESC, 1 LIMIT :limit""",
+    "countries": """SELECT country, count(*) FROM picks WHERE guild_id = :guild_id
+                    AND deleted_at IS NULL AND country IS NOT NULL
+                    GROUP BY country ORDER BY 2 DESC, 1 LIMIT :limit""",
+    "labels": """SELECT label, count(*) FROM picks WHERE guild_id = :guild_id
+                 AND deleted_at IS NULL AND label IS NOT NULL
+                 GROUP BY label COLLATE NOCASE ORDER BY 2 DESC, 1 LIMIT :limit""",
+    "decades": """SELECT (year / 10 * 10) || 's', count(*) FROM picks WHERE guild_id = :guild_id
+                  AND deleted_at IS NULL AND year IS NOT NULL
+                  GROUP BY year / 10 ORDER BY 2 DESC, 1 LIMIT :limit""",
+    "formats": """SELECT format, count(*) FROM picks WHERE guild_id = :guild_id
+                  AND deleted_at IS NULL AND format IS NOT NULL
+                  GROUP BY format ORDER BY 2 DESC, 1 LIMIT :limit""",
+    "curators": """SELECT shared_by, count(*) FROM picks WHERE guild_id = :guild_id
+                   AND deleted_at IS NULL AND shared_by IS NOT NULL
+                   GROUP BY shared_by ORDER BY 2 DESC, 1 LIMIT :limit""",
+}
+
+# Privacy.
+USER_PICKS = f"SELECT {PICK_COLUMNS} FROM picks p WHERE p.shared_by = :user_id ORDER BY p.id"
+USER_VOTES = """
+SELECT v.pick_id, p.guild_id, v.kind, v.created_at FROM pick_votes v JOIN picks p ON p.id = v.pick_id
+WHERE v.user_id = :user_id ORDER BY v.pick_id
+"""
+USER_SECONDS = """
+SELECT s.pick_id, p.guild_id, s.note, s.created_at FROM pick_seconds s
+JOIN picks p ON p.id = s.pick_id WHERE s.user_id = :user_id ORDER BY s.id
+"""
+USER_LINKS = """
+SELECT guild_id, from_id, to_id, relation, created_at FROM pick_links
+WHERE created_by = :user_id ORDER BY created_at
+"""
+USER_EDITS = """
+SELECT id AS pick_id, guild_id, edited_at FROM picks WHERE edited_by = :user_id ORDER BY id
+"""
+FORGET_VOTES = "DELETE FROM pick_votes WHERE user_id = :user_id"
+DELETE_USER_PICKS = "DELETE FROM picks WHERE shared_by = :user_id"
+DELETE_USER_SECONDS = "DELETE FROM pick_seconds WHERE user_id = :user_id"
+ANONYMISE_PICKS = "UPDATE picks SET shared_by = NULL WHERE shared_by = :user_id"
+ANONYMISE_SECONDS = "UPDATE pick_seconds SET user_id = NULL WHERE user_id = :user_id"
+FORGET_TRACES = (
+    "UPDATE picks SET edited_by = NULL WHERE edited_by = :user_id",
+    "UPDATE picks SET deleted_by = NULL WHERE deleted_by = :user_id",
+    "UPDATE pick_links SET created_by = NULL WHERE created_by = :user_id",
+)
+
+
+def row_to_pick(row: aiosqlite.Row) -> Pick:
+    return Pick(
+        id=row["id"],
+        guild_id=row["guild_id"],
+        artist=row["artist"],
+        title=row["title"],
+        link_url=row["link_url"],
+        link_platform=row["link_platform"],
+        subgenres=tuple(row["tags"].split()) if row["tags"] else (),
+        label=row["label"],
+        year=row["year"],
+        country=row["country"],
+        city=row["city"],
+        format=row["format"],
+        note=row["note"],
+        shared_by=row["shared_by"],
+        created_at=row["created_at"],
+        channel_id=row["channel_id"],
+        message_id=row["message_id"],
+        edited_at=row["edited_at"],
+        edited_by=row["edited_by"],
+        deleted_at=row["deleted_at"],
+        heard=row["heard"],
+        loved=row["loved"],
+    )
+
+
+def _draft_params(draft: PickDraft) -> dict[str, Any]:
+    return {
+        "artist": draft.artist,
+        "title": draft.title,
+        "match_key": draft.match_key,
+        "link_url": draft.link.url if draft.link else None,
+        "link_key": draft.link.key if draft.link else None,
+        "link_platform": draft.link.platform if draft.link else None,
+        "label": draft.label,
+        "year": draft.year,
+        "country": draft.country,
+        "city": draft.city,
+        "format": draft.format,
+        "note": draft.note,
+        "tags": " ".join(draft.subgenres),
+    }
+
+
+async def _one(
+    conn: aiosqlite.Connection, sql: str, params: dict[str, Any]
+) -> aiosqlite.Row | None:
+    async with conn.execute(sql, params) as cursor:
+        return await cursor.fetchone()
+
+
+async def _all(conn: aiosqlite.Connection, sql: str, params: dict[str, Any]) -> list[aiosqlite.Row]:
+    async with conn.execute(sql, params) as cursor:
+        return list(await cursor.fetchall())
+
+
+async def find_duplicate(
+    conn: aiosqlite.Connection, guild_id: int, match_key: str, link_key: str | None
+) -> Pick | None:
+    row = await _one(
+        conn, FIND_DUPLICATE, {"guild_id": guild_id, "match_key": match_key, "link_key": link_key}
+    )
+    return None if row is None else row_to_pick(row)
+
+
+async def insert_pick(
+    conn: aiosqlite.Connection,
+    guild_id: int,
+    draft: PickDraft,
+    shared_by: int | None,
+    created_at: int,
+) -> int:
+    params = _draft_params(draft) | {
+        "guild_id": guild_id,
+        "shared_by": shared_by,
+        "created_at": created_at,
+    }
+    row = await _one(conn, INSERT_PICK, params)
+    assert row is not None
+    pick_id = int(row["id"])
+    await conn.executemany(
+        INSERT_TAG, [{"guild_id": guild_id, "tag": t, "pick_id": pick_id} for t in draft.subgenres]
+    )
+    return pick_id
+
+
+async def update_pick(
+    conn: aiosqlite.Connection,
+    guild_id: int,
+    pick_id: int,
+    draft: PickDraft,
+    user_id: int,
+    now: int,
+) -> None:
+    await conn.execute(
+        UPDATE_PICK, _draft_params(draft) | {"pick_id": pick_id, "user_id": user_id, "now": now}
+    )
+    await conn.execute(DELETE_TAGS, {"pick_id": pick_id})
+    await conn.executemany(
+        INSERT_TAG, [{"guild_id": guild_id, "tag": t, "pick_id": pick_id} for t in draft.subgenres]
+    )
+
+
+async def set_card(
+    conn: aiosqlite.Connection, pick_id: int, channel_id: int, message_id: int
+) -> None:
+    await conn.execute(
+        SET_CARD, {"pick_id": pick_id, "channel_id": channel_id, "message_id": message_id}
+    )
+
+
+async def get_pick(conn: aiosqlite.Connection, guild_id: int, pick_id: int) -> Pick | None:
+    """The pick, removed or not (callers decide what a removed pick means)."""
+    row = await _one(conn, GET_PICK, {"guild_id": guild_id, "pick_id": pick_id})
+    return None if row is None else row_to_pick(row)
+
+
+async def get_picks(
+    conn: aiosqlite.Connection, guild_id: int, ids: Sequence[int]
+) -> dict[int, Pick]:
+    rows = await _all(conn, GET_PICKS, {"guild_id": guild_id, "ids": json.dumps(list(ids))})
+    return {row["id"]: row_to_pick(row) for row in rows}
+
+
+async def find_restore_clash(conn: aiosqlite.Connection, pick_id: int) -> Pick | None:
+    """A live pick that restoring the removed ``pick_id`` would duplicate, if any."""
+    row = await _one(conn, FIND_RESTORE_CLASH, {"pick_id": pick_id})
+    return None if row is None else row_to_pick(row)
+
+
+async def soft_delete(conn: aiosqlite.Connection, pick_id: int, user_id: int, now: int) -> None:
+    await conn.execute(SOFT_DELETE, {"pick_id": pick_id, "user_id": user_id, "now": now})
+
+
+async def restore(conn: aiosqlite.Connection, pick_id: int) -> None:
+    await conn.execute(RESTORE, {"pick_id": pick_id})
+
+
+async def purge_removed(conn: aiosqlite.Connection, before: int) -> int:
+    cursor = await conn.execute(PURGE_REMOVED, {"before": before})
+    return cursor.rowcount
+
+
+async def toggle_vote(
+    conn: aiosqlite.Connection, pick_id: int, kind: str, user_id: int, now: int
+) -> bool:
+    """Add the vote if absent, remove it if present; return whether it is now set."""
+    params = {"pick_id": pick_id, "kind": kind, "user_id": user_id}
+    if await _one(conn, HAS_VOTE, params) is not None:
+        await conn.execute(REMOVE_VOTE, params)
+        return False
+    await conn.execute(ADD_VOTE, params | {"now": now})
+    return True
+
+
+async def has_vote(conn: aiosqlite.Connection, pick_id: int, kind: str, user_id: int) -> bool:
+    return (
+        await _one(conn, HAS_VOTE, {"pick_id": pick_id, "kind": kind, "user_id": user_id})
+        is not None
+    )
+
+
+async def add_second(
+    conn: aiosqlite.Connection, pick_id: int, user_id: int, note: str | None, now: int
+) -> None:
+    await conn.execute(
+        ADD_SECOND, {"pick_id": pick_id, "user_id": user_id, "note": note, "now": now}
+    )
+
+
+async def list_seconds(conn: aiosqlite.Connection, pick_id: int) -> list[Second]:
+    rows = await _all(conn, LIST_SECONDS, {"pick_id": pick_id})
+    return [Second(r["pick_id"], r["user_id"], r["note"], r["created_at"]) for r in rows]
+
+
+async def existing_link(conn: aiosqlite.Connection, from_id: int, to_id: int) -> list[str]:
+    rows = await _all(conn, LINK_EXISTS, {"from_id": from_id, "to_id": to_id})
+    return [str(r["relation"]) for r in rows]
+
+
+async def insert_link(
+    conn: aiosqlite.Connection,
+    guild_id: int,
+    from_id: int,
+    to_id: int,
+    relation: str,
+    user_id: int | None,
+    now: int,
+) -> None:
+    await conn.execute(
+        INSERT_LINK,
+        {"guild_id": guild_id, "from_id": from_id, "to_id": to_id, "relation": relation,
+         "user_id": user_id, "now": now},
+    )  # fmt: skip
+
+
+async def lineage(
+    conn: aiosqlite.Connection, pick_id: int
+) -> tuple[list[LineageEdge], list[LineageEdge]]:
+    """``(grew_from, grew_into)``: edges up to two steps from ``pick_id`` in each direction."""
+    rows = await _all(conn, LINEAGE, {"pick_id": pick_id})
+    up = [
+        LineageEdge(r["from_id"], r["to_id"], r["relation"], r["depth"])
+        for r in rows
+        if r["direction"] == "up"
+    ]
+    down = [
+        LineageEdge(r["from_id"], r["to_id"], r["relation"], r["depth"])
+        for r in rows
+        if r["direction"] == "down"
+    ]
+    return up, down
+
+
+async def search(
+    conn: aiosqlite.Connection, match: str, *, ranked: bool, window: int, limit: int, offset: int
+) -> list[Pick]:
+    if ranked:
+        params = {"match": match, "window": window, "limit": limit, "offset": offset}
+        rows = await _all(conn, SEARCH_RANKED, params)
+    else:
+        rows = await _all(conn, SEARCH_NEWEST, {"match": match, "limit": limit, "offset": offset})
+    return [row_to_pick(row) for row in rows]
+
+
+async def count_matches(conn: aiosqlite.Connection, match: str, cap: int) -> int:
+    row = await _one(conn, COUNT_MATCHES, {"match": match, "cap": cap})
+    return 0 if row is None else int(row[0])
+
+
+async def id_range(conn: aiosqlite.Connection, guild_id: int) -> tuple[int, int] | None:
+    row = await _one(conn, ID_RANGE, {"guild_id": guild_id})
+    if row is None or row[0] is None:
+        return None
+    return int(row[0]), int(row[1])
+
+
+async def random_unheard(
+    conn: aiosqlite.Connection, match: str, pivot: int, user_id: int
+) -> int | None:
+    row = await _one(conn, RANDOM_UNHEARD, {"match": match, "pivot": pivot, "user_id": user_id})
+    return None if row is None else int(row["id"])
+
+
+async def top_tags(
+    conn: aiosqlite.Connection, guild_id: int, needle: str, limit: int
+) -> list[tuple[str, int]]:
+    if needle:
+        rows = await _all(
+            conn, TAGS_CONTAINING, {"guild_id": guild_id, "needle": needle, "limit": limit}
+        )
+    else:
+        rows = await _all(conn, TOP_TAGS, {"guild_id": guild_id, "prefix": "%", "limit": limit})
+    return [(str(r["tag"]), int(r["n"])) for r in rows]
+
+
+async def top_labels(conn: aiosqlite.Connection, guild_id: int, limit: int) -> list[str]:
+    rows = await _all(conn, TOP_LABELS, {"guild_id": guild_id, "limit": limit})
+    return [str(r["label"]) for r in rows]
+
+
+async def count_live(conn: aiosqlite.Connection, guild_id: int) -> int:
+    row = await _one(conn, COUNT_LIVE, {"guild_id": guild_id})
+    return 0 if row is None else int(row[0])
+
+
+async def export_batches(
+    conn: aiosqlite.Connection, guild_id: int, batch: int = 1000
+) -> AsyncIterator[list[tuple[Pick, str | None, str | None]]]:
+    """Every live pick of the server in id order, ``batch`` at a time, with its lineage
+    (``relation:to_id;…``) and seconders (``user_id;…``)."""
+    after = 0
+    while True:
+        rows = await _all(
+            conn, EXPORT_BATCH, {"guild_id": guild_id, "after": after, "limit": batch}
+        )
+        if not rows:
+            return
+        yield [(row_to_pick(r), r["lineage"], r["seconded_by"]) for r in rows]
+        after = int(rows[-1]["id"])
+
+
+async def stats(
+    conn: aiosqlite.Connection, guild_id: int, limit: int
+) -> dict[str, list[tuple[Any, int]]]:
+    result: dict[str, list[tuple[Any, int]]] = {}
+    for name, sql in STATS.items():
+        rows = await _all(conn, sql, {"guild_id": guild_id, "limit": limit})
+        result[name] = [(r[0], int(r[1])) for r in rows]
+    return result
+
+
+async def user_data(conn: aiosqlite.Connection, user_id: int) -> dict[str, list[dict[str, Any]]]:
+    params = {"user_id": user_id}
+    return {
+        "picks": [dict(r) for r in await _all(conn, USER_PICKS, params)],
+        "votes": [dict(r) for r in await _all(conn, USER_VOTES, params)],
+        "seconds": [dict(r) for r in await _all(conn, USER_SECONDS, params)],
+        "lineage_links": [dict(r) for r in await _all(conn, USER_LINKS, params)],
+        "edits": [dict(r) for r in await _all(conn, USER_EDITS, params)],
+    }
+
+
+async def forget_user(
+    conn: aiosqlite.Connection, user_id: int, *, delete_picks: bool
+) -> dict[str, int]:
+    params = {"user_id": user_id}
+    counts = {"votes": (await conn.execute(FORGET_VOTES, params)).rowcount}
+    if delete_picks:
+        counts["picks"] = (await conn.execute(DELETE_USER_PICKS, params)).rowcount
+        counts["seconds"] = (await conn.execute(DELETE_USER_SECONDS, params)).rowcount
+    else:
+        counts["picks"] = (await conn.execute(ANONYMISE_PICKS, params)).rowcount
+        counts["seconds"] = (await conn.execute(ANONYMISE_SECONDS, params)).rowcount
+    for sql in FORGET_TRACES:
+        await conn.execute(sql, params)
+    return counts

@@ -1,0 +1,352 @@
+"""Music links: recognise the platforms a scene shares from, and reduce each to one canonical form.
+
+``canonicalize_link`` returns the URL to store and show, plus a ``key`` that is equal for every
+spelling of the same release (http/https, www or not, mobile hosts, storefront or language
+prefixes, share and tracking parameters, trailing slashes). Links to other sites are kept as
+given; their key is a conservative normalisation. Anything that is not http(s) is refused.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from urllib.parse import SplitResult, parse_qsl, urlencode, urlsplit, urlunsplit
+
+MAX_LINK_LENGTH = 512
+
+TRACKING_PARAMS = frozenset(
+    {
+        "fbclid", "gclid", "dclid", "msclkid", "igshid", "mc_cid", "mc_eid", "si", "feature",
+        "ref", "ref_src", "ref_url", "context", "nd", "pp", "ab_channel", "from", "source",
+        "utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content", "utm_id",
+        "_branch_match_id", "_branch_referrer", "referral", "uo", "ls", "app", "dl_branch",
+        "pt", "ct", "mt", "at", "itscg", "itsct", "u_code", "u_source", "trk", "play",
+    }
+)  # fmt: skip
+
+
+class LinkError(ValueError):
+    """The text is not a link we can accept; the message says why, for the member."""
+
+
+@dataclass(frozen=True, slots=True)
+class CanonicalLink:
+    url: str
+    key: str
+    platform: str | None  # "bandcamp", "spotify", …; None for other sites
+    kind: str | None  # "album", "track", "artist", "playlist", "video", …
+
+    @property
+    def platform_name(self) -> str:
+        return PLATFORM_NAMES.get(self.platform or "", "Link")
+
+
+PLATFORM_NAMES = {
+    "bandcamp": "Bandcamp",
+    "spotify": "Spotify",
+    "youtube": "YouTube",
+    "soundcloud": "SoundCloud",
+    "apple": "Apple Music",
+    "tidal": "Tidal",
+    "deezer": "Deezer",
+    "mixcloud": "Mixcloud",
+    "discogs": "Discogs",
+    "musicbrainz": "MusicBrainz",
+}
+
+_SPOTIFY_URI = re.compile(
+    r"^spotify:(?:user:[^:]+:)?(album|track|artist|playlist|episode|show):([A-Za-z0-9]{22})$", re.I
+)
+_SPOTIFY_ID = re.compile(r"^[A-Za-z0-9]{22}$")
+_YOUTUBE_ID = re.compile(r"^[A-Za-z0-9_-]{11}$")
+_NUMERIC = re.compile(r"^\d+$")
+_MBID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)
+_SCHEME = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*):")
+_BARE_HOST = re.compile(r"^[a-z0-9-]+(\.[a-z0-9-]+)+(/|$)", re.I)
+
+
+@dataclass(frozen=True, slots=True)
+class _Parts:
+    host: str  # lowercase, without "www." or port
+    segments: list[str]  # non-empty path segments, as given
+    query: list[tuple[str, str]]  # without tracking parameters
+
+
+def canonicalize_link(text: str) -> CanonicalLink:
+    raw = text.strip()
+    if not raw:
+        raise LinkError("The link is empty.")
+    if len(raw) > MAX_LINK_LENGTH:
+        raise LinkError(f"The link is too long (at most {MAX_LINK_LENGTH} characters).")
+    if any(ch.isspace() or ord(ch) < 32 for ch in raw):
+        raise LinkError("A link cannot contain spaces or control characters.")
+
+    uri = _SPOTIFY_URI.match(raw)
+    if uri:
+        kind, spotify_id = uri.group(1).lower(), uri.group(2)
+        return _spotify(kind, spotify_id)
+
+    scheme = _SCHEME.match(raw)
+    if scheme is None:
+        if not _BARE_HOST.match(raw):
+            raise LinkError("That doesn't look like a link: paste the whole address (https://…).")
+        raw = "https://" + raw
+    elif scheme.group(1).lower() not in ("http", "https"):
+        raise LinkError(
+            f"Only web links (http:// or https://) can be shared, not `{scheme.group(1).lower()}:`."
+        )
+
+    split = urlsplit(raw)
+    host = (split.hostname or "").lower().rstrip(".")
+    if not host or "." not in host:
+        raise LinkError("That link has no website in it.")
+    bare = host.removeprefix("www.")
+    parts = _Parts(
+        host=bare,
+        segments=[s for s in split.path.split("/") if s],
+        query=[(k, v) for k, v in parse_qsl(split.query) if k.lower() not in TRACKING_PARAMS],
+    )
+    for matches, handler in _PLATFORMS:
+        if matches(bare):
+            found = handler(parts)
+            if found is not None:
+                return found
+    if _bandcamp_path(parts.segments):  # Bandcamp on an artist's own domain
+        return _bandcamp_release(parts)
+    return _other(raw, split)
+
+
+# -- platforms ----------------------------------------------------------------------------------
+
+
+def _spotify(kind: str, spotify_id: str) -> CanonicalLink:
+    return CanonicalLink(
+        f"https://open.spotify.com/{kind}/{spotify_id}",
+        f"spotify:{kind}:{spotify_id}",
+        "spotify",
+        kind,
+    )
+
+
+def _spotify_url(p: _Parts) -> CanonicalLink | None:
+    segments = [s for s in p.segments if not s.lower().startswith("intl-") and s.lower() != "embed"]
+    if len(segments) >= 4 and segments[0].lower() == "user" and segments[2].lower() == "playlist":
+        segments = segments[2:]  # legacy /user/<name>/playlist/<id>
+    kinds = {"album", "track", "artist", "playlist", "episode", "show"}
+    if len(segments) >= 2 and segments[0].lower() in kinds and _SPOTIFY_ID.match(segments[1]):
+        return _spotify(segments[0].lower(), segments[1])
+    return None
+
+
+def _bandcamp_path(segments: list[str]) -> bool:
+    return len(segments) >= 2 and segments[0].lower() in ("album", "track")
+
+
+def _bandcamp_release(p: _Parts) -> CanonicalLink:
+    kind, slug = p.segments[0].lower(), p.segments[1].lower()
+    return CanonicalLink(
+        f"https://{p.host}/{kind}/{slug}", f"bandcamp:{p.host}/{kind}/{slug}", "bandcamp", kind
+    )
+
+
+def _bandcamp(p: _Parts) -> CanonicalLink | None:
+    if _bandcamp_path(p.segments):
+        return _bandcamp_release(p)
+    if p.host in ("bandcamp.com", "daily.bandcamp.com"):
+        return None
+    if not p.segments or p.segments[0].lower() in ("music", "releases"):
+        return CanonicalLink(f"https://{p.host}/", f"bandcamp:{p.host}", "bandcamp", "artist")
+    return None
+
+
+def _youtube(p: _Parts) -> CanonicalLink | None:
+    query = dict(p.query)
+    video: str | None = None
+    if p.host == "youtu.be" and p.segments:
+        video = p.segments[0]
+    elif p.segments and p.segments[0].lower() == "watch":
+        video = query.get("v")
+    elif len(p.segments) >= 2 and p.segments[0].lower() in ("shorts", "embed", "live", "v"):
+        video = p.segments[1]
+    if video is not None and _YOUTUBE_ID.match(video):
+        return CanonicalLink(
+            f"https://www.youtube.com/watch?v={video}", f"youtube:video:{video}", "youtube", "video"
+        )
+    playlist = query.get("list")
+    if p.segments and p.segments[0].lower() == "playlist" and playlist:
+        return CanonicalLink(
+            f"https://www.youtube.com/playlist?list={playlist}",
+            f"youtube:playlist:{playlist}",
+            "youtube",
+            "playlist",
+        )
+    if len(p.segments) >= 2 and p.segments[0].lower() == "browse" and p.host == "music.youtube.com":
+        browse = p.segments[1]
+        return CanonicalLink(
+            f"https://music.youtube.com/browse/{browse}",
+            f"youtube:browse:{browse}",
+            "youtube",
+            "album",
+        )
+    if p.segments and p.segments[0].startswith("@"):
+        handle = p.segments[0].lower()
+        return CanonicalLink(
+            f"https://www.youtube.com/{handle}", f"youtube:{handle}", "youtube", "artist"
+        )
+    if len(p.segments) >= 2 and p.segments[0].lower() == "channel":
+        channel = p.segments[1]
+        return CanonicalLink(
+            f"https://www.youtube.com/channel/{channel}",
+            f"youtube:channel:{channel}",
+            "youtube",
+            "artist",
+        )
+    return None
+
+
+def _soundcloud(p: _Parts) -> CanonicalLink | None:
+    if p.host == "on.soundcloud.com":
+        return None  # a short link: kept as given
+    segments = [s.lower() for s in p.segments]
+    if not segments or segments[0] in ("discover", "search", "you", "stream", "charts"):
+        return None
+    path = "/".join(segments[:4])
+    kind = "artist" if len(segments) == 1 else "playlist" if "sets" in segments else "track"
+    return CanonicalLink(f"https://soundcloud.com/{path}", f"soundcloud:{path}", "soundcloud", kind)
+
+
+def _apple(p: _Parts) -> CanonicalLink | None:
+    segments = list(p.segments)
+    storefront = "us"
+    if segments and re.fullmatch(r"[a-z]{2}", segments[0], re.I):
+        storefront = segments.pop(0).lower()
+    if len(segments) < 2:
+        return None
+    kind = segments[0].lower()
+    if kind not in ("album", "song", "artist", "playlist", "music-video"):
+        return None
+    item_id = segments[-1]
+    if item_id.startswith("id") and _NUMERIC.match(item_id[2:]):
+        item_id = item_id[2:]  # itunes.apple.com/…/id123
+    slug = "/".join(s.lower() for s in segments[1:-1])
+    track = dict(p.query).get("i")
+    if kind == "album" and track and _NUMERIC.match(track):
+        url = f"https://music.apple.com/{storefront}/album/{slug + '/' if slug else ''}{item_id}?i={track}"
+        return CanonicalLink(url, f"apple:song:{track}", "apple", "track")
+    url = f"https://music.apple.com/{storefront}/{kind}/{slug + '/' if slug else ''}{item_id}"
+    return CanonicalLink(
+        url, f"apple:{kind}:{item_id}", "apple", "track" if kind == "song" else kind
+    )
+
+
+def _numbered(
+    platform: str, kinds: tuple[str, ...], base: str, skip: Callable[[str], bool]
+) -> Callable[[_Parts], CanonicalLink | None]:
+    """Platforms whose links are ``…/<kind>/<id>`` after optional prefixes (language, browse)."""
+
+    def handler(p: _Parts) -> CanonicalLink | None:
+        segments = [s for s in p.segments if not skip(s.lower())]
+        if len(segments) < 2 or segments[0].lower() not in kinds:
+            return None
+        kind, item_id = segments[0].lower(), segments[1]
+        if kind == "playlist":
+            item_id = item_id.lower()  # a UUID on Tidal, a number on Deezer
+        elif not _NUMERIC.match(item_id):
+            return None
+        return CanonicalLink(
+            f"{base}/{kind}/{item_id}", f"{platform}:{kind}:{item_id}", platform, kind
+        )
+
+    return handler
+
+
+def _mixcloud(p: _Parts) -> CanonicalLink | None:
+    segments = [s.lower() for s in p.segments]
+    if not segments or segments[0] in ("discover", "search", "live", "upload", "select"):
+        return None
+    path = "/".join(segments[:2])
+    kind = "mix" if len(segments) >= 2 else "artist"
+    return CanonicalLink(f"https://www.mixcloud.com/{path}/", f"mixcloud:{path}", "mixcloud", kind)
+
+
+def _discogs(p: _Parts) -> CanonicalLink | None:
+    segments = [s.lower() for s in p.segments]
+    for index, segment in enumerate(segments[:-1]):
+        if segment in ("release", "master", "artist", "label"):
+            number = segments[index + 1].split("-", 1)[0]
+            if _NUMERIC.match(number):
+                return CanonicalLink(
+                    f"https://www.discogs.com/{segment}/{number}",
+                    f"discogs:{segment}:{number}",
+                    "discogs",
+                    segment,
+                )
+    return None
+
+
+def _musicbrainz(p: _Parts) -> CanonicalLink | None:
+    segments = [s.lower() for s in p.segments]
+    kinds = ("release", "release-group", "recording", "artist", "label", "work")
+    if len(segments) >= 2 and segments[0] in kinds and _MBID.match(segments[1]):
+        kind, mbid = segments[0], segments[1]
+        return CanonicalLink(
+            f"https://musicbrainz.org/{kind}/{mbid}",
+            f"musicbrainz:{kind}:{mbid}",
+            "musicbrainz",
+            kind,
+        )
+    return None
+
+
+def _other(raw: str, split: SplitResult) -> CanonicalLink:
+    """Any other site: stored as given; keyed without scheme, www, fragment or tracking."""
+    host = (split.hostname or "").lower().rstrip(".").removeprefix("www.")
+    port = f":{split.port}" if split.port and split.port not in (80, 443) else ""
+    query = sorted((k, v) for k, v in parse_qsl(split.query) if k.lower() not in TRACKING_PARAMS)
+    key = "url:" + urlunsplit(("", host + port, split.path.rstrip("/"), urlencode(query), ""))
+    return CanonicalLink(raw, key.replace("url://", "url:"), None, None)
+
+
+def _host_is(*names: str) -> Callable[[str], bool]:
+    return lambda host: host in names
+
+
+_PLATFORMS: list[tuple[Callable[[str], bool], Callable[[_Parts], CanonicalLink | None]]] = [
+    (_host_is("open.spotify.com", "play.spotify.com", "spotify.com"), _spotify_url),
+    (lambda h: h.endswith(".bandcamp.com") or h == "bandcamp.com", _bandcamp),
+    (
+        _host_is(
+            "youtube.com", "m.youtube.com", "music.youtube.com", "youtu.be", "youtube-nocookie.com"
+        ),
+        _youtube,
+    ),
+    (_host_is("soundcloud.com", "m.soundcloud.com", "on.soundcloud.com"), _soundcloud),
+    (
+        _host_is(
+            "music.apple.com", "itunes.apple.com", "geo.music.apple.com", "embed.music.apple.com"
+        ),
+        _apple,
+    ),
+    (
+        _host_is("tidal.com", "listen.tidal.com", "embed.tidal.com"),
+        _numbered(
+            "tidal",
+            ("album", "track", "artist", "playlist", "video"),
+            "https://tidal.com/browse",
+            lambda s: s == "browse",
+        ),
+    ),
+    (
+        _host_is("deezer.com"),
+        _numbered(
+            "deezer",
+            ("album", "track", "artist", "playlist"),
+            "https://www.deezer.com",
+            lambda s: bool(re.fullmatch(r"[a-z]{2}(-[a-z]{2})?", s)),
+        ),
+    ),
+    (_host_is("mixcloud.com", "m.mixcloud.com"), _mixcloud),
+    (_host_is("discogs.com"), _discogs),
+    (_host_is("musicbrainz.org", "beta.musicbrainz.org"), _musicbrainz),
+]

@@ -1,0 +1,312 @@
+"""Picks: validation and normalisation of what a member shares.
+
+Everything here is pure. Bad input raises ``UserError`` naming the field and the limit, so the
+same rules serve ``/rec share``, ``/archive edit`` and ``/archive import``.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import pycountry
+
+from bot.domain.links import CanonicalLink, LinkError, canonicalize_link
+from bot.errors import UserError
+
+FORMATS = ("vinyl", "cassette", "CD", "CD-R", "minidisc", "digital", "other")
+RELATIONS = ("influenced-by", "same-scene", "reissue-of", "side-project-of", "remix-of")
+MAX_TAGS = 8
+MIN_YEAR = 1900
+
+# Longest text a member may type into each field (Discord's own limits are larger).
+LIMITS = {
+    "artist": 200,
+    "title": 200,
+    "label": 100,
+    "city": 100,
+    "note": 1000,
+    "subgenre": 32,
+    "subgenres": 300,
+    "country": 60,
+    "link": 512,
+}
+
+_COUNTRY_ALIASES = {
+    "uk": "GB", "u.k.": "GB", "england": "GB", "scotland": "GB", "wales": "GB",
+    "northern ireland": "GB", "great britain": "GB", "britain": "GB",
+    "usa": "US", "u.s.a.": "US", "u.s.": "US", "america": "US", "united states": "US",
+    "russia": "RU", "south korea": "KR", "korea": "KR", "north korea": "KP", "holland": "NL",
+    "ivory coast": "CI", "czech republic": "CZ", "vietnam": "VN", "iran": "IR", "syria": "SY",
+    "laos": "LA", "bolivia": "BO", "venezuela": "VE", "tanzania": "TZ", "taiwan": "TW",
+    "moldova": "MD", "macedonia": "MK", "turkey": "TR", "the netherlands": "NL",
+    "congo": "CG", "drc": "CD", "dr congo": "CD", "palestine": "PS", "uae": "AE",
+}  # fmt: skip
+_LETTER_FOLDS = str.maketrans(
+    {"æ": "ae", "œ": "oe", "ø": "o", "ß": "ss", "ð": "d", "þ": "th", "ł": "l", "đ": "d", "\u0131": "i"}
+)
+_COMBINING = re.compile(r"[\u0300-\u036f]")
+_NOT_WORD = re.compile(r"[^\w&+]+")
+_PUNCT = re.compile(r"[\W_]+")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+@dataclass(frozen=True, slots=True)
+class PickDraft:
+    """A validated, normalised pick, ready to store."""
+
+    artist: str
+    title: str
+    match_key: str
+    link: CanonicalLink | None = None
+    subgenres: tuple[str, ...] = ()
+    label: str | None = None
+    year: int | None = None
+    country: str | None = None
+    city: str | None = None
+    format: str | None = None
+    note: str | None = None
+
+
+def fold_diacritics(text: str) -> str:
+    """``Sigur Rós`` → ``Sigur Ros`` (Latin accents only; other scripts are left intact)."""
+    return unicodedata.normalize("NFC", _COMBINING.sub("", unicodedata.normalize("NFD", text)))
+
+
+def fold_for_matching(text: str) -> str:
+    """Stronger than ``fold_diacritics``: also the letters people type two ways (æ/ae, ß/ss …)."""
+    return fold_diacritics(unicodedata.normalize("NFKC", text)).casefold().translate(_LETTER_FOLDS)
+
+
+def clean_text(value: str | None, name: str, *, required: bool = False) -> str | None:
+    """Trim, collapse runs of spaces (keeping line breaks in notes), check the length limit."""
+    if value is None:
+        value = ""
+    text = _CONTROL.sub("", unicodedata.normalize("NFC", value))
+    if name == "note":
+        lines = [" ".join(line.split()) for line in text.strip().splitlines()]
+        text = "\n".join(lines).strip()
+        text = re.sub(r"\n{3,}", "\n\n", text)
+    else:
+        text = " ".join(text.split())
+    if not text:
+        if required:
+            raise UserError(f"**{name}** is required.")
+        return None
+    limit = LIMITS[name]
+    if len(text) > limit:
+        raise UserError(f"**{name}** is too long: {len(text)} characters, the limit is {limit}.")
+    return text
+
+
+def match_key(artist: str, title: str) -> str:
+    """Equal for the same artist and title whatever the case, spacing, punctuation or accents."""
+
+    def fold(text: str) -> str:
+        folded = fold_for_matching(text).replace("&", " and ")
+        words = _PUNCT.sub(" ", folded).split()
+        return " ".join(words) if words else " ".join(folded.split())
+
+    return f"{fold(artist)}\x1f{fold(title)}"
+
+
+def normalize_tag(raw: str) -> str:
+    """``Minimal Synth``, ``minimal-synth`` and `` minimal  synth`` are all ``minimal-synth``."""
+    folded = fold_for_matching(raw)
+    return "-".join(part for part in _NOT_WORD.split(folded.replace("_", " ")) if part)
+
+
+def parse_subgenres(raw: str | None) -> tuple[str, ...]:
+    """A comma-separated list → normalised, de-duplicated tags in the order given."""
+    if raw is None or not raw.strip():
+        return ()
+    if len(raw) > LIMITS["subgenres"]:
+        raise UserError(
+            f"**subgenres** is too long: the limit is {LIMITS['subgenres']} characters."
+        )
+    tags: list[str] = []
+    for piece in raw.split(","):
+        tag = normalize_tag(piece)
+        if not tag:
+            continue
+        if len(tag) > LIMITS["subgenre"]:
+            raise UserError(
+                f"The subgenre `{tag[:40]}` is too long: the limit is {LIMITS['subgenre']} characters."
+            )
+        if tag not in tags:
+            tags.append(tag)
+    if len(tags) > MAX_TAGS:
+        raise UserError(f"At most {MAX_TAGS} subgenres per pick (you gave {len(tags)}).")
+    return tuple(tags)
+
+
+def resolve_country(raw: str | None) -> str | None:
+    """A country name, common alias or ISO code → ISO 3166-1 alpha-2, or a ``UserError``."""
+    text = clean_text(raw, "country")
+    if text is None:
+        return None
+    alias = _COUNTRY_ALIASES.get(text.casefold())
+    if alias:
+        return alias
+    try:
+        return str(pycountry.countries.lookup(text).alpha_2)
+    except LookupError:
+        pass
+    folded = fold_diacritics(text).casefold()
+    for country in pycountry.countries:
+        names = (
+            country.name,
+            getattr(country, "common_name", ""),
+            getattr(country, "official_name", ""),
+        )
+        if any(fold_diacritics(n).casefold() == folded for n in names if n):
+            return str(country.alpha_2)
+    suggestions = [name for _, name in match_countries(text, limit=3)]
+    hint = f" Did you mean {', '.join(suggestions)}?" if suggestions else ""
+    raise UserError(
+        f"**country**: `{text}` is not a country I know (use a name or ISO code).{hint}"
+    )
+
+
+def country_name(code: str) -> str:
+    country = pycountry.countries.get(alpha_2=code)
+    if country is None:
+        return code
+    return str(getattr(country, "common_name", None) or country.name)
+
+
+def match_countries(query: str, limit: int = 25) -> list[tuple[str, str]]:
+    """``(code, name)`` pairs for autocomplete: exact code, then name prefix, then substring."""
+    folded = fold_diacritics(query.strip()).casefold()
+    ranked: list[tuple[int, str, str]] = []
+    for country in pycountry.countries:
+        name = str(getattr(country, "common_name", None) or country.name)
+        key = fold_diacritics(name).casefold()
+        code = str(country.alpha_2)
+        if folded == code.casefold():
+            rank = 0
+        elif key.startswith(folded):
+            rank = 1
+        elif folded in key:
+            rank = 2
+        else:
+            continue
+        ranked.append((rank, name, code))
+    ranked.sort()
+    return [(code, name) for _, name, code in ranked[:limit]]
+
+
+def validate_year(year: int | None, current_year: int) -> int | None:
+    if year is None:
+        return None
+    if not MIN_YEAR <= year <= current_year + 1:
+        raise UserError(f"**year** must be between {MIN_YEAR} and {current_year + 1}.")
+    return year
+
+
+def normalize_format(raw: str | None) -> str | None:
+    if raw is None or not raw.strip():
+        return None
+    folded = raw.strip().casefold().replace(" ", "")
+    for name in FORMATS:
+        if name.casefold().replace(" ", "") == folded:
+            return name
+    raise UserError(f"**format** must be one of {', '.join(FORMATS)}.")
+
+
+def parse_link(raw: str | None) -> CanonicalLink | None:
+    if raw is None or not raw.strip():
+        return None
+    try:
+        return canonicalize_link(raw)
+    except LinkError as exc:
+        raise UserError(f"**link**: {exc}") from exc
+
+
+def build_draft(
+    *,
+    artist: str,
+    title: str,
+    current_year: int,
+    link: str | None = None,
+    subgenres: str | Iterable[str] | None = None,
+    label: str | None = None,
+    year: int | None = None,
+    country: str | None = None,
+    city: str | None = None,
+    format: str | None = None,
+    note: str | None = None,
+) -> PickDraft:
+    """Validate and normalise every field; the first problem found raises ``UserError``."""
+    clean_artist = clean_text(artist, "artist", required=True)
+    clean_title = clean_text(title, "title", required=True)
+    assert clean_artist is not None and clean_title is not None
+    tags = parse_subgenres(
+        subgenres if isinstance(subgenres, str) or subgenres is None else ",".join(subgenres)
+    )
+    return PickDraft(
+        artist=clean_artist,
+        title=clean_title,
+        match_key=match_key(clean_artist, clean_title),
+        link=parse_link(link),
+        subgenres=tags,
+        label=clean_text(label, "label"),
+        year=validate_year(year, current_year),
+        country=resolve_country(country),
+        city=clean_text(city, "city"),
+        format=normalize_format(format),
+        note=clean_text(note, "note"),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Pick:
+    """A stored pick, as services hand it to cogs."""
+
+    id: int
+    guild_id: int
+    artist: str
+    title: str
+    link_url: str | None
+    link_platform: str | None
+    subgenres: tuple[str, ...]
+    label: str | None
+    year: int | None
+    country: str | None
+    city: str | None
+    format: str | None
+    note: str | None
+    shared_by: int | None
+    created_at: int
+    channel_id: int | None
+    message_id: int | None
+    edited_at: int | None = None
+    edited_by: int | None = None
+    deleted_at: int | None = None
+    heard: int = 0
+    loved: int = 0
+
+    def jump_url(self) -> str | None:
+        if self.channel_id is None or self.message_id is None:
+            return None
+        return f"https://discord.com/channels/{self.guild_id}/{self.channel_id}/{self.message_id}"
+
+
+@dataclass(frozen=True, slots=True)
+class Second:
+    pick_id: int
+    user_id: int | None
+    note: str | None
+    created_at: int
+
+
+@dataclass(frozen=True, slots=True)
+class LineageEdge:
+    """``from_id`` —relation→ ``to_id``, e.g. a reissue-of its original; ``depth`` is 1 or 2."""
+
+    from_id: int
+    to_id: int
+    relation: str
+    depth: int

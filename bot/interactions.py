@@ -1,0 +1,98 @@
+"""One way to turn any interaction error into what the member sees, for commands and components.
+
+The command tree, every view and every restart-proof button route their errors through
+``report_error``: a ``UserError`` becomes its message, privately; Discord's own check failures
+become a plain sentence; anything else is logged with where it happened and the member gets a
+short apology.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+import discord
+from discord import app_commands
+
+from bot.errors import UserError
+from bot.replies import reply_privately
+
+log = logging.getLogger(__name__)
+
+APOLOGY = (
+    "Sorry — something went wrong on our side and your request was not completed. "
+    "It has been logged; please try again in a moment."
+)
+
+
+def describe_permissions(names: Sequence[str]) -> str:
+    """``["manage_guild"]`` → ``Manage Server``, as Discord's own UI names it."""
+    pretty = {"manage_guild": "Manage Server", "manage_messages": "Manage Messages"}
+    return ", ".join(pretty.get(name, name.replace("_", " ").title()) for name in names)
+
+
+def user_message_for(error: BaseException) -> str | None:
+    """What to tell the member about ``error``, or None if it is our fault (log it, apologise)."""
+    original = error.original if isinstance(error, app_commands.CommandInvokeError) else error
+    if isinstance(original, UserError):
+        return original.message
+    if isinstance(error, app_commands.MissingPermissions):
+        needed = describe_permissions(error.missing_permissions)
+        return f"You need the **{needed}** permission to do that."
+    if isinstance(error, app_commands.BotMissingPermissions):
+        needed = describe_permissions(error.missing_permissions)
+        return f"I need the **{needed}** permission here; ask a moderator to grant it."
+    if isinstance(error, app_commands.NoPrivateMessage):
+        return "That command only works inside a server."
+    if isinstance(error, app_commands.CommandOnCooldown):
+        return f"Slow down a little — try again in {error.retry_after:.0f} s."
+    if isinstance(error, app_commands.TransformerError):
+        return f"`{str(error.value)[:100]}` is not a valid value for that option."
+    if isinstance(error, app_commands.CheckFailure):
+        return "You can't use that command here."
+    if isinstance(error, app_commands.CommandSignatureMismatch | app_commands.CommandNotFound):
+        return "That command has just been updated. Please try again in a minute."
+    return None
+
+
+async def report_error(
+    interaction: discord.Interaction[Any], error: BaseException, where: str
+) -> None:
+    """Tell the member what went wrong (privately); log it if it was not their doing."""
+    message = user_message_for(error)
+    if message is None:
+        original = getattr(error, "original", error)
+        log.error(
+            "%s failed (guild=%s channel=%s user=%s options=%s)",
+            where,
+            interaction.guild_id,
+            interaction.channel_id,
+            interaction.user.id,
+            dict(iter(interaction.namespace)),
+            exc_info=original,
+        )
+        message = APOLOGY
+    elif isinstance(error, app_commands.CommandSignatureMismatch | app_commands.CommandNotFound):
+        log.warning("Discord's copy of the commands is out of date: %s", error)
+    await reply_privately(interaction, message)
+
+
+class SafeView(discord.ui.View):
+    """A view whose errors reach the member the same way command errors do."""
+
+    async def on_error(
+        self, interaction: discord.Interaction[Any], error: Exception, item: discord.ui.Item[Any]
+    ) -> None:
+        custom_id = getattr(item, "custom_id", None) or type(item).__name__
+        await report_error(interaction, error, f"Component {custom_id}")
+
+
+class SafeModal(discord.ui.Modal):
+    """A modal whose errors reach the member the same way command errors do."""
+
+    # discord.py's Modal.on_error drops the ``item`` parameter of the View method it overrides.
+    async def on_error(  # type: ignore[override]
+        self, interaction: discord.Interaction[Any], error: Exception, /
+    ) -> None:
+        await report_error(interaction, error, f"Modal {self.title!r}")

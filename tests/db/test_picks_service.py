@@ -1,0 +1,254 @@
+"""The picks/archive services on a real SQLite file: storing, dedupe, votes, lineage, search."""
+
+from __future__ import annotations
+
+import random
+from datetime import timedelta
+
+import pytest
+
+from bot.db import Database
+from bot.domain.search import SearchFilters
+from bot.errors import UserError
+from bot.services import picks as service
+from tests.fakes import FakeClock
+
+GUILD = 1001
+OTHER_GUILD = 2002
+ALICE, BOB, MOD = 11, 22, 33
+
+
+async def share(db: Database, clock: FakeClock, artist: str, title: str, **fields: object) -> int:
+    kwargs = {"guild_id": GUILD, "user_id": ALICE, "now": clock.now(), "artist": artist, "title": title}
+    kwargs.update(fields)
+    result = await service.share_pick(db, **kwargs)  # type: ignore[arg-type]
+    assert result.pick is not None, f"unexpected duplicate of #{result.duplicate and result.duplicate.id}"
+    return result.pick.id
+
+
+async def test_share_stores_every_field_normalised(db: Database, clock: FakeClock) -> None:
+    result = await service.share_pick(
+        db, guild_id=GUILD, user_id=ALICE, now=clock.now(),
+        artist="  Kas   Product ", title="Try Out", link="https://kasproduct.bandcamp.com/album/try-out?from=hp",
+        subgenres="Minimal Synth, cold wave,minimal-synth", label="RCA", year=1982, country="France",
+        city="Nancy", format="vinyl", note="Spatial  and   cold.\n\nStill ahead of its time.",
+    )  # fmt: skip
+    pick = result.pick
+    assert pick is not None and result.duplicate is None
+    assert (pick.artist, pick.title) == ("Kas Product", "Try Out")
+    assert pick.link_url == "https://kasproduct.bandcamp.com/album/try-out"
+    assert pick.link_platform == "bandcamp"
+    assert pick.subgenres == ("minimal-synth", "cold-wave")
+    assert (pick.label, pick.year, pick.country, pick.city, pick.format) == ("RCA", 1982, "FR", "Nancy", "vinyl")
+    assert pick.note == "Spatial and cold.\n\nStill ahead of its time."
+    assert pick.shared_by == ALICE and pick.created_at == int(clock.now().timestamp())
+
+
+@pytest.mark.parametrize(
+    "artist,title,link",
+    [
+        ("sigur ros", "AGAETIS BYRJUN", None),
+        ("Sigur  Rós", "Ágætis byrjun!", None),
+        ("Other", "Name", "http://www.sigurros.bandcamp.com/album/agaetis-byrjun/?utm_source=x"),
+    ],
+)
+async def test_dedupe_by_name_or_link(db: Database, clock: FakeClock, artist: str, title: str, link: str | None) -> None:
+    first = await share(db, clock, "Sigur Rós", "Ágætis byrjun", link="https://sigurros.bandcamp.com/album/agaetis-byrjun")
+    again = await service.share_pick(
+        db, guild_id=GUILD, user_id=BOB, now=clock.now(), artist=artist, title=title, link=link
+    )
+    assert again.pick is None
+    assert again.duplicate is not None and again.duplicate.id == first
+    assert again.duplicate.shared_by == ALICE
+
+
+async def test_same_pick_in_another_server_is_not_a_duplicate(db: Database, clock: FakeClock) -> None:
+    await share(db, clock, "Tinariwen", "Amassakoul")
+    other = await service.share_pick(
+        db, guild_id=OTHER_GUILD, user_id=BOB, now=clock.now(), artist="Tinariwen", title="Amassakoul"
+    )
+    assert other.pick is not None
+
+
+@pytest.mark.parametrize(
+    "fields,message",
+    [
+        ({"artist": " "}, "**artist** is required"),
+        ({"title": "x" * 201}, "**title** is too long: 201 characters, the limit is 200"),
+        ({"note": "n" * 1001}, "**note** is too long"),
+        ({"link": "javascript:alert(1)"}, "not `javascript:`"),
+        ({"year": 1899}, "**year** must be between 1900"),
+        ({"country": "Atlantis"}, "`Atlantis` is not a country I know"),
+        ({"format": "8-track"}, "**format** must be one of"),
+        ({"subgenres": ",".join(f"tag{i}" for i in range(9))}, "At most 8 subgenres"),
+    ],
+)
+async def test_bad_input_is_refused_and_nothing_is_stored(
+    db: Database, clock: FakeClock, fields: dict[str, object], message: str
+) -> None:
+    kwargs: dict[str, object] = {"artist": "Artist", "title": "Title"} | fields
+    with pytest.raises(UserError, match=message.replace("*", r"\*").replace("(", r"\(")):
+        await service.share_pick(db, guild_id=GUILD, user_id=ALICE, now=clock.now(), **kwargs)  # type: ignore[arg-type]
+    page = await service.search_archive(db, GUILD, SearchFilters(), 1, clock.now())
+    assert page.total == 0
+
+
+async def test_votes_toggle_and_count(db: Database, clock: FakeClock) -> None:
+    pick_id = await share(db, clock, "Carla dal Forno", "You Know What It's Like")
+    pick, is_set = await service.toggle_vote(db, GUILD, pick_id, "loved", BOB, clock.now())
+    assert is_set and pick.loved == 1 and pick.heard == 0
+    pick, _ = await service.toggle_vote(db, GUILD, pick_id, "loved", MOD, clock.now())
+    assert pick.loved == 2
+    pick, is_set = await service.toggle_vote(db, GUILD, pick_id, "loved", BOB, clock.now())
+    assert not is_set and pick.loved == 1
+
+
+async def test_second_adds_a_voice_but_not_to_your_own_pick(db: Database, clock: FakeClock) -> None:
+    pick_id = await share(db, clock, "Grouper", "Dragging a Dead Deer Up a Hill")
+    await service.second_pick(db, GUILD, pick_id, BOB, "the fog record", clock.now())
+    await service.second_pick(db, GUILD, pick_id, BOB, None, clock.now())  # again: no duplicate
+    details = await service.pick_details(db, GUILD, pick_id)
+    assert [(s.user_id, s.note) for s in details.seconds] == [(BOB, "the fog record")]
+    with pytest.raises(UserError, match="your own pick"):
+        await service.second_pick(db, GUILD, pick_id, ALICE, None, clock.now())
+
+
+async def test_edit_is_for_the_sharer_or_a_moderator(db: Database, clock: FakeClock) -> None:
+    pick_id = await share(db, clock, "Cocteau Twins", "Treasure", year=1984)
+    fields = {
+        "artist": "Cocteau Twins", "title": "Treasure", "link": None, "subgenres": "dream pop",
+        "label": "4AD", "year": 1984, "country": "GB", "city": "Grangemouth", "format": "vinyl", "note": None,
+    }  # fmt: skip
+    with pytest.raises(UserError, match="Only the member who shared"):
+        await service.edit_pick(db, guild_id=GUILD, pick_id=pick_id, user_id=BOB, is_moderator=False, now=clock.now(), **fields)  # type: ignore[arg-type]
+    edited = await service.edit_pick(
+        db, guild_id=GUILD, pick_id=pick_id, user_id=MOD, is_moderator=True, now=clock.now(), **fields  # type: ignore[arg-type]
+    )
+    assert (edited.label, edited.subgenres, edited.edited_by) == ("4AD", ("dream-pop",), MOD)
+    found = await service.search_archive(db, GUILD, SearchFilters(label="4ad"), 1, clock.now())
+    assert [p.id for p in found.results] == [pick_id]
+
+
+async def test_remove_then_restore_within_30_days(db: Database, clock: FakeClock) -> None:
+    pick_id = await share(db, clock, "Broadcast", "Tender Buttons")
+    with pytest.raises(UserError, match="Only the member who shared"):
+        await service.remove_pick(db, GUILD, pick_id, BOB, False, clock.now())
+    await service.remove_pick(db, GUILD, pick_id, ALICE, False, clock.now())
+    assert (await service.search_archive(db, GUILD, SearchFilters(query="broadcast"), 1, clock.now())).total == 0
+    with pytest.raises(UserError, match="was removed"):
+        await service.pick_details(db, GUILD, pick_id)
+
+    clock.advance(timedelta(days=29))
+    restored = await service.restore_pick(db, GUILD, pick_id, clock.now())
+    assert restored.deleted_at is None
+    assert (await service.search_archive(db, GUILD, SearchFilters(query="broadcast"), 1, clock.now())).total == 1
+
+
+async def test_restore_refused_after_30_days_and_purged(db: Database, clock: FakeClock) -> None:
+    pick_id = await share(db, clock, "Broadcast", "Haha Sound")
+    await service.remove_pick(db, GUILD, pick_id, MOD, True, clock.now())
+    clock.advance(timedelta(days=31))
+    with pytest.raises(UserError, match="more than 30 days ago"):
+        await service.restore_pick(db, GUILD, pick_id, clock.now())
+    assert await service.purge_removed(db, clock.now()) == 1
+    with pytest.raises(UserError, match="There is no entry"):
+        await service.restore_pick(db, GUILD, pick_id, clock.now())
+
+
+async def test_lineage_two_steps_each_way(db: Database, clock: FakeClock) -> None:
+    a = await share(db, clock, "Kraftwerk", "Computerwelt")
+    b = await share(db, clock, "Drexciya", "Neptune's Lair")
+    c = await share(db, clock, "Dopplereffekt", "Gesamtkunstwerk")
+    d = await share(db, clock, "Someone", "Later")
+    await service.link_picks(db, GUILD, b, a, "influenced-by", ALICE, clock.now())
+    await service.link_picks(db, GUILD, c, b, "side-project-of", ALICE, clock.now())
+    await service.link_picks(db, GUILD, d, c, "influenced-by", ALICE, clock.now())
+
+    details = await service.pick_details(db, GUILD, b)
+    assert {(e.from_id, e.to_id, e.depth) for e in details.grew_from} == {(b, a, 1)}
+    assert {(e.from_id, e.to_id, e.depth) for e in details.grew_into} == {(c, b, 1), (d, c, 2)}
+    assert set(details.related) == {a, c, d}
+
+    with pytest.raises(UserError, match="cannot be linked to itself"):
+        await service.link_picks(db, GUILD, a, a, "same-scene", ALICE, clock.now())
+    with pytest.raises(UserError, match="already linked"):
+        await service.link_picks(db, GUILD, b, a, "influenced-by", BOB, clock.now())
+    await service.link_picks(db, GUILD, a, b, "same-scene", BOB, clock.now())
+    with pytest.raises(UserError, match="already linked"):
+        await service.link_picks(db, GUILD, b, a, "same-scene", BOB, clock.now())
+    with pytest.raises(UserError, match="relation"):
+        await service.link_picks(db, GUILD, a, c, "sampled", BOB, clock.now())
+
+
+async def test_search_ranks_prefix_and_diacritics_insensitive(db: Database, clock: FakeClock) -> None:
+    await share(db, clock, "Múm", "Yesterday Was Dramatic", note="glitchy icelandic lullabies")
+    target = await share(db, clock, "Sigur Rós", "Takk", note="icelandic")
+    await share(db, clock, "Other band", "Sigurd", note="not it")
+    page = await service.search_archive(db, GUILD, SearchFilters(query="sigur ros"), 1, clock.now())
+    assert [p.id for p in page.results][0] == target
+    assert page.total == 1  # "ros" does not prefix-match "Sigurd"'s words
+    assert (await service.search_archive(db, GUILD, SearchFilters(query="mum yester"), 1, clock.now())).total == 1
+    # FTS syntax in a query is just words.
+    assert (await service.search_archive(db, GUILD, SearchFilters(query='"NEAR( OR :'), 1, clock.now())).total == 0
+
+
+async def test_search_filters_combine_and_stay_in_their_server(db: Database, clock: FakeClock) -> None:
+    hit = await share(db, clock, "Mdou Moctar", "Ilana", subgenres="tishoumaren, sahel rock", country="Niger", year=2019, format="vinyl", city="Agadez")
+    await share(db, clock, "Tinariwen", "Tassili", subgenres="tishoumaren", country="Mali", year=2011, format="CD")
+    await service.share_pick(db, guild_id=OTHER_GUILD, user_id=BOB, now=clock.now(), artist="Mdou Moctar", title="Ilana", subgenres="sahel rock", country="NE")
+
+    def f(**kw: object) -> SearchFilters:
+        return SearchFilters(**kw)  # type: ignore[arg-type]
+
+    cases = [
+        f(subgenre="Sahel Rock"),
+        f(subgenre="tishoumaren", country="NE"),
+        f(format="vinyl", year_from=2015),
+        f(year_from=2019, year_to=2019, city="agadez"),
+        f(query="ilana", shared_by=ALICE),
+    ]
+    for filters in cases:
+        page = await service.search_archive(db, GUILD, filters, 1, clock.now())
+        assert [p.id for p in page.results] == [hit], filters
+    assert (await service.search_archive(db, GUILD, f(subgenre="tishoumaren"), 1, clock.now())).total == 2
+    assert (await service.search_archive(db, GUILD, f(format="CD-R"), 1, clock.now())).total == 0
+
+
+async def test_search_pages_and_caps_the_total(db: Database, clock: FakeClock) -> None:
+    from bot.db.repos import picks as picks_repo
+    from bot.domain.picks import build_draft
+
+    async with db.transaction() as conn:
+        for n in range(1_005):
+            draft = build_draft(artist=f"Ambient Artist {n}", title=f"Drone {n}", current_year=2026, subgenres="ambient")
+            await picks_repo.insert_pick(conn, GUILD, draft, ALICE, n)
+    first = await service.search_archive(db, GUILD, SearchFilters(query="ambient"), 1, clock.now())
+    assert first.capped and first.total == 1000 and first.pages == 100 and len(first.results) == 10
+    last = await service.search_archive(db, GUILD, SearchFilters(query="ambient"), 999, clock.now())
+    assert last.page == 100 and len(last.results) == 10
+    assert not {p.id for p in first.results} & {p.id for p in last.results}
+    newest = await service.search_archive(db, GUILD, SearchFilters(subgenre="ambient"), 1, clock.now())
+    assert newest.results[0].title == "Drone 1004"
+
+
+async def test_no_results_suggests_close_tags_and_labels(db: Database, clock: FakeClock) -> None:
+    await share(db, clock, "A", "B", subgenres="shoegaze", label="Creation")
+    page = await service.search_archive(db, GUILD, SearchFilters(query="shoegase"), 1, clock.now())
+    assert page.total == 0
+    assert "subgenre `shoegaze`" in page.suggestions
+    page = await service.search_archive(db, GUILD, SearchFilters(label="creaton"), 1, clock.now())
+    assert "label `Creation`" in page.suggestions
+
+
+async def test_random_skips_what_you_have_heard(db: Database, clock: FakeClock) -> None:
+    ids = [await share(db, clock, f"Artist {n}", f"Record {n}", subgenres="dub techno", year=1990 + n) for n in range(5)]
+    for pick_id in ids[:4]:
+        await service.toggle_vote(db, GUILD, pick_id, "heard", BOB, clock.now())
+    rng = random.Random(7)
+    for _ in range(10):
+        found = await service.random_unheard(db, GUILD, BOB, clock.now(), rng=rng)
+        assert found is not None and found.id == ids[4]
+    assert await service.random_unheard(db, GUILD, BOB, clock.now(), decade=1980, rng=rng) is None
+    assert (await service.random_unheard(db, GUILD, BOB, clock.now(), decade=1990, subgenre="dub-techno", rng=rng)) is not None
+    await service.toggle_vote(db, GUILD, ids[4], "heard", BOB, clock.now())
+    assert await service.random_unheard(db, GUILD, BOB, clock.now(), rng=rng) is None
