@@ -45,7 +45,17 @@ _COUNTRY_ALIASES = {
     "congo": "CG", "drc": "CD", "dr congo": "CD", "palestine": "PS", "uae": "AE",
 }  # fmt: skip
 _LETTER_FOLDS = str.maketrans(
-    {"æ": "ae", "œ": "oe", "ø": "o", "ß": "ss", "ð": "d", "þ": "th", "ł": "l", "đ": "d", "\u0131": "i"}
+    {
+        "æ": "ae",
+        "œ": "oe",
+        "ø": "o",
+        "ß": "ss",
+        "ð": "d",
+        "þ": "th",
+        "ł": "l",
+        "đ": "d",
+        "\u0131": "i",
+    }
 )
 _COMBINING = re.compile(r"[\u0300-\u036f]")
 _NOT_WORD = re.compile(r"[^\w&+]+")

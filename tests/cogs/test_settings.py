@@ -8,9 +8,9 @@ import pytest
 import simcord
 
 from bot.client import UndercurrentBot
-from bot.interactions import APOLOGY
 from bot.db.repos import settings as settings_repo
 from bot.errors import UserError
+from bot.interactions import APOLOGY
 from tests.cogs.conftest import Server
 
 

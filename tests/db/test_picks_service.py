@@ -19,10 +19,18 @@ ALICE, BOB, MOD = 11, 22, 33
 
 
 async def share(db: Database, clock: FakeClock, artist: str, title: str, **fields: object) -> int:
-    kwargs = {"guild_id": GUILD, "user_id": ALICE, "now": clock.now(), "artist": artist, "title": title}
+    kwargs = {
+        "guild_id": GUILD,
+        "user_id": ALICE,
+        "now": clock.now(),
+        "artist": artist,
+        "title": title,
+    }
     kwargs.update(fields)
     result = await service.share_pick(db, **kwargs)  # type: ignore[arg-type]
-    assert result.pick is not None, f"unexpected duplicate of #{result.duplicate and result.duplicate.id}"
+    assert result.pick is not None, (
+        f"unexpected duplicate of #{result.duplicate and result.duplicate.id}"
+    )
     return result.pick.id
 
 
@@ -39,7 +47,13 @@ async def test_share_stores_every_field_normalised(db: Database, clock: FakeCloc
     assert pick.link_url == "https://kasproduct.bandcamp.com/album/try-out"
     assert pick.link_platform == "bandcamp"
     assert pick.subgenres == ("minimal-synth", "cold-wave")
-    assert (pick.label, pick.year, pick.country, pick.city, pick.format) == ("RCA", 1982, "FR", "Nancy", "vinyl")
+    assert (pick.label, pick.year, pick.country, pick.city, pick.format) == (
+        "RCA",
+        1982,
+        "FR",
+        "Nancy",
+        "vinyl",
+    )
     assert pick.note == "Spatial and cold.\n\nStill ahead of its time."
     assert pick.shared_by == ALICE and pick.created_at == int(clock.now().timestamp())
 
@@ -52,8 +66,16 @@ async def test_share_stores_every_field_normalised(db: Database, clock: FakeCloc
         ("Other", "Name", "http://www.sigurros.bandcamp.com/album/agaetis-byrjun/?utm_source=x"),
     ],
 )
-async def test_dedupe_by_name_or_link(db: Database, clock: FakeClock, artist: str, title: str, link: str | None) -> None:
-    first = await share(db, clock, "Sigur Rós", "Ágætis byrjun", link="https://sigurros.bandcamp.com/album/agaetis-byrjun")
+async def test_dedupe_by_name_or_link(
+    db: Database, clock: FakeClock, artist: str, title: str, link: str | None
+) -> None:
+    first = await share(
+        db,
+        clock,
+        "Sigur Rós",
+        "Ágætis byrjun",
+        link="https://sigurros.bandcamp.com/album/agaetis-byrjun",
+    )
     again = await service.share_pick(
         db, guild_id=GUILD, user_id=BOB, now=clock.now(), artist=artist, title=title, link=link
     )
@@ -62,10 +84,17 @@ async def test_dedupe_by_name_or_link(db: Database, clock: FakeClock, artist: st
     assert again.duplicate.shared_by == ALICE
 
 
-async def test_same_pick_in_another_server_is_not_a_duplicate(db: Database, clock: FakeClock) -> None:
+async def test_same_pick_in_another_server_is_not_a_duplicate(
+    db: Database, clock: FakeClock
+) -> None:
     await share(db, clock, "Tinariwen", "Amassakoul")
     other = await service.share_pick(
-        db, guild_id=OTHER_GUILD, user_id=BOB, now=clock.now(), artist="Tinariwen", title="Amassakoul"
+        db,
+        guild_id=OTHER_GUILD,
+        user_id=BOB,
+        now=clock.now(),
+        artist="Tinariwen",
+        title="Amassakoul",
     )
     assert other.pick is not None
 
@@ -120,9 +149,23 @@ async def test_edit_is_for_the_sharer_or_a_moderator(db: Database, clock: FakeCl
         "label": "4AD", "year": 1984, "country": "GB", "city": "Grangemouth", "format": "vinyl", "note": None,
     }  # fmt: skip
     with pytest.raises(UserError, match="Only the member who shared"):
-        await service.edit_pick(db, guild_id=GUILD, pick_id=pick_id, user_id=BOB, is_moderator=False, now=clock.now(), **fields)  # type: ignore[arg-type]
+        await service.edit_pick(
+            db,
+            guild_id=GUILD,
+            pick_id=pick_id,
+            user_id=BOB,
+            is_moderator=False,
+            now=clock.now(),
+            **fields,
+        )  # type: ignore[arg-type]
     edited = await service.edit_pick(
-        db, guild_id=GUILD, pick_id=pick_id, user_id=MOD, is_moderator=True, now=clock.now(), **fields  # type: ignore[arg-type]
+        db,
+        guild_id=GUILD,
+        pick_id=pick_id,
+        user_id=MOD,
+        is_moderator=True,
+        now=clock.now(),
+        **fields,  # type: ignore[arg-type]
     )
     assert (edited.label, edited.subgenres, edited.edited_by) == ("4AD", ("dream-pop",), MOD)
     found = await service.search_archive(db, GUILD, SearchFilters(label="4ad"), 1, clock.now())
@@ -134,14 +177,18 @@ async def test_remove_then_restore_within_30_days(db: Database, clock: FakeClock
     with pytest.raises(UserError, match="Only the member who shared"):
         await service.remove_pick(db, GUILD, pick_id, BOB, False, clock.now())
     await service.remove_pick(db, GUILD, pick_id, ALICE, False, clock.now())
-    assert (await service.search_archive(db, GUILD, SearchFilters(query="broadcast"), 1, clock.now())).total == 0
+    assert (
+        await service.search_archive(db, GUILD, SearchFilters(query="broadcast"), 1, clock.now())
+    ).total == 0
     with pytest.raises(UserError, match="was removed"):
         await service.pick_details(db, GUILD, pick_id)
 
     clock.advance(timedelta(days=29))
     restored = await service.restore_pick(db, GUILD, pick_id, clock.now())
     assert restored.deleted_at is None
-    assert (await service.search_archive(db, GUILD, SearchFilters(query="broadcast"), 1, clock.now())).total == 1
+    assert (
+        await service.search_archive(db, GUILD, SearchFilters(query="broadcast"), 1, clock.now())
+    ).total == 1
 
 
 async def test_restore_refused_after_30_days_and_purged(db: Database, clock: FakeClock) -> None:
@@ -180,22 +227,58 @@ async def test_lineage_two_steps_each_way(db: Database, clock: FakeClock) -> Non
         await service.link_picks(db, GUILD, a, c, "sampled", BOB, clock.now())
 
 
-async def test_search_ranks_prefix_and_diacritics_insensitive(db: Database, clock: FakeClock) -> None:
+async def test_search_ranks_prefix_and_diacritics_insensitive(
+    db: Database, clock: FakeClock
+) -> None:
     await share(db, clock, "Múm", "Yesterday Was Dramatic", note="glitchy icelandic lullabies")
     target = await share(db, clock, "Sigur Rós", "Takk", note="icelandic")
     await share(db, clock, "Other band", "Sigurd", note="not it")
     page = await service.search_archive(db, GUILD, SearchFilters(query="sigur ros"), 1, clock.now())
-    assert [p.id for p in page.results][0] == target
+    assert page.results[0].id == target
     assert page.total == 1  # "ros" does not prefix-match "Sigurd"'s words
-    assert (await service.search_archive(db, GUILD, SearchFilters(query="mum yester"), 1, clock.now())).total == 1
+    assert (
+        await service.search_archive(db, GUILD, SearchFilters(query="mum yester"), 1, clock.now())
+    ).total == 1
     # FTS syntax in a query is just words.
-    assert (await service.search_archive(db, GUILD, SearchFilters(query='"NEAR( OR :'), 1, clock.now())).total == 0
+    assert (
+        await service.search_archive(db, GUILD, SearchFilters(query='"NEAR( OR :'), 1, clock.now())
+    ).total == 0
 
 
-async def test_search_filters_combine_and_stay_in_their_server(db: Database, clock: FakeClock) -> None:
-    hit = await share(db, clock, "Mdou Moctar", "Ilana", subgenres="tishoumaren, sahel rock", country="Niger", year=2019, format="vinyl", city="Agadez")
-    await share(db, clock, "Tinariwen", "Tassili", subgenres="tishoumaren", country="Mali", year=2011, format="CD")
-    await service.share_pick(db, guild_id=OTHER_GUILD, user_id=BOB, now=clock.now(), artist="Mdou Moctar", title="Ilana", subgenres="sahel rock", country="NE")
+async def test_search_filters_combine_and_stay_in_their_server(
+    db: Database, clock: FakeClock
+) -> None:
+    hit = await share(
+        db,
+        clock,
+        "Mdou Moctar",
+        "Ilana",
+        subgenres="tishoumaren, sahel rock",
+        country="Niger",
+        year=2019,
+        format="vinyl",
+        city="Agadez",
+    )
+    await share(
+        db,
+        clock,
+        "Tinariwen",
+        "Tassili",
+        subgenres="tishoumaren",
+        country="Mali",
+        year=2011,
+        format="CD",
+    )
+    await service.share_pick(
+        db,
+        guild_id=OTHER_GUILD,
+        user_id=BOB,
+        now=clock.now(),
+        artist="Mdou Moctar",
+        title="Ilana",
+        subgenres="sahel rock",
+        country="NE",
+    )
 
     def f(**kw: object) -> SearchFilters:
         return SearchFilters(**kw)  # type: ignore[arg-type]
@@ -210,7 +293,9 @@ async def test_search_filters_combine_and_stay_in_their_server(db: Database, clo
     for filters in cases:
         page = await service.search_archive(db, GUILD, filters, 1, clock.now())
         assert [p.id for p in page.results] == [hit], filters
-    assert (await service.search_archive(db, GUILD, f(subgenre="tishoumaren"), 1, clock.now())).total == 2
+    assert (
+        await service.search_archive(db, GUILD, f(subgenre="tishoumaren"), 1, clock.now())
+    ).total == 2
     assert (await service.search_archive(db, GUILD, f(format="CD-R"), 1, clock.now())).total == 0
 
 
@@ -220,14 +305,21 @@ async def test_search_pages_and_caps_the_total(db: Database, clock: FakeClock) -
 
     async with db.transaction() as conn:
         for n in range(1_005):
-            draft = build_draft(artist=f"Ambient Artist {n}", title=f"Drone {n}", current_year=2026, subgenres="ambient")
+            draft = build_draft(
+                artist=f"Ambient Artist {n}",
+                title=f"Drone {n}",
+                current_year=2026,
+                subgenres="ambient",
+            )
             await picks_repo.insert_pick(conn, GUILD, draft, ALICE, n)
     first = await service.search_archive(db, GUILD, SearchFilters(query="ambient"), 1, clock.now())
     assert first.capped and first.total == 1000 and first.pages == 100 and len(first.results) == 10
     last = await service.search_archive(db, GUILD, SearchFilters(query="ambient"), 999, clock.now())
     assert last.page == 100 and len(last.results) == 10
     assert not {p.id for p in first.results} & {p.id for p in last.results}
-    newest = await service.search_archive(db, GUILD, SearchFilters(subgenre="ambient"), 1, clock.now())
+    newest = await service.search_archive(
+        db, GUILD, SearchFilters(subgenre="ambient"), 1, clock.now()
+    )
     assert newest.results[0].title == "Drone 1004"
 
 
@@ -241,7 +333,10 @@ async def test_no_results_suggests_close_tags_and_labels(db: Database, clock: Fa
 
 
 async def test_random_skips_what_you_have_heard(db: Database, clock: FakeClock) -> None:
-    ids = [await share(db, clock, f"Artist {n}", f"Record {n}", subgenres="dub techno", year=1990 + n) for n in range(5)]
+    ids = [
+        await share(db, clock, f"Artist {n}", f"Record {n}", subgenres="dub techno", year=1990 + n)
+        for n in range(5)
+    ]
     for pick_id in ids[:4]:
         await service.toggle_vote(db, GUILD, pick_id, "heard", BOB, clock.now())
     rng = random.Random(7)
@@ -249,6 +344,10 @@ async def test_random_skips_what_you_have_heard(db: Database, clock: FakeClock) 
         found = await service.random_unheard(db, GUILD, BOB, clock.now(), rng=rng)
         assert found is not None and found.id == ids[4]
     assert await service.random_unheard(db, GUILD, BOB, clock.now(), decade=1980, rng=rng) is None
-    assert (await service.random_unheard(db, GUILD, BOB, clock.now(), decade=1990, subgenre="dub-techno", rng=rng)) is not None
+    assert (
+        await service.random_unheard(
+            db, GUILD, BOB, clock.now(), decade=1990, subgenre="dub-techno", rng=rng
+        )
+    ) is not None
     await service.toggle_vote(db, GUILD, ids[4], "heard", BOB, clock.now())
     assert await service.random_unheard(db, GUILD, BOB, clock.now(), rng=rng) is None
