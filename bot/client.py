@@ -29,7 +29,7 @@ from bot.scheduler import Scheduler
 
 log = logging.getLogger(__name__)
 
-DEFAULT_EXTENSIONS: tuple[str, ...] = ("cogs.settings", "cogs.about", "cogs.picks")
+DEFAULT_EXTENSIONS: tuple[str, ...] = ("cogs.settings", "cogs.about", "cogs.picks", "cogs.privacy")
 
 
 class UndercurrentTree(app_commands.CommandTree["UndercurrentBot"]):

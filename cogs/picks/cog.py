@@ -2,22 +2,36 @@
 
 from __future__ import annotations
 
+import asyncio
+import io
 import logging
+import tempfile
 from datetime import timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.domain.archive_format import EXPORT_FORMATS
 from bot.domain.jobs import Job, JobSpec
-from bot.domain.picks import FORMATS, RELATIONS, match_countries
+from bot.domain.picks import FORMATS, RELATIONS, country_name, match_countries
 from bot.domain.search import SearchFilters
 from bot.domain.timeutil import discord_timestamp, from_epoch
 from bot.errors import UserError
 from bot.replies import clip
+from bot.services import archive_io
 from bot.services import picks as picks_service
-from cogs.picks.embeds import card_embed, details_embed, heading, lineage_embed, search_embed
+from cogs.picks.charts import PANELS, render_stats_chart
+from cogs.picks.embeds import (
+    CARD_COLOUR,
+    card_embed,
+    details_embed,
+    heading,
+    lineage_embed,
+    search_embed,
+)
 from cogs.picks.views import (
     ConfirmView,
     EditDetailsButton,
@@ -39,6 +53,7 @@ log = logging.getLogger(__name__)
 FORMAT_CHOICES = [app_commands.Choice(name=name, value=name) for name in FORMATS]
 RELATION_CHOICES = [app_commands.Choice(name=name, value=name) for name in RELATIONS]
 PURGE_JOB = "archive.purge_removed"
+MAX_IMPORT_BYTES = 25_000_000
 
 
 def guild_of(interaction: discord.Interaction[Any]) -> int:
@@ -363,6 +378,119 @@ class ArchiveCog(
             ),
             ephemeral=True,
         )
+
+    # -- files and figures ---------------------------------------------------------------
+
+    @app_commands.command(
+        name="export", description="The whole archive as a file (CSV, JSON or Markdown)"
+    )
+    @app_commands.describe(format="csv and json can be imported back with /archive import")
+    @app_commands.choices(format=[app_commands.Choice(name=f, value=f) for f in EXPORT_FORMATS])
+    async def export(self, interaction: discord.Interaction[Any], format: str) -> None:
+        guild_id = guild_of(interaction)
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        title = f"{interaction.guild.name if interaction.guild else 'Server'} — scene archive"
+        with tempfile.TemporaryDirectory(prefix="undercurrent-export-") as folder:
+            result = await archive_io.export_archive(
+                self.bot.db,
+                guild_id,
+                format,
+                Path(folder),
+                limit_bytes=interaction.filesize_limit,
+                title=title,
+            )
+            if result.entries == 0:
+                await interaction.followup.send(
+                    "The archive is empty: nothing to export yet.", ephemeral=True
+                )
+                return
+            note = f"{result.entries:,} entries as {format}"
+            if result.compressed:
+                note += f", gzip-compressed in {len(result.files)} file(s) to fit Discord's upload limit"
+            for start in range(0, len(result.files), 10):
+                files = [
+                    discord.File(path, filename=path.name)
+                    for path in result.files[start : start + 10]
+                ]
+                await interaction.followup.send(
+                    note + "." if start == 0 else "(continued)", files=files, ephemeral=True
+                )
+
+    @app_commands.command(
+        name="import", description="Moderators: add entries from an /archive export (CSV or JSON)"
+    )
+    @app_commands.describe(file="A .csv or .json file (optionally .gz) written by /archive export")
+    @app_commands.checks.has_permissions(manage_messages=True)
+    async def import_(
+        self, interaction: discord.Interaction[Any], file: discord.Attachment
+    ) -> None:
+        guild_id = guild_of(interaction)
+        if file.size > MAX_IMPORT_BYTES:
+            raise UserError(
+                f"That file is {file.size / 1e6:.1f} MB; the import limit is {MAX_IMPORT_BYTES // 1_000_000} MB."
+            )
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        data = await file.read()
+        try:
+            result = await archive_io.import_archive(
+                self.bot.db, guild_id, data, self.bot.clock.now()
+            )
+        except archive_io.ImportRejected as rejected:
+            report = discord.File(
+                io.BytesIO(archive_io.problems_report(rejected.problems)),
+                filename="import-problems.txt",
+            )
+            await interaction.followup.send(
+                clip(rejected.message, 2000), file=report, ephemeral=True
+            )
+            return
+        await interaction.followup.send(
+            f"Imported {result.imported:,} entries, {result.links:,} lineage links and {result.seconds:,} seconds.",
+            ephemeral=True,
+        )
+
+    @app_commands.command(
+        name="stats", description="Top subgenres, countries, labels, decades, formats and curators"
+    )
+    @app_commands.describe(public="Post the chart in the channel instead of privately")
+    async def stats(self, interaction: discord.Interaction[Any], public: bool = False) -> None:
+        guild_id = guild_of(interaction)
+        await interaction.response.defer(ephemeral=not public, thinking=True)
+        raw = await picks_service.stats(self.bot.db, guild_id)
+        data: dict[str, list[tuple[str, int]]] = {
+            "subgenres": [(str(tag), n) for tag, n in raw["subgenres"]],
+            "countries": [(country_name(str(code)), n) for code, n in raw["countries"]],
+            "labels": [(str(label), n) for label, n in raw["labels"]],
+            "decades": [(str(decade), n) for decade, n in raw["decades"]],
+            "formats": [(str(fmt), n) for fmt, n in raw["formats"]],
+            "curators": [
+                (await self._member_name(interaction, int(str(uid))), n)
+                for uid, n in raw["curators"]
+            ],
+        }
+        guild_name = interaction.guild.name if interaction.guild else "This server"
+        png = await asyncio.to_thread(render_stats_chart, data, f"{guild_name} — scene archive")
+        embed = discord.Embed(title="Scene archive stats", colour=CARD_COLOUR)
+        for key, panel_title in PANELS:
+            top = data[key][:5]
+            lines = [f"{clip(label, 40)} · {n}" for label, n in top] or ["—"]
+            embed.add_field(name=panel_title, value=clip("\n".join(lines), 1024))
+        embed.set_image(url="attachment://archive-stats.png")
+        await interaction.followup.send(
+            embed=embed,
+            file=discord.File(io.BytesIO(png), filename="archive-stats.png"),
+            ephemeral=not public,
+        )
+
+    async def _member_name(self, interaction: discord.Interaction[Any], user_id: int) -> str:
+        guild = interaction.guild
+        member = guild.get_member(user_id) if guild else None
+        if member is None and guild is not None:
+            try:
+                member = await guild.fetch_member(user_id)
+            except discord.HTTPException:
+                return "a former member"
+        return member.display_name if member else "a former member"
 
 
 def describe_filters(filters: SearchFilters, shared_by: discord.abc.User | None) -> str:

@@ -32,7 +32,7 @@ async def simcord_bot(db_path: Path, clock: FakeClock) -> AsyncIterator[Undercur
 
 @dataclass
 class Server:
-    """A guild with a channel, an ordinary member and a moderator (Manage Server)."""
+    """A guild with a channel, an ordinary member and a moderator (Manage Server, Manage Messages)."""
 
     env: simcord.Env
     guild: simcord.GuildHandle
@@ -45,7 +45,9 @@ class Server:
 def server(simcord_env: simcord.Env) -> Server:
     guild = simcord_env.create_guild("Minimal Synth Society")
     channel = guild.create_text_channel("recommendations")
-    mods = guild.create_role("Moderators", permissions=discord.Permissions(manage_guild=True))
+    mods = guild.create_role(
+        "Moderators", permissions=discord.Permissions(manage_guild=True, manage_messages=True)
+    )
     member = guild.add_member(simcord_env.create_user("wren"))
     moderator = guild.add_member(simcord_env.create_user("ines"), roles=[mods])
     return Server(simcord_env, guild, channel, member, moderator)

@@ -37,7 +37,7 @@ async def test_registered_commands_are_the_documented_ones(
     server: Server, simcord_bot: UndercurrentBot
 ) -> None:
     registered = {c.name: c for c in await simcord_bot.tree.fetch_commands()}
-    assert set(registered) == {"settings", "about", "rec", "archive"}
+    assert set(registered) == {"settings", "about", "rec", "archive", "privacy"}
     subcommands = {option.name for option in registered["settings"].options}
     assert subcommands == {"timezone", "server-timezone", "show"}
 

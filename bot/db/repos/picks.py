@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import aiosqlite
@@ -159,12 +159,18 @@ GROUP BY label ORDER BY n DESC LIMIT :limit
 EXPORT_BATCH = f"""
 SELECT {PICK_COLUMNS},
     (SELECT group_concat(relation || ':' || to_id, ';') FROM pick_links l
-     WHERE l.from_id = p.id) AS lineage,
-    (SELECT group_concat(user_id, ';') FROM pick_seconds s
-     WHERE s.pick_id = p.id AND s.user_id IS NOT NULL) AS seconded_by
+     WHERE l.from_id = p.id) AS lineage
 FROM picks p
 WHERE p.guild_id = :guild_id AND p.deleted_at IS NULL AND p.id > :after
 ORDER BY p.id LIMIT :limit
+"""
+SECONDS_OF = """
+SELECT pick_id, user_id, note, created_at FROM pick_seconds
+WHERE pick_id IN (SELECT value FROM json_each(:ids)) ORDER BY id
+"""
+INSERT_SECOND_AT = """
+INSERT INTO pick_seconds (pick_id, user_id, note, created_at) VALUES (:pick_id, :user_id, :note, :at)
+ON CONFLICT DO NOTHING
 """
 COUNT_LIVE = "SELECT count(*) FROM picks WHERE guild_id = :guild_id AND deleted_at IS NULL"
 STATS = {
@@ -484,20 +490,28 @@ async def count_live(conn: aiosqlite.Connection, guild_id: int) -> int:
     return 0 if row is None else int(row[0])
 
 
-async def export_batches(
-    conn: aiosqlite.Connection, guild_id: int, batch: int = 1000
-) -> AsyncIterator[list[tuple[Pick, str | None, str | None]]]:
-    """Every live pick of the server in id order, ``batch`` at a time, with its lineage
-    (``relation:to_id;…``) and seconders (``user_id;…``)."""
-    after = 0
-    while True:
-        rows = await _all(
-            conn, EXPORT_BATCH, {"guild_id": guild_id, "after": after, "limit": batch}
-        )
-        if not rows:
-            return
-        yield [(row_to_pick(r), r["lineage"], r["seconded_by"]) for r in rows]
-        after = int(rows[-1]["id"])
+async def export_batch(
+    conn: aiosqlite.Connection, guild_id: int, after: int, limit: int = 1000
+) -> list[tuple[Pick, str | None, list[Second]]]:
+    """Up to ``limit`` live picks with ids above ``after``, in id order, each with its lineage
+    (``relation:to_id;…``) and its seconds. Callers page by the last id (keyset paging)."""
+    rows = await _all(conn, EXPORT_BATCH, {"guild_id": guild_id, "after": after, "limit": limit})
+    ids = [int(r["id"]) for r in rows]
+    seconds: dict[int, list[Second]] = {}
+    if ids:
+        for r in await _all(conn, SECONDS_OF, {"ids": json.dumps(ids)}):
+            seconds.setdefault(r["pick_id"], []).append(
+                Second(r["pick_id"], r["user_id"], r["note"], r["created_at"])
+            )
+    return [(row_to_pick(r), r["lineage"], seconds.get(int(r["id"]), [])) for r in rows]
+
+
+async def add_second_at(
+    conn: aiosqlite.Connection, pick_id: int, user_id: int | None, note: str | None, at: int
+) -> None:
+    await conn.execute(
+        INSERT_SECOND_AT, {"pick_id": pick_id, "user_id": user_id, "note": note, "at": at}
+    )
 
 
 async def stats(

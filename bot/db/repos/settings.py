@@ -43,3 +43,32 @@ async def set_user_timezone(
     conn: aiosqlite.Connection, user_id: int, timezone: str, now: int
 ) -> None:
     await conn.execute(SET_USER_TIMEZONE, {"user_id": user_id, "timezone": timezone, "now": now})
+
+
+DELETE_USER_SETTINGS = "DELETE FROM user_settings WHERE user_id = :user_id"
+FORGET_GUILD_EDITOR = "UPDATE guild_settings SET updated_by = NULL WHERE updated_by = :user_id"
+GET_USER_SETTINGS_ROW = "SELECT timezone, updated_at FROM user_settings WHERE user_id = :user_id"
+GUILDS_EDITED_BY = (
+    "SELECT guild_id, timezone, updated_at FROM guild_settings WHERE updated_by = :user_id"
+)
+
+
+async def delete_user_settings(conn: aiosqlite.Connection, user_id: int) -> int:
+    cursor = await conn.execute(DELETE_USER_SETTINGS, {"user_id": user_id})
+    await conn.execute(FORGET_GUILD_EDITOR, {"user_id": user_id})
+    return cursor.rowcount
+
+
+async def user_settings_data(conn: aiosqlite.Connection, user_id: int) -> dict[str, object]:
+    async with conn.execute(
+        "SELECT timezone, updated_at FROM user_settings WHERE user_id = :user_id",
+        {"user_id": user_id},
+    ) as cursor:
+        row = await cursor.fetchone()
+    async with conn.execute(GUILDS_EDITED_BY, {"user_id": user_id}) as cursor:
+        edited = [dict(r) for r in await cursor.fetchall()]
+    return {
+        "timezone": None if row is None else row["timezone"],
+        "timezone_updated_at": None if row is None else row["updated_at"],
+        "server_timezones_you_set": edited,
+    }

@@ -1,0 +1,46 @@
+"""What the bot stores about a person: export it all, or forget it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from bot import __version__
+from bot.db import Database
+from bot.db.repos import picks as picks_repo
+from bot.db.repos import settings as settings_repo
+from bot.domain.archive_format import iso
+from bot.domain.timeutil import to_epoch
+
+
+async def export_user_data(db: Database, user_id: int, now: datetime) -> dict[str, Any]:
+    """Everything stored about ``user_id``, across every server, as plain JSON-able data."""
+    async with db.read() as conn:
+        settings = await settings_repo.user_settings_data(conn, user_id)
+        archive = await picks_repo.user_data(conn, user_id)
+    return {
+        "about": "Everything Undercurrent stores about you. Times are UTC epoch seconds.",
+        "user_id": user_id,
+        "exported_at": iso(to_epoch(now)),
+        "bot_version": __version__,
+        "settings": settings,
+        **archive,
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class ForgetResult:
+    votes: int
+    picks: int
+    seconds: int
+    settings: int
+    deleted_picks: bool
+
+
+async def forget_user(db: Database, user_id: int, *, delete_picks: bool) -> ForgetResult:
+    """Delete votes and settings; delete or anonymise picks and seconds; clear edit traces."""
+    async with db.transaction() as conn:
+        counts = await picks_repo.forget_user(conn, user_id, delete_picks=delete_picks)
+        settings = await settings_repo.delete_user_settings(conn, user_id)
+    return ForgetResult(counts["votes"], counts["picks"], counts["seconds"], settings, delete_picks)

@@ -1,0 +1,100 @@
+"""Your data: a copy of everything stored about you, or forgetting it."""
+
+from __future__ import annotations
+
+import io
+import json
+from typing import TYPE_CHECKING, Any
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.interactions import SafeView
+from bot.services import privacy as privacy_service
+
+if TYPE_CHECKING:
+    from bot.client import UndercurrentBot
+
+
+class ForgetChoice(SafeView):
+    """Delete or anonymise your picks, or cancel. Only for the member who asked."""
+
+    def __init__(self, bot: UndercurrentBot, owner_id: int) -> None:
+        super().__init__(timeout=120)
+        self.bot = bot
+        self.owner_id = owner_id
+
+    async def interaction_check(self, interaction: discord.Interaction[Any]) -> bool:
+        return interaction.user.id == self.owner_id
+
+    async def _forget(self, interaction: discord.Interaction[Any], delete_picks: bool) -> None:
+        self.stop()
+        result = await privacy_service.forget_user(
+            self.bot.db, self.owner_id, delete_picks=delete_picks
+        )
+        what = "deleted" if delete_picks else "kept without your name"
+        await interaction.response.edit_message(
+            content=(
+                f"Done. Removed {result.votes} vote(s) and your settings; {result.picks} pick(s) and "
+                f"{result.seconds} second(s) {what}. Cards already posted keep their text until edited."
+            ),
+            view=None,
+        )
+
+    @discord.ui.button(label="Delete my picks too", style=discord.ButtonStyle.danger)
+    async def delete(
+        self, interaction: discord.Interaction[Any], button: discord.ui.Button[Any]
+    ) -> None:
+        await self._forget(interaction, delete_picks=True)
+
+    @discord.ui.button(label="Keep my picks, without my name", style=discord.ButtonStyle.primary)
+    async def anonymise(
+        self, interaction: discord.Interaction[Any], button: discord.ui.Button[Any]
+    ) -> None:
+        await self._forget(interaction, delete_picks=False)
+
+    @discord.ui.button(label="Cancel", style=discord.ButtonStyle.secondary)
+    async def cancel(
+        self, interaction: discord.Interaction[Any], button: discord.ui.Button[Any]
+    ) -> None:
+        self.stop()
+        await interaction.response.edit_message(
+            content="Cancelled; nothing was changed.", view=None
+        )
+
+
+class PrivacyCog(
+    commands.GroupCog, group_name="privacy", group_description="What the bot stores about you"
+):
+    def __init__(self, bot: UndercurrentBot) -> None:
+        self.bot = bot
+        super().__init__()
+
+    @app_commands.command(
+        name="export", description="Everything the bot stores about you, as a JSON file"
+    )
+    async def export(self, interaction: discord.Interaction[Any]) -> None:
+        data = await privacy_service.export_user_data(
+            self.bot.db, interaction.user.id, self.bot.clock.now()
+        )
+        payload = json.dumps(data, ensure_ascii=False, indent=2).encode()
+        await interaction.response.send_message(
+            "Here is everything Undercurrent stores about you, from every server.",
+            file=discord.File(
+                io.BytesIO(payload), filename=f"undercurrent-{interaction.user.id}.json"
+            ),
+            ephemeral=True,
+        )
+
+    @app_commands.command(
+        name="forget", description="Delete your votes and settings; delete or anonymise your picks"
+    )
+    async def forget(self, interaction: discord.Interaction[Any]) -> None:
+        await interaction.response.send_message(
+            "This deletes your Heard/Loved marks and your settings, in every server. "
+            "Your picks and seconds can be **deleted**, or **kept without your name** so the "
+            "archive keeps its history. This cannot be undone.",
+            view=ForgetChoice(self.bot, interaction.user.id),
+            ephemeral=True,
+        )
