@@ -1,0 +1,271 @@
+"""Link canonicalisation: known platforms, other sites, refused schemes, and its invariants."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from bot.domain.links import LinkError, canonicalize_link
+
+SPOTIFY_ID = "4aawyAB9vmqN3uQ7FjRGTy"
+VIDEO = "dQw4w9WgXcQ"
+MBID = "0da9ddf9-9c5e-4b8a-9c8f-1b6d7c5e2a10"
+
+
+@pytest.mark.parametrize(
+    "given_url,url,key",
+    [
+        (
+            "https://kasproduct.bandcamp.com/album/try-out?from=hp",
+            "https://kasproduct.bandcamp.com/album/try-out",
+            "bandcamp:kasproduct.bandcamp.com/album/try-out",
+        ),
+        (
+            "HTTP://KasProduct.Bandcamp.com/track/Mind/",
+            "https://kasproduct.bandcamp.com/track/mind",
+            "bandcamp:kasproduct.bandcamp.com/track/mind",
+        ),
+        (
+            "https://kasproduct.bandcamp.com/",
+            "https://kasproduct.bandcamp.com/",
+            "bandcamp:kasproduct.bandcamp.com",
+        ),
+        (
+            "https://music.minimalwave.com/album/the-lost-tapes",
+            "https://music.minimalwave.com/album/the-lost-tapes",
+            "bandcamp:music.minimalwave.com/album/the-lost-tapes",
+        ),
+        (
+            f"https://open.spotify.com/intl-de/album/{SPOTIFY_ID}?si=abc",
+            f"https://open.spotify.com/album/{SPOTIFY_ID}",
+            f"spotify:album:{SPOTIFY_ID}",
+        ),
+        (
+            f"spotify:track:{SPOTIFY_ID}",
+            f"https://open.spotify.com/track/{SPOTIFY_ID}",
+            f"spotify:track:{SPOTIFY_ID}",
+        ),
+        (
+            f"https://open.spotify.com/playlist/{SPOTIFY_ID}",
+            f"https://open.spotify.com/playlist/{SPOTIFY_ID}",
+            f"spotify:playlist:{SPOTIFY_ID}",
+        ),
+        (
+            f"https://open.spotify.com/artist/{SPOTIFY_ID}",
+            f"https://open.spotify.com/artist/{SPOTIFY_ID}",
+            f"spotify:artist:{SPOTIFY_ID}",
+        ),
+        (
+            f"https://m.youtube.com/watch?v={VIDEO}&feature=share",
+            f"https://www.youtube.com/watch?v={VIDEO}",
+            f"youtube:video:{VIDEO}",
+        ),
+        (
+            f"https://youtu.be/{VIDEO}?si=x",
+            f"https://www.youtube.com/watch?v={VIDEO}",
+            f"youtube:video:{VIDEO}",
+        ),
+        (
+            f"https://music.youtube.com/watch?v={VIDEO}&list=RDAMVM",
+            f"https://www.youtube.com/watch?v={VIDEO}",
+            f"youtube:video:{VIDEO}",
+        ),
+        (
+            f"https://www.youtube.com/shorts/{VIDEO}",
+            f"https://www.youtube.com/watch?v={VIDEO}",
+            f"youtube:video:{VIDEO}",
+        ),
+        (
+            "https://soundcloud.com/Artist/Track-Name?in=x/sets/y&si=1",
+            "https://soundcloud.com/artist/track-name",
+            "soundcloud:artist/track-name",
+        ),
+        (
+            "https://music.apple.com/fr/album/loveless/1434890393",
+            "https://music.apple.com/fr/album/loveless/1434890393",
+            "apple:album:1434890393",
+        ),
+        (
+            "https://music.apple.com/gb/album/loveless/1434890393?i=1434890398",
+            "https://music.apple.com/gb/album/loveless/1434890393?i=1434890398",
+            "apple:song:1434890398",
+        ),
+        (
+            "https://listen.tidal.com/album/123456",
+            "https://tidal.com/browse/album/123456",
+            "tidal:album:123456",
+        ),
+        (
+            "https://www.deezer.com/fr/album/302127",
+            "https://www.deezer.com/album/302127",
+            "deezer:album:302127",
+        ),
+        (
+            "https://www.mixcloud.com/NTSRadio/some-show/",
+            "https://www.mixcloud.com/ntsradio/some-show/",
+            "mixcloud:ntsradio/some-show",
+        ),
+        (
+            "https://www.discogs.com/release/123456-Kas-Product-Try-Out",
+            "https://www.discogs.com/release/123456",
+            "discogs:release:123456",
+        ),
+        (
+            "https://www.discogs.com/Kas-Product-Try-Out/master/9999",
+            "https://www.discogs.com/master/9999",
+            "discogs:master:9999",
+        ),
+        (
+            f"https://musicbrainz.org/release/{MBID.upper()}",
+            f"https://musicbrainz.org/release/{MBID}",
+            f"musicbrainz:release:{MBID}",
+        ),
+        (
+            "https://example.com/blog/post?utm_source=x#part",
+            "https://example.com/blog/post?utm_source=x#part",
+            "url:example.com/blog/post",
+        ),
+        ("www.example.org/a", "https://www.example.org/a", "url:example.org/a"),
+    ],
+)
+def test_canonical_forms(given_url: str, url: str, key: str) -> None:
+    link = canonicalize_link(given_url)
+    assert (link.url, link.key) == (url, key)
+
+
+def test_apple_song_and_album_track_are_one_key() -> None:
+    song = canonicalize_link("https://music.apple.com/us/song/soon/1434890398")
+    track = canonicalize_link("https://music.apple.com/gb/album/loveless/1434890393?i=1434890398")
+    assert song.key == track.key
+
+
+@pytest.mark.parametrize("scheme", ["javascript", "data", "ftp", "file", "vbscript", "JavaScript"])
+def test_other_schemes_are_refused(scheme: str) -> None:
+    with pytest.raises(LinkError, match=f"not `{scheme.lower()}:`"):
+        canonicalize_link(f"{scheme}:alert(1)")
+
+
+@pytest.mark.parametrize(
+    "text", ["", "   ", "not a link", "https://", "https://localhost/x", "x" * 600]
+)
+def test_non_links_are_refused(text: str) -> None:
+    with pytest.raises(LinkError):
+        canonicalize_link(text)
+
+
+# -- invariants -----------------------------------------------------------------------------
+
+ids22 = st.text(
+    alphabet="abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789",
+    min_size=22,
+    max_size=22,
+)
+slugs = st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789-", min_size=1, max_size=20).filter(
+    lambda s: s.strip("-")
+)
+video_ids = st.text(
+    alphabet="abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-",
+    min_size=11,
+    max_size=11,
+)
+numbers = st.integers(min_value=1, max_value=10**12).map(str)
+tracking = st.lists(
+    st.sampled_from(
+        ["utm_source=x", "utm_medium=y", "si=abc", "fbclid=1", "feature=share", "ref=z"]
+    ),
+    max_size=3,
+)
+
+
+def spellings(
+    base: str, extra_query: list[str], *, www: bool, upper_host: bool, slash: bool, http: bool
+) -> str:
+    scheme, rest = base.split("://", 1)
+    host, _, path = rest.partition("/")
+    path, _, query = path.partition("?")
+    if (
+        www
+        and not host.startswith(("www.", "m.", "music.", "open.", "listen."))
+        and host.count(".") == 1
+    ):
+        host = "www." + host
+    if upper_host:
+        host = host.upper()
+    if slash and not path.endswith("/"):
+        path += "/"
+    params = [q for q in query.split("&") if q] + extra_query
+    return f"{'http' if http else scheme}://{host}/{path}" + (
+        "?" + "&".join(params) if params else ""
+    )
+
+
+@st.composite
+def platform_links(draw: st.DrawFn) -> str:
+    kind = draw(
+        st.sampled_from(
+            ["bandcamp", "spotify", "youtube", "deezer", "tidal", "discogs", "soundcloud"]
+        )
+    )
+    if kind == "bandcamp":
+        return f"https://{draw(slugs)}.bandcamp.com/{draw(st.sampled_from(['album', 'track']))}/{draw(slugs)}"
+    if kind == "spotify":
+        return f"https://open.spotify.com/{draw(st.sampled_from(['album', 'track', 'artist', 'playlist']))}/{draw(ids22)}"
+    if kind == "youtube":
+        return f"https://www.youtube.com/watch?v={draw(video_ids)}"
+    if kind == "deezer":
+        return f"https://www.deezer.com/album/{draw(numbers)}"
+    if kind == "tidal":
+        return f"https://tidal.com/browse/track/{draw(numbers)}"
+    if kind == "discogs":
+        return f"https://www.discogs.com/release/{draw(numbers)}"
+    return f"https://soundcloud.com/{draw(slugs)}/{draw(slugs)}"
+
+
+@given(platform_links())
+def test_canonicalisation_is_idempotent(url: str) -> None:
+    once = canonicalize_link(url)
+    twice = canonicalize_link(once.url)
+    assert (twice.url, twice.key) == (once.url, once.key)
+
+
+@given(platform_links(), tracking, st.booleans(), st.booleans(), st.booleans(), st.booleans())
+def test_no_two_spellings_of_one_link_give_two_keys(
+    url: str, extra: list[str], www: bool, upper_host: bool, slash: bool, http: bool
+) -> None:
+    variant = spellings(url, extra, www=www, upper_host=upper_host, slash=slash, http=http)
+    assert canonicalize_link(variant).key == canonicalize_link(url).key
+
+
+@given(
+    ids22,
+    st.sampled_from(["album", "track"]),
+    st.sampled_from(["", "intl-de/", "intl-pt/", "embed/"]),
+)
+def test_spotify_uri_and_url_forms_agree(spotify_id: str, kind: str, prefix: str) -> None:
+    uri = canonicalize_link(f"spotify:{kind}:{spotify_id}")
+    url = canonicalize_link(f"https://open.spotify.com/{prefix}{kind}/{spotify_id}?si=q")
+    assert uri.key == url.key and uri.url == url.url
+
+
+@given(video_ids)
+def test_youtube_forms_agree(video: str) -> None:
+    keys = {
+        canonicalize_link(u).key
+        for u in (
+            f"https://youtu.be/{video}",
+            f"https://www.youtube.com/watch?v={video}",
+            f"https://music.youtube.com/watch?v={video}",
+            f"https://m.youtube.com/shorts/{video}",
+        )
+    }
+    assert keys == {f"youtube:video:{video}"}
+
+
+@given(st.text(max_size=200))
+def test_anything_either_canonicalises_to_http_or_is_refused_cleanly(text: str) -> None:
+    try:
+        link = canonicalize_link(text)
+    except LinkError:
+        return
+    assert link.url.startswith(("http://", "https://"))

@@ -1,0 +1,144 @@
+"""Normalising subgenres, artist/title match keys, countries, years and formats."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from bot.domain.picks import (
+    build_draft,
+    match_countries,
+    match_key,
+    normalize_format,
+    normalize_tag,
+    parse_subgenres,
+    resolve_country,
+)
+from bot.domain.search import SearchFilters, build_match, words, year_tokens
+from bot.errors import UserError
+
+
+@pytest.mark.parametrize(
+    "raw", ["Minimal Synth", "minimal-synth", " minimal  synth", "MINIMAL_SYNTH", "Mínimal Synth"]
+)
+def test_spellings_of_one_tag_are_one_tag(raw: str) -> None:
+    assert normalize_tag(raw) == "minimal-synth"
+
+
+@given(st.text(max_size=40))
+def test_tag_normalisation_is_idempotent(raw: str) -> None:
+    once = normalize_tag(raw)
+    assert normalize_tag(once) == once
+    assert once == once.strip("-")
+    assert " " not in once
+
+
+@given(
+    st.lists(
+        st.sampled_from(
+            ["Minimal Synth", "minimal-synth", "cold wave", "Coldwave", "EBM", "ebm", ""]
+        ),
+        max_size=8,
+    )
+)
+def test_parsed_subgenres_are_unique_normalised_and_ordered(pieces: list[str]) -> None:
+    tags = parse_subgenres(",".join(pieces))
+    assert len(tags) == len(set(tags))
+    assert all(tag == normalize_tag(tag) and tag for tag in tags)
+
+
+def test_more_than_eight_subgenres_are_refused() -> None:
+    with pytest.raises(UserError, match="At most 8 subgenres"):
+        parse_subgenres(",".join(f"tag {n}" for n in range(9)))
+    assert len(parse_subgenres(",".join(f"tag {n}" for n in range(8)))) == 8
+
+
+@pytest.mark.parametrize(
+    "a,b",
+    [
+        (("Sigur Rós", "Ágætis byrjun"), ("sigur ros", "AGAETIS BYRJUN")),
+        (("Simon & Garfunkel", "Bookends"), ("Simon and Garfunkel", "bookends")),
+        (("!!!", "Myth Takes"), ("!!!", "myth takes")),
+        (("Tinariwen", "Amassakoul"), ("  tinariwen ", "amassakoul.")),
+    ],
+)
+def test_match_key_ignores_case_spacing_punctuation_and_accents(
+    a: tuple[str, str], b: tuple[str, str]
+) -> None:
+    assert match_key(*a) == match_key(*b)
+
+
+def test_match_key_keeps_different_records_apart() -> None:
+    assert match_key("!!!", "Myth Takes") != match_key("???", "Myth Takes")
+    assert match_key("Can", "Tago Mago") != match_key("Cant", "Ago Mago")
+
+
+@pytest.mark.parametrize(
+    "raw,code",
+    [
+        ("France", "FR"),
+        ("fr", "FR"),
+        ("FRA", "FR"),
+        ("UK", "GB"),
+        ("Côte d'Ivoire", "CI"),
+        ("cote d'ivoire", "CI"),
+        ("Russia", "RU"),
+        ("Niger", "NE"),
+    ],
+)
+def test_countries_resolve_to_alpha_2(raw: str, code: str) -> None:
+    assert resolve_country(raw) == code
+
+
+def test_unknown_country_suggests() -> None:
+    with pytest.raises(UserError, match="Did you mean"):
+        resolve_country("Franc")
+
+
+def test_country_autocomplete() -> None:
+    assert match_countries("ger")[0] == ("DE", "Germany")
+    assert match_countries("ml")[0][0] == "ML"
+
+
+@pytest.mark.parametrize(
+    "raw,fmt", [("cd-r", "CD-R"), ("CD", "CD"), ("Vinyl", "vinyl"), ("mini disc", "minidisc")]
+)
+def test_formats(raw: str, fmt: str) -> None:
+    assert normalize_format(raw) == fmt
+
+
+@pytest.mark.parametrize(
+    "field,value,message",
+    [
+        ("year", 2028, "between 1900 and 2027"),
+        ("label", "x" * 101, "**label** is too long: 101 characters, the limit is 100"),
+        ("city", "y" * 101, "**city** is too long"),
+        ("title", "", "**title** is required"),
+    ],
+)
+def test_field_limits_name_the_field(field: str, value: object, message: str) -> None:
+    kwargs: dict[str, object] = {"artist": "A", "title": "T", "current_year": 2026, field: value}
+    with pytest.raises(UserError) as caught:
+        build_draft(**kwargs)  # type: ignore[arg-type]
+    assert message in caught.value.message
+
+
+def test_year_range_tokens_use_decades_where_whole() -> None:
+    assert year_tokens(1978, 1991, 1900, 2027) == ["y1978", "y1979", "d1980", "y1990", "y1991"]
+    assert year_tokens(2010, None, 1900, 2027) == ["d2010", *(f"y{y}" for y in range(2020, 2028))]
+
+
+@given(st.text(max_size=100))
+def test_search_text_never_becomes_fts_syntax(text: str) -> None:
+    expression = build_match(7, SearchFilters(query=text), lowest_year=1900, highest_year=2027)
+    for word in words(text):
+        assert f'"{word}"*' in expression
+    assert expression.startswith("scope:g7")
+
+
+def test_note_keeps_paragraphs_but_collapses_spaces() -> None:
+    draft = build_draft(
+        artist="A", title="T", current_year=2026, note="  first   line \n\n\n\nsecond\tline "
+    )
+    assert draft.note == "first line\n\nsecond line"
