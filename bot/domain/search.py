@@ -1,7 +1,9 @@
 """Archive search: turn what a member typed into a safe FTS5 expression, and the ranking window.
 
 Member text never reaches FTS5 syntax: it is split into words, and each word becomes a quoted
-prefix term (``"word"*``), so ``AND``, quotes, colons or ``NEAR`` in a query are just words.
+term, so ``AND``, quotes, colons or ``NEAR`` in a query are just words. The last word, the one
+still being typed, matches as a prefix (``"yout"*``) once it has ``MIN_PREFIX`` letters: a
+one- or two-letter prefix expands to thousands of index terms, which is slow and finds noise.
 Filters become column-scoped tokens (see the ``facets`` column in migration 0002), so a search is
 always one FTS5 query, ANDed with its server's ``scope`` token.
 
@@ -20,6 +22,7 @@ from bot.domain.picks import normalize_tag
 RANK_WINDOW = 1000
 PAGE_SIZE = 10
 MAX_TERMS = 8
+MIN_PREFIX = 3
 TEXT_COLUMNS = "{artist title label city note tags}"
 _WORD = re.compile(r"\w+")
 
@@ -63,6 +66,14 @@ def _phrase(text: str) -> str | None:
     return '"' + " ".join(found) + '"' if found else None
 
 
+def text_terms(terms: list[str]) -> list[str]:
+    """Quoted FTS5 terms; the last one a prefix if it is long enough."""
+    quoted = [f'"{t}"' for t in terms]
+    if terms and len(terms[-1]) >= MIN_PREFIX:
+        quoted[-1] += "*"
+    return quoted
+
+
 def format_token(name: str) -> str:
     return "f" + name.casefold().replace("-", "")
 
@@ -94,7 +105,7 @@ def build_match(
     parts = [f"scope:g{guild_id}"]
     terms = words(filters.query)
     if terms:
-        parts.append(f"{TEXT_COLUMNS}: (" + " ".join(f'"{t}"*' for t in terms) + ")")
+        parts.append(f"{TEXT_COLUMNS}: (" + " ".join(text_terms(terms)) + ")")
     facets: list[str] = []
     if filters.subgenre:
         facets.append(tag_token(filters.subgenre))

@@ -133,7 +133,7 @@ def test_year_range_tokens_use_decades_where_whole() -> None:
 def test_search_text_never_becomes_fts_syntax(text: str) -> None:
     expression = build_match(7, SearchFilters(query=text), lowest_year=1900, highest_year=2027)
     for word in words(text):
-        assert f'"{word}"*' in expression
+        assert f'"{word}"' in expression
     assert expression.startswith("scope:g7")
 
 
@@ -142,3 +142,12 @@ def test_note_keeps_paragraphs_but_collapses_spaces() -> None:
         artist="A", title="T", current_year=2026, note="  first   line \n\n\n\nsecond\tline "
     )
     assert draft.note == "first line\n\nsecond line"
+
+
+def test_only_the_last_word_is_a_prefix_and_only_from_three_letters() -> None:
+    assert 'all: ("sonic" "yout"*)' in build_match(
+        1, SearchFilters(query="Sonic Yout"), lowest_year=1900, highest_year=2027
+    ).replace("{artist title label city note tags}", "all")
+    assert '("sigur" "ro")' in build_match(
+        1, SearchFilters(query="sigur ro"), lowest_year=1900, highest_year=2027
+    )

@@ -41,6 +41,43 @@ CREATE TABLE pick_tags (
 ) STRICT;
 CREATE INDEX pick_tags_by_tag ON pick_tags (guild_id, tag, pick_id);
 
+-- How often each subgenre and label is used per server, kept by triggers, so autocomplete
+-- ("most used first") and "did you mean" never aggregate over a whole archive. Counts include
+-- removed picks until they are purged.
+CREATE TABLE archive_terms (
+    guild_id  INTEGER NOT NULL,
+    kind      TEXT NOT NULL CHECK (kind IN ('tag', 'label')),
+    value     TEXT NOT NULL,
+    uses      INTEGER NOT NULL,
+    PRIMARY KEY (guild_id, kind, value)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX archive_terms_by_uses ON archive_terms (guild_id, kind, uses DESC);
+
+CREATE TRIGGER archive_terms_tag_added AFTER INSERT ON pick_tags BEGIN
+    INSERT INTO archive_terms (guild_id, kind, value, uses) VALUES (new.guild_id, 'tag', new.tag, 1)
+    ON CONFLICT DO UPDATE SET uses = uses + 1;
+END;
+CREATE TRIGGER archive_terms_tag_removed AFTER DELETE ON pick_tags BEGIN
+    UPDATE archive_terms SET uses = uses - 1
+    WHERE guild_id = old.guild_id AND kind = 'tag' AND value = old.tag;
+END;
+CREATE TRIGGER archive_terms_label_added AFTER INSERT ON picks WHEN new.label IS NOT NULL BEGIN
+    INSERT INTO archive_terms (guild_id, kind, value, uses) VALUES (new.guild_id, 'label', new.label, 1)
+    ON CONFLICT DO UPDATE SET uses = uses + 1;
+END;
+CREATE TRIGGER archive_terms_label_changed AFTER UPDATE OF label ON picks
+WHEN old.label IS NOT new.label BEGIN
+    UPDATE archive_terms SET uses = uses - 1
+    WHERE old.label IS NOT NULL AND guild_id = old.guild_id AND kind = 'label' AND value = old.label;
+    INSERT INTO archive_terms (guild_id, kind, value, uses)
+    SELECT new.guild_id, 'label', new.label, 1 WHERE new.label IS NOT NULL
+    ON CONFLICT DO UPDATE SET uses = uses + 1;
+END;
+CREATE TRIGGER archive_terms_label_deleted AFTER DELETE ON picks WHEN old.label IS NOT NULL BEGIN
+    UPDATE archive_terms SET uses = uses - 1
+    WHERE guild_id = old.guild_id AND kind = 'label' AND value = old.label;
+END;
+
 CREATE TABLE pick_votes (
     pick_id     INTEGER NOT NULL REFERENCES picks (id) ON DELETE CASCADE,
     kind        TEXT NOT NULL CHECK (kind IN ('heard', 'loved')),

@@ -18,11 +18,14 @@ PICK_COLUMNS = """
     (SELECT count(*) FROM pick_votes v WHERE v.pick_id = p.id AND v.kind = 'loved') AS loved
 """
 
-FIND_DUPLICATE = f"""
+# Two lookups, each an index seek on a partial unique index (an OR would scan the server).
+FIND_BY_MATCH_KEY = f"""
 SELECT {PICK_COLUMNS} FROM picks p
-WHERE p.guild_id = :guild_id AND p.deleted_at IS NULL
-  AND (p.match_key = :match_key OR (:link_key IS NOT NULL AND p.link_key = :link_key))
-ORDER BY p.match_key = :match_key DESC LIMIT 1
+WHERE p.guild_id = :guild_id AND p.match_key = :match_key AND p.deleted_at IS NULL
+"""
+FIND_BY_LINK_KEY = f"""
+SELECT {PICK_COLUMNS} FROM picks p
+WHERE p.guild_id = :guild_id AND p.link_key = :link_key AND p.deleted_at IS NULL
 """
 INSERT_PICK = """
 INSERT INTO picks (guild_id, artist, title, match_key, link_url, link_key, link_platform, label,
@@ -46,12 +49,7 @@ UPDATE picks SET artist = :artist, title = :title, match_key = :match_key, link_
     edited_at = :now, edited_by = :user_id
 WHERE id = :pick_id
 """
-FIND_RESTORE_CLASH = f"""
-SELECT {PICK_COLUMNS} FROM picks p JOIN picks r ON r.id = :pick_id
-WHERE p.guild_id = r.guild_id AND p.deleted_at IS NULL AND p.id <> r.id
-  AND (p.match_key = r.match_key OR (r.link_key IS NOT NULL AND p.link_key = r.link_key))
-LIMIT 1
-"""
+GET_KEYS = "SELECT guild_id, match_key, link_key FROM picks WHERE id = :pick_id"
 SOFT_DELETE = "UPDATE picks SET deleted_at = :now, deleted_by = :user_id WHERE id = :pick_id"
 RESTORE = "UPDATE picks SET deleted_at = NULL, deleted_by = NULL WHERE id = :pick_id"
 PURGE_REMOVED = "DELETE FROM picks WHERE deleted_at IS NOT NULL AND deleted_at < :before"
@@ -143,18 +141,10 @@ ORDER BY rowid LIMIT 1
 ID_RANGE = """
 SELECT min(id), max(id) FROM picks WHERE guild_id = :guild_id AND deleted_at IS NULL
 """
-TOP_TAGS = """
-SELECT tag, count(*) AS n FROM pick_tags WHERE guild_id = :guild_id AND tag LIKE :prefix ESCAPE '\\'
-GROUP BY tag ORDER BY n DESC, tag LIMIT :limit
-"""
-TAGS_CONTAINING = """
-SELECT tag, count(*) AS n FROM pick_tags WHERE guild_id = :guild_id AND instr(tag, :needle) > 0
-GROUP BY tag ORDER BY n DESC, tag LIMIT :limit
-"""
-TOP_LABELS = """
-SELECT label, count(*) AS n FROM picks
-WHERE guild_id = :guild_id AND deleted_at IS NULL AND label IS NOT NULL
-GROUP BY label ORDER BY n DESC LIMIT :limit
+TOP_TERMS = """
+SELECT value, uses FROM archive_terms
+WHERE guild_id = :guild_id AND kind = :kind AND uses > 0 AND instr(value, :needle) > 0
+ORDER BY uses DESC, value LIMIT :limit
 """
 EXPORT_BATCH = f"""
 SELECT {PICK_COLUMNS},
@@ -283,9 +273,10 @@ async def _all(conn: aiosqlite.Connection, sql: str, params: dict[str, Any]) -> 
 async def find_duplicate(
     conn: aiosqlite.Connection, guild_id: int, match_key: str, link_key: str | None
 ) -> Pick | None:
-    row = await _one(
-        conn, FIND_DUPLICATE, {"guild_id": guild_id, "match_key": match_key, "link_key": link_key}
-    )
+    """A live pick with the same artist/title key, or else the same link key."""
+    row = await _one(conn, FIND_BY_MATCH_KEY, {"guild_id": guild_id, "match_key": match_key})
+    if row is None and link_key is not None:
+        row = await _one(conn, FIND_BY_LINK_KEY, {"guild_id": guild_id, "link_key": link_key})
     return None if row is None else row_to_pick(row)
 
 
@@ -350,8 +341,11 @@ async def get_picks(
 
 async def find_restore_clash(conn: aiosqlite.Connection, pick_id: int) -> Pick | None:
     """A live pick that restoring the removed ``pick_id`` would duplicate, if any."""
-    row = await _one(conn, FIND_RESTORE_CLASH, {"pick_id": pick_id})
-    return None if row is None else row_to_pick(row)
+    keys = await _one(conn, GET_KEYS, {"pick_id": pick_id})
+    if keys is None:
+        return None
+    clash = await find_duplicate(conn, keys["guild_id"], keys["match_key"], keys["link_key"])
+    return None if clash is None or clash.id == pick_id else clash
 
 
 async def soft_delete(conn: aiosqlite.Connection, pick_id: int, user_id: int, now: int) -> None:
@@ -471,18 +465,14 @@ async def random_unheard(
 async def top_tags(
     conn: aiosqlite.Connection, guild_id: int, needle: str, limit: int
 ) -> list[tuple[str, int]]:
-    if needle:
-        rows = await _all(
-            conn, TAGS_CONTAINING, {"guild_id": guild_id, "needle": needle, "limit": limit}
-        )
-    else:
-        rows = await _all(conn, TOP_TAGS, {"guild_id": guild_id, "prefix": "%", "limit": limit})
-    return [(str(r["tag"]), int(r["n"])) for r in rows]
+    """The server's subgenres containing ``needle``, most used first."""
+    params = {"guild_id": guild_id, "kind": "tag", "needle": needle, "limit": limit}
+    return [(str(r["value"]), int(r["uses"])) for r in await _all(conn, TOP_TERMS, params)]
 
 
 async def top_labels(conn: aiosqlite.Connection, guild_id: int, limit: int) -> list[str]:
-    rows = await _all(conn, TOP_LABELS, {"guild_id": guild_id, "limit": limit})
-    return [str(r["label"]) for r in rows]
+    params = {"guild_id": guild_id, "kind": "label", "needle": "", "limit": limit}
+    return [str(r["value"]) for r in await _all(conn, TOP_TERMS, params)]
 
 
 async def count_live(conn: aiosqlite.Connection, guild_id: int) -> int:
