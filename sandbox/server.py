@@ -1,0 +1,189 @@
+"""The emulator: one aiohttp server on 127.0.0.1 serving the REST API under ``/api/v10``, the
+gateway at ``/gateway`` (and ``/gateway-resume``, the ``resume_gateway_url`` READY hands out),
+and uploaded attachments under ``/attachments``.
+
+Typical use::
+
+    async with Emulator() as emulator:          # World.default(): guild "Sandbox"
+        env = emulator.bot_env()                # DISCORD_TOKEN, DISCORD_API_BASE, DISCORD_GATEWAY_URL
+        ...
+        result = await emulator.driver.run_command("settings show", user="alice")
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Iterator
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import web
+
+from sandbox.faults import FaultPlan
+from sandbox.gateway import Gateway
+from sandbox.model import JSON, Attachment, Interaction, World
+from sandbox.recorder import Recorder
+from sandbox.rest import add_routes
+
+if TYPE_CHECKING:
+    from sandbox.driver import Driver
+
+#: Discord's limit for the initial interaction response.
+INTERACTION_DEADLINE = 3.0
+#: How long interaction tokens (follow-ups, editing the original) stay valid.
+FOLLOWUP_LIFETIME = 15 * 60.0
+
+
+class Emulator:
+    """A local Discord: REST + gateway + the world they serve, a recorder and a fault plan."""
+
+    def __init__(
+        self,
+        world: World | None = None,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        interaction_deadline: float = INTERACTION_DEADLINE,
+        followup_lifetime: float = FOLLOWUP_LIFETIME,
+        heartbeat_interval_ms: int = 41250,
+    ) -> None:
+        self.world = world if world is not None else World.default()
+        self.host = host
+        self.port = port
+        self.interaction_deadline = interaction_deadline
+        self.followup_lifetime = followup_lifetime
+        self.recorder = Recorder()
+        self.faults = FaultPlan()
+        self.gateway = Gateway(self, heartbeat_interval_ms=heartbeat_interval_ms)
+        self.attachments: dict[int, Attachment] = {}
+        self.reactions: dict[int, dict[str, set[int]]] = {}
+        self.interaction_tokens: dict[str, Interaction] = {}
+        self._clock_offset = 0.0
+        self._runner: web.AppRunner | None = None
+        self._driver: Driver | None = None
+        self.world.dispatch = self._announce
+
+    # -- lifecycle ----------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Bind and serve; ``port=0`` picks a free ephemeral port (see ``self.port``)."""
+        app = web.Application(client_max_size=64 * 1024 * 1024)
+        app.router.add_get("/gateway", self.gateway.handle)
+        app.router.add_get("/gateway-resume", self.gateway.handle)
+        add_routes(app, self)
+        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.host, self.port)
+        await site.start()
+        server = site._server
+        assert server is not None
+        sockets = getattr(server, "sockets", None) or []
+        self.port = int(sockets[0].getsockname()[1])
+
+    async def stop(self) -> None:
+        """Close gateway connections and stop serving."""
+        if self._runner is not None:
+            await self.gateway.close_all()
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def __aenter__(self) -> Emulator:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.stop()
+
+    # -- addresses ----------------------------------------------------------------------------
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def api_base(self) -> str:
+        """The value for ``DISCORD_API_BASE`` / ``discord.http.Route.BASE``."""
+        return f"{self.base_url}/api/v10"
+
+    @property
+    def gateway_url(self) -> str:
+        """The value for ``DISCORD_GATEWAY_URL`` / ``DiscordWebSocket.DEFAULT_GATEWAY``."""
+        return f"ws://{self.host}:{self.port}/gateway"
+
+    @property
+    def resume_gateway_url(self) -> str:
+        """Handed out in READY; a different path so tests can see the client used it."""
+        return f"ws://{self.host}:{self.port}/gateway-resume"
+
+    def attachment_url(self, channel_id: int, attachment_id: int, filename: str) -> str:
+        return f"{self.base_url}/attachments/{channel_id}/{attachment_id}/{filename}"
+
+    def bot_env(self) -> dict[str, str]:
+        """Environment variables that point the bot at this emulator."""
+        return {
+            "DISCORD_TOKEN": self.world.token,
+            "DISCORD_API_BASE": self.api_base,
+            "DISCORD_GATEWAY_URL": self.gateway_url,
+        }
+
+    @contextlib.contextmanager
+    def patch_discord(self) -> Iterator[None]:
+        """Point an in-process discord.py at this emulator (``Route.BASE``, ``DEFAULT_GATEWAY``)
+        for the duration of the block; what the bot's config does at start-up."""
+        import discord.gateway
+        import discord.http
+        import yarl
+
+        old_base = discord.http.Route.BASE
+        old_gateway = discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY
+        discord.http.Route.BASE = self.api_base
+        discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(self.gateway_url)
+        try:
+            yield
+        finally:
+            discord.http.Route.BASE = old_base
+            discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = old_gateway
+
+    # -- time ---------------------------------------------------------------------------------
+
+    def clock(self) -> float:
+        """The emulator's monotonic clock, used for interaction deadlines and token lifetimes."""
+        return time.monotonic() + self._clock_offset
+
+    def advance_clock(self, seconds: float) -> None:
+        """Pretend ``seconds`` have passed (e.g. to expire interaction tokens)."""
+        self._clock_offset += seconds
+
+    # -- wiring -------------------------------------------------------------------------------
+
+    def _announce(self, event: str, payload: JSON, guild_id: int | None) -> None:
+        self.gateway.dispatch(event, payload, guild_id=guild_id)
+        self.recorder.notify()
+
+    def register_interaction(self, interaction: Interaction) -> None:
+        self.world.interactions[interaction.id] = interaction
+        self.interaction_tokens[interaction.token] = interaction
+
+    @property
+    def driver(self) -> Driver:
+        """The test driver acting as guild members."""
+        if self._driver is None:
+            from sandbox.driver import Driver
+
+            self._driver = Driver(self)
+        return self._driver
+
+    def summary(self) -> dict[str, Any]:
+        """Counts for logs and the try-out mode."""
+        return {
+            "guilds": len(self.world.guilds),
+            "requests": len(self.recorder.requests),
+            "frames": len(self.recorder.frames),
+            "sessions": len(self.gateway.sessions),
+        }

@@ -1,0 +1,69 @@
+"""The archive end to end, in the real bot process: share → card → Loved it → search → restart →
+the card's buttons still work."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.e2e.conftest import Stack
+
+
+def button_labels(message: Any) -> list[str]:
+    return [c.get("label", "") for row in message.components for c in row.get("components", [])]
+
+
+async def test_share_love_search_restart_and_the_button_still_works(stack: Stack) -> None:
+    driver = stack.driver
+    shared = await driver.run_command(
+        "rec share",
+        user="alice",
+        artist="Kas Product",
+        title="Try Out",
+        link="https://kasproduct.bandcamp.com/album/try-out?from=discover_page",
+        subgenres="Minimal Synth, cold wave",
+        country="France",
+        year=1982,
+        note="@everyone this is the one",
+    )
+    await shared.wait_response()
+    card = shared.original
+    assert card is not None and not shared.ephemeral
+    assert card.embeds[0]["title"] == "Kas Product — Try Out"
+    assert card.embeds[0]["url"] == "https://kasproduct.bandcamp.com/album/try-out"
+    assert button_labels(card) == ["Heard it · 0", "Loved it · 0", "Listen on Bandcamp"]
+    assert not card.pings_anyone  # "@everyone" in the note pings nobody
+
+    loved = await driver.click_button(card, label="Loved it · 0", user="bob")
+    await loved.wait_done()
+    assert button_labels(driver.messages("general")[-1]) == [
+        "Heard it · 0",
+        "Loved it · 1",
+        "Listen on Bandcamp",
+    ]
+
+    found = await driver.run_command("archive search query:kas", user="bob")
+    await found.wait_response()
+    assert found.ephemeral
+    assert "**#1** Kas Product — Try Out" in found.text()
+
+    await stack.bot.restart()
+    card = driver.messages("general")[-1]
+    heard = await driver.click_button(card, custom_id="uc:pick:heard:1", user="alice")
+    await heard.wait_done()
+    assert button_labels(driver.messages("general")[-1]) == [
+        "Heard it · 1",
+        "Loved it · 1",
+        "Listen on Bandcamp",
+    ]
+
+
+async def test_duplicate_share_is_private_and_posts_nothing(stack: Stack) -> None:
+    driver = stack.driver
+    first = await driver.run_command("rec share", user="alice", artist="Ruth", title="Polaroid")
+    await first.wait_response()
+    before = len(driver.messages("general"))
+    again = await driver.run_command("rec share", user="bob", artist="RUTH", title="polaroïd!")
+    await again.wait_response()
+    assert again.ephemeral
+    assert "already in the archive as #1" in again.content
+    assert len(driver.messages("general")) == before
