@@ -7,6 +7,7 @@ feature cogs, starts the scheduler once, and syncs application commands only whe
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import logging
@@ -76,6 +77,8 @@ class UndercurrentBot(commands.Bot):
         self._run_scheduler = run_scheduler
         self._started_monotonic = time.monotonic()
         self.ready_count = 0
+        # Fire-and-forget work (card updates after /privacy forget …), kept referenced until done.
+        self.background_tasks: set[asyncio.Task[None]] = set()
 
     @property
     def uptime_seconds(self) -> float:
@@ -103,6 +106,9 @@ class UndercurrentBot(commands.Bot):
 
     async def close(self) -> None:
         await self.scheduler.stop()
+        for task in list(self.background_tasks):
+            task.cancel()
+        await asyncio.gather(*self.background_tasks, return_exceptions=True)
         await super().close()
 
     # -- command sync -------------------------------------------------------------------

@@ -103,7 +103,7 @@ def load_settings(
 def _parse_snowflake(key: str, raw: str | None) -> int | None:
     if raw is None:
         return None
-    if not raw.isdigit() or not 0 < int(raw) < 2**64:
+    if not (raw.isascii() and raw.isdecimal()) or not 0 < int(raw) < 2**64:
         raise ConfigError(f"{key} must be a server ID (a number; Developer Mode → Copy Server ID)")
     return int(raw)
 
@@ -113,10 +113,14 @@ def _parse_endpoint(key: str, raw: str | None, schemes: tuple[str, str]) -> str 
     if raw is None:
         return None
     plain, secure = schemes
-    parts = urlsplit(raw)
-    if parts.scheme not in schemes or not parts.hostname:
+    try:
+        parts = urlsplit(raw)
+        scheme, hostname = parts.scheme, parts.hostname
+    except ValueError:
+        scheme, hostname = "", None
+    if scheme not in schemes or not hostname:
         raise ConfigError(f"{key} must be a {secure}:// URL or a {plain}:// URL on 127.0.0.1")
-    if parts.scheme == plain and not _is_loopback(parts.hostname):
+    if scheme == plain and not _is_loopback(hostname):
         raise ConfigError(
             f"{key} may use {plain}:// only on a loopback address (127.0.0.1, ::1, localhost); "
             f"use {secure}:// for anything else"
@@ -127,8 +131,12 @@ def _parse_endpoint(key: str, raw: str | None, schemes: tuple[str, str]) -> str 
 def _parse_web_url(key: str, raw: str | None) -> str | None:
     if raw is None:
         return None
-    parts = urlsplit(raw)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    try:
+        parts = urlsplit(raw)
+        ok = parts.scheme in ("http", "https") and bool(parts.hostname)
+    except ValueError:
+        ok = False
+    if not ok:
         raise ConfigError(f"{key} must be an http:// or https:// URL")
     return raw
 

@@ -77,15 +77,36 @@ class Database:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
-        """Run the block as one write transaction; any exception rolls it back and propagates."""
+        """Run the block as one write transaction; any exception rolls it back and propagates.
+
+        BEGIN, COMMIT and ROLLBACK always run to completion, even if the task is cancelled while
+        waiting on them (the statement is already on aiosqlite's worker thread and will run
+        regardless); the cancellation is re-raised afterwards, and whatever the transaction had
+        done is rolled back, so a cancelled task never leaves the shared connection mid-transaction.
+        """
         async with self._locked():
-            await self._conn.execute("BEGIN IMMEDIATE")
             try:
+                await self._execute_to_completion("BEGIN IMMEDIATE")
                 yield self._conn
+                await self._execute_to_completion("COMMIT")
             except BaseException:
-                await self._conn.execute("ROLLBACK")
+                if self._conn.in_transaction:
+                    await self._execute_to_completion("ROLLBACK")
                 raise
-            await self._conn.execute("COMMIT")
+
+    async def _execute_to_completion(self, sql: str) -> None:
+        statement = asyncio.ensure_future(self._conn.execute(sql))
+        cancelled = False
+        while True:
+            try:
+                await asyncio.shield(statement)
+                break
+            except asyncio.CancelledError:
+                if statement.done():
+                    raise
+                cancelled = True
+        if cancelled:
+            raise asyncio.CancelledError
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[aiosqlite.Connection]:

@@ -32,7 +32,10 @@ EXPORT_FORMATS = ("csv", "json", "markdown")
 FILE_SUFFIX = {"csv": "csv", "json": "json", "markdown": "md"}
 JSON_HEAD = '{"format": "undercurrent-archive", "version": 1, "entries": [\n'
 JSON_TAIL = "\n]}\n"
-MAX_IMPORT_ROWS = 200_000
+MAX_IMPORT_ROWS = 20_000  # one transaction; ~1 s of holding the database at this size
+MAX_ID = 2**63 - 1
+EARLIEST = datetime(2015, 5, 13, tzinfo=UTC)  # Discord's first day: nothing was shared before
+FORMULA_START = ("=", "+", "-", "@")
 
 
 def iso(epoch: int) -> str:
@@ -84,9 +87,9 @@ class RecordWriter:
 
     def write(self, record: dict[str, Any]) -> None:
         if self._csv is not None:
-            self._csv.writerow(
-                record | {"seconds": json.dumps(record["seconds"], ensure_ascii=False)}
-            )
+            row = {key: _spreadsheet_safe(value) for key, value in record.items()}
+            row["seconds"] = json.dumps(record["seconds"], ensure_ascii=False)
+            self._csv.writerow(row)
         elif self.fmt == "json":
             self.stream.write(
                 (",\n" if self.count else "") + json.dumps(record, ensure_ascii=False)
@@ -98,6 +101,13 @@ class RecordWriter:
     def finish(self) -> None:
         if self.fmt == "json":
             self.stream.write(JSON_TAIL)
+
+
+def _spreadsheet_safe(value: Any) -> Any:
+    """Text a spreadsheet would run as a formula gets a leading ``'`` (import removes it)."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
 
 
 def _markdown(record: dict[str, Any]) -> str:
@@ -170,17 +180,15 @@ def read_records(data: bytes) -> tuple[str, Iterator[tuple[str, dict[str, Any]]]
 def _optional_int(value: Any, name: str) -> int | None:
     if value is None or value == "":
         return None
-    if isinstance(value, bool):
+    if isinstance(value, bool) or not isinstance(value, int | str):
         raise UserError(f"**{name}** must be a whole number.")
-    if isinstance(value, int):
-        return value
     text = str(value).strip()
-    if not text.isdigit():
+    if not (text.isascii() and text.isdecimal()) or len(text) > 19 or int(text) > MAX_ID:
         raise UserError(f"**{name}** must be a whole number, not `{text[:30]}`.")
     return int(text)
 
 
-def _optional_time(value: Any, name: str) -> int | None:
+def _optional_time(value: Any, name: str, now: datetime) -> int | None:
     if value is None or value == "":
         return None
     try:
@@ -191,6 +199,12 @@ def _optional_time(value: Any, name: str) -> int | None:
         ) from exc
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
+    try:
+        in_range = EARLIEST <= moment <= now
+    except OverflowError:
+        in_range = False
+    if not in_range:
+        raise UserError(f"**{name}** must be between {EARLIEST:%Y-%m-%d} and now.")
     return int(moment.timestamp())
 
 
@@ -199,10 +213,13 @@ def _text(value: Any) -> str | None:
         return None
     if not isinstance(value, str | int | float):
         raise UserError("a field holds a list or object where text was expected.")
-    return str(value)
+    text = str(value)
+    if text.startswith("'") and text[1:2] in FORMULA_START:
+        return text[1:]  # undo the export's guard against spreadsheet formulas
+    return text
 
 
-def _seconds(value: Any) -> list[tuple[int | None, str | None, int | None]]:
+def _seconds(value: Any, now: datetime) -> list[tuple[int | None, str | None, int | None]]:
     if value in (None, "", []):
         return []
     if isinstance(value, str):
@@ -214,7 +231,7 @@ def _seconds(value: Any) -> list[tuple[int | None, str | None, int | None]]:
         raise UserError("**seconds** must be a list of {user_id, note, at}.")
     return [
         (_optional_int(item.get("user_id"), "seconds.user_id"), _text(item.get("note")) or None,
-         _optional_time(item.get("at"), "seconds.at"))
+         _optional_time(item.get("at"), "seconds.at", now))
         for item in value
     ]  # fmt: skip
 
@@ -236,8 +253,20 @@ def _lineage(value: Any) -> list[tuple[str, int]]:
     return links
 
 
-def parse_import(data: bytes, current_year: int) -> ImportReport:
-    """Validate every record; the report holds either all entries or the list of problems."""
+def parse_import(data: bytes, now: datetime) -> ImportReport:
+    """Validate every record; the report holds either all entries or the list of problems.
+
+    Pure CPU work: callers with an event loop run it in a worker thread."""
+    current_year = now.year
+    try:
+        return _parse_import(data, now, current_year)
+    except RecursionError as exc:
+        raise UserError("The JSON file is nested too deeply to be an archive export.") from exc
+    except csv.Error as exc:
+        raise UserError(f"The CSV file cannot be read: {exc}.") from exc
+
+
+def _parse_import(data: bytes, now: datetime, current_year: int) -> ImportReport:
     _, records = read_records(data)
     report = ImportReport()
     seen_ids: set[int] = set()
@@ -269,8 +298,8 @@ def parse_import(data: bytes, current_year: int) -> ImportReport:
                 source_id=source_id,
                 draft=draft,
                 shared_by=_optional_int(record.get("shared_by"), "shared_by"),
-                created_at=_optional_time(record.get("shared_at"), "shared_at"),
-                seconds=_seconds(record.get("seconds")),
+                created_at=_optional_time(record.get("shared_at"), "shared_at", now),
+                seconds=_seconds(record.get("seconds"), now),
                 lineage=_lineage(record.get("lineage")),
             )
         except UserError as exc:

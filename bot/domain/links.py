@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from urllib.parse import SplitResult, parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import SplitResult, parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 MAX_LINK_LENGTH = 512
 
@@ -60,6 +60,8 @@ _SPOTIFY_URI = re.compile(
 )
 _SPOTIFY_ID = re.compile(r"^[A-Za-z0-9]{22}$")
 _YOUTUBE_ID = re.compile(r"^[A-Za-z0-9_-]{11}$")
+_YOUTUBE_LIST = re.compile(r"^[A-Za-z0-9_-]{2,64}$")
+_URL_SAFE = ":/?#[]@!$&'()*+,;=%-._~"
 _NUMERIC = re.compile(r"^\d+$")
 _MBID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)
 _SCHEME = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*):")
@@ -97,8 +99,12 @@ def canonicalize_link(text: str) -> CanonicalLink:
             f"Only web links (http:// or https://) can be shared, not `{scheme.group(1).lower()}:`."
         )
 
-    split = urlsplit(raw)
-    host = (split.hostname or "").lower().rstrip(".")
+    try:
+        split = urlsplit(raw)
+        host = (split.hostname or "").lower().rstrip(".")
+        split.port  # noqa: B018 - raises ValueError for a malformed port
+    except ValueError as exc:
+        raise LinkError("That link is malformed (check the address and any port number).") from exc
     if not host or "." not in host:
         raise LinkError("That link has no website in it.")
     bare = host.removeprefix("www.")
@@ -107,6 +113,10 @@ def canonicalize_link(text: str) -> CanonicalLink:
         segments=[s for s in split.path.split("/") if s],
         query=[(k, v) for k, v in parse_qsl(split.query) if k.lower() not in TRACKING_PARAMS],
     )
+    return _within_limit(_recognise(raw, split, bare, parts))
+
+
+def _recognise(raw: str, split: SplitResult, bare: str, parts: _Parts) -> CanonicalLink:
     for matches, handler in _PLATFORMS:
         if matches(bare):
             found = handler(parts)
@@ -115,6 +125,16 @@ def canonicalize_link(text: str) -> CanonicalLink:
     if _bandcamp_path(parts.segments):  # Bandcamp on an artist's own domain
         return _bandcamp_release(parts)
     return _other(raw, split)
+
+
+def _within_limit(link: CanonicalLink) -> CanonicalLink:
+    """Percent-encode what we rebuilt from path pieces, and re-check the length: the canonical
+    form can be longer than what was typed (``https://`` added, say)."""
+    if link.platform is not None:
+        link = CanonicalLink(quote(link.url, safe=_URL_SAFE), link.key, link.platform, link.kind)
+    if len(link.url) > MAX_LINK_LENGTH:
+        raise LinkError(f"The link is too long (at most {MAX_LINK_LENGTH} characters).")
+    return link
 
 
 # -- platforms ----------------------------------------------------------------------------------
@@ -174,7 +194,12 @@ def _youtube(p: _Parts) -> CanonicalLink | None:
             f"https://www.youtube.com/watch?v={video}", f"youtube:video:{video}", "youtube", "video"
         )
     playlist = query.get("list")
-    if p.segments and p.segments[0].lower() == "playlist" and playlist:
+    if (
+        p.segments
+        and p.segments[0].lower() == "playlist"
+        and playlist
+        and _YOUTUBE_LIST.match(playlist)
+    ):
         return CanonicalLink(
             f"https://www.youtube.com/playlist?list={playlist}",
             f"youtube:playlist:{playlist}",

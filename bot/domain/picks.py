@@ -58,7 +58,7 @@ _LETTER_FOLDS = str.maketrans(
     }
 )
 _COMBINING = re.compile(r"[\u0300-\u036f]")
-_NOT_WORD = re.compile(r"[^\w&+]+")
+_NOT_WORD = re.compile(r"[\W_]+")
 _PUNCT = re.compile(r"[\W_]+")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
@@ -123,8 +123,11 @@ def match_key(artist: str, title: str) -> str:
 
 
 def normalize_tag(raw: str) -> str:
-    """``Minimal Synth``, ``minimal-synth`` and `` minimal  synth`` are all ``minimal-synth``."""
-    folded = fold_for_matching(raw)
+    """``Minimal Synth``, ``minimal-synth`` and `` minimal  synth`` are all ``minimal-synth``.
+
+    Tags are words joined by hyphens and nothing else (``Drum & Bass`` → ``drum-and-bass``,
+    ``R&B`` → ``r-and-b``), so a tag is always one safe search token."""
+    folded = fold_for_matching(raw).replace("&", " and ").replace("+", " plus ")
     return "-".join(part for part in _NOT_WORD.split(folded.replace("_", " ")) if part)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gzip
 import io
 from collections.abc import AsyncIterator
@@ -138,61 +139,51 @@ class ImportResult:
     seconds: int
 
 
-def decompress_upload(data: bytes) -> bytes:
-    if data[:2] == b"\x1f\x8b":
-        try:
-            return gzip.decompress(data)
-        except (OSError, EOFError) as exc:
-            raise UserError("The .gz file is damaged and could not be unpacked.") from exc
-    return data
+MAX_UNPACKED_BYTES = 100_000_000
+
+
+def decompress_upload(data: bytes, limit: int = MAX_UNPACKED_BYTES) -> bytes:
+    """Unpack a .gz upload, refusing one that expands past ``limit`` (a gzip bomb)."""
+    if data[:2] != b"\x1f\x8b":
+        return data
+    try:
+        with gzip.GzipFile(fileobj=io.BytesIO(data)) as unpacked:
+            content = unpacked.read(limit + 1)
+    except (OSError, EOFError) as exc:
+        raise UserError("The .gz file is damaged and could not be unpacked.") from exc
+    if len(content) > limit:
+        raise UserError(
+            f"The .gz file unpacks to more than {limit // 1_000_000} MB; split the archive."
+        )
+    return content
 
 
 async def import_archive(db: Database, guild_id: int, data: bytes, now: datetime) -> ImportResult:
     """Validate every record, then insert them all in one transaction, or none at all."""
-    report = parse_import(decompress_upload(data), now.year)
+    report = await asyncio.to_thread(lambda: parse_import(decompress_upload(data), now))
     if report.errors:
         raise ImportRejected(report.errors)
-    problems: list[str] = []
+    match_keys = {entry.draft.match_key: entry for entry in report.entries}
+    link_keys = {entry.draft.link.key: entry for entry in report.entries if entry.draft.link}
     async with db.transaction() as conn:
-        for entry in report.entries:
-            clash = await picks_repo.find_duplicate(
-                conn,
-                guild_id,
-                entry.draft.match_key,
-                entry.draft.link.key if entry.draft.link else None,
+        existing = await picks_repo.find_existing_keys(
+            conn, guild_id, list(match_keys), list(link_keys)
+        )
+        problems = []
+        for clash, match_key, link_key in existing:
+            entry = match_keys.get(match_key) or link_keys[link_key or ""]
+            problems.append(
+                f"{entry.where}: already in the archive as #{clash.id} ({clash.artist} — {clash.title})"
             )
-            if clash is not None:
-                problems.append(
-                    f"{entry.where}: already in the archive as #{clash.id} ({clash.artist} — {clash.title})"
-                )
         if problems:
-            raise ImportRejected(problems)
-        new_ids: dict[int, int] = {}
-        seconds = links = 0
-        fallback_time = to_epoch(now)
-        for entry in report.entries:
-            pick_id = await picks_repo.insert_pick(
-                conn, guild_id, entry.draft, entry.shared_by, entry.created_at or fallback_time
-            )
-            if entry.source_id is not None:
-                new_ids[entry.source_id] = pick_id
-            for user_id, note, at in entry.seconds:
-                await picks_repo.add_second_at(conn, pick_id, user_id, note, at or fallback_time)
-                seconds += 1
-        for entry in report.entries:
-            for relation, target in entry.lineage:
-                assert entry.source_id is not None
-                await picks_repo.insert_link(
-                    conn,
-                    guild_id,
-                    new_ids[entry.source_id],
-                    new_ids[target],
-                    relation,
-                    None,
-                    fallback_time,
-                )
-                links += 1
+            raise ImportRejected(sorted(set(problems), key=_by_position))
+        links, seconds = await picks_repo.bulk_import(conn, guild_id, report.entries, to_epoch(now))
     return ImportResult(len(report.entries), links, seconds)
+
+
+def _by_position(problem: str) -> tuple[int, str]:
+    where = problem.split(":", 1)[0].split()
+    return (int(where[-1]) if where and where[-1].isdecimal() else 0, problem)
 
 
 def problems_report(problems: list[str]) -> bytes:

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import difflib
 import random
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
+
+import aiosqlite
 
 from bot.db import Database
 from bot.db.repos import picks as picks_repo
@@ -26,6 +30,7 @@ from bot.domain.search import (
     SearchFilters,
     build_match,
     decade_token,
+    use_scope_token,
     words,
 )
 from bot.domain.timeutil import to_epoch
@@ -158,6 +163,20 @@ def can_manage(pick: Pick, user_id: int, is_moderator: bool) -> bool:
     return is_moderator or (pick.shared_by is not None and pick.shared_by == user_id)
 
 
+EDITABLE_FIELDS = (
+    "artist", "title", "link", "subgenres", "label", "year", "country", "city", "format", "note",
+)  # fmt: skip
+
+
+def current_fields(pick: Pick) -> dict[str, Any]:
+    """The pick's fields in the form ``build_draft`` takes them."""
+    return {
+        "artist": pick.artist, "title": pick.title, "link": pick.link_url,
+        "subgenres": ", ".join(pick.subgenres), "label": pick.label, "year": pick.year,
+        "country": pick.country, "city": pick.city, "format": pick.format, "note": pick.note,
+    }  # fmt: skip
+
+
 async def edit_pick(
     db: Database,
     *,
@@ -166,29 +185,26 @@ async def edit_pick(
     user_id: int,
     is_moderator: bool,
     now: datetime,
-    artist: str,
-    title: str,
-    link: str | None,
-    subgenres: str | None,
-    label: str | None,
-    year: int | None,
-    country: str | None,
-    city: str | None,
-    format: str | None,
-    note: str | None,
+    changes: Mapping[str, Any],
 ) -> Pick:
-    draft = build_draft(
-        artist=artist, title=title, current_year=now.year, link=link, subgenres=subgenres,
-        label=label, year=year, country=country, city=city, format=format, note=note,
-    )  # fmt: skip
+    """Apply ``changes`` (a subset of ``EDITABLE_FIELDS``) over the entry as it is now, so a
+    form that stayed open never reverts someone else's edit of the fields it does not show."""
+    unknown = set(changes) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise ValueError(f"not editable: {sorted(unknown)}")
     async with db.transaction() as conn:
         pick = _live(await picks_repo.get_pick(conn, guild_id, pick_id), pick_id)
         if not can_manage(pick, user_id, is_moderator):
             raise UserError("Only the member who shared this pick, or a moderator, can edit it.")
+        draft = build_draft(current_year=now.year, **(current_fields(pick) | dict(changes)))
         clash = await picks_repo.find_duplicate(
-            conn, guild_id, draft.match_key, draft.link.key if draft.link else None
+            conn,
+            guild_id,
+            draft.match_key,
+            draft.link.key if draft.link else None,
+            other_than=pick_id,
         )
-        if clash is not None and clash.id != pick_id:
+        if clash is not None:
             raise UserError(
                 f"That would make it a duplicate of entry #{clash.id} "
                 f"({clash.artist} — {clash.title}); nothing was changed."
@@ -277,15 +293,16 @@ async def search_archive(
 ) -> SearchPage:
     """One page (``PAGE_SIZE``) of results: best first for a text query, else newest first."""
     normalized = normalize_filters(filters, now)
-    match = build_match(guild_id, normalized, lowest_year=1900, highest_year=now.year + 1)
     async with db.read() as conn:
-        total = await picks_repo.count_matches(conn, match, RANK_WINDOW + 1)
+        match = await _match_for(conn, guild_id, normalized, now)
+        total = await picks_repo.count_matches(conn, guild_id, match, RANK_WINDOW + 1)
         capped = total > RANK_WINDOW
         shown = min(total, RANK_WINDOW)
         pages = max(1, -(-shown // PAGE_SIZE))
         page = min(max(page, 1), pages)
         results = await picks_repo.search(
             conn,
+            guild_id,
             match,
             ranked=normalized.has_text,
             window=RANK_WINDOW,
@@ -300,6 +317,19 @@ async def search_archive(
     return SearchPage(results, min(total, RANK_WINDOW), capped, page, pages, suggestions)
 
 
+async def _match_for(
+    conn: aiosqlite.Connection, guild_id: int, filters: SearchFilters, now: datetime
+) -> str | None:
+    mine, total = await picks_repo.archive_share(conn, guild_id)
+    return build_match(
+        guild_id,
+        filters,
+        lowest_year=1900,
+        highest_year=now.year + 1,
+        scoped=use_scope_token(mine, total),
+    )
+
+
 def normalize_filters(filters: SearchFilters, now: datetime) -> SearchFilters:
     query = clean_text(filters.query, "title") if filters.query else None
     if (
@@ -308,9 +338,17 @@ def normalize_filters(filters: SearchFilters, now: datetime) -> SearchFilters:
         and filters.year_from > filters.year_to
     ):
         raise UserError("**year_from** must not be after **year_to**.")
+    for name, value in (("query", query), ("label", filters.label), ("city", filters.city)):
+        if value and value.strip() and not words(value):
+            raise UserError(
+                f"**{name}**: `{value.strip()[:40]}` has no letters or digits to search for."
+            )
+    subgenre = normalize_tag(filters.subgenre) if filters.subgenre else None
+    if filters.subgenre and filters.subgenre.strip() and not subgenre:
+        raise UserError(f"**subgenre**: `{filters.subgenre.strip()[:40]}` is not a subgenre name.")
     return SearchFilters(
         query=query,
-        subgenre=normalize_tag(filters.subgenre) or None if filters.subgenre else None,
+        subgenre=subgenre or None,
         label=filters.label.strip() or None if filters.label else None,
         country=resolve_country(filters.country),
         city=filters.city.strip() or None if filters.city else None,
@@ -349,20 +387,21 @@ async def random_unheard(
 ) -> Pick | None:
     """A uniformly-placed random pick the member has not marked heard, or None if none is left."""
     filters = normalize_filters(SearchFilters(subgenre=subgenre, country=country), now)
-    match = build_match(guild_id, filters, lowest_year=1900, highest_year=now.year + 1)
-    if decade is not None:
-        if not 1900 <= decade <= now.year:
-            raise UserError(f"**decade** must be between 1900 and {now.year - now.year % 10}.")
-        match += f" AND facets: {decade_token(decade)}"
+    if decade is not None and not 1900 <= decade <= now.year:
+        raise UserError(f"**decade** must be between 1900 and {now.year - now.year % 10}.")
     chooser = rng or random.SystemRandom()
     async with db.read() as conn:
+        match = await _match_for(conn, guild_id, filters, now)
+        if decade is not None:
+            decade_filter = f"facets: {decade_token(decade)}"
+            match = decade_filter if match is None else f"{match} AND {decade_filter}"
         bounds = await picks_repo.id_range(conn, guild_id)
         if bounds is None:
             return None
         pivot = chooser.randint(*bounds)
-        found = await picks_repo.random_unheard(conn, match, pivot, user_id)
-        if found is None:
-            found = await picks_repo.random_unheard(conn, match, bounds[0], user_id)
+        found = await picks_repo.random_unheard(conn, guild_id, match, pivot, user_id)
+        if found is None:  # nothing unheard at or below the pivot: wrap around from the top
+            found = await picks_repo.random_unheard(conn, guild_id, match, bounds[1], user_id)
         if found is None:
             return None
         return await picks_repo.get_pick(conn, guild_id, found)

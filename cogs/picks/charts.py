@@ -24,11 +24,16 @@ PANELS = (
 BAR_COLOUR = "#2E6F73"
 
 
+def plain(text: str) -> str:
+    """Member text with ``$`` escaped, so matplotlib never reads it as mathtext."""
+    return text.replace("$", r"\$")
+
+
 def render_stats_chart(data: Mapping[str, Sequence[tuple[str, int]]], title: str) -> bytes:
     """A PNG of the top entries per panel; ``data`` values are already display labels."""
     figure = Figure(figsize=(12, 10), dpi=100, layout="constrained")
     FigureCanvasAgg(figure)
-    figure.suptitle(title, fontsize=15)
+    figure.suptitle(plain(title), fontsize=15)
     axes = figure.subplots(3, 2)
     for ax, (key, heading) in zip(axes.flat, PANELS, strict=True):
         rows = list(data.get(key, ()))[:10]
@@ -37,7 +42,7 @@ def render_stats_chart(data: Mapping[str, Sequence[tuple[str, int]]], title: str
             ax.text(0.5, 0.5, "nothing yet", ha="center", va="center", color="grey")
             ax.set_axis_off()
             continue
-        labels = [label if len(label) <= 28 else label[:27] + "…" for label, _ in rows][::-1]
+        labels = [plain(label if len(label) <= 28 else label[:27] + "…") for label, _ in rows][::-1]
         counts = [count for _, count in rows][::-1]
         ax.barh(labels, counts, color=BAR_COLOUR)
         ax.bar_label(ax.containers[0], padding=3, fontsize=9)

@@ -166,12 +166,13 @@ class ArchiveCog(
     async def cog_load(self) -> None:
         self.bot.add_dynamic_items(VoteButton, EditDetailsButton)
         self.bot.scheduler.register(PURGE_JOB, self._purge_removed)
-        await self.bot.scheduler.schedule(
-            PURGE_JOB,
-            self.bot.clock.now(),
-            {},
-            dedupe_key=f"{PURGE_JOB}:{self.bot.clock.now():%Y-%m-%d}",
-        )
+        # Today's and tomorrow's purge, idempotently: even if one run fails for good, the chain
+        # of daily runs continues (each run also schedules the next).
+        now = self.bot.clock.now()
+        for moment in (now, now + timedelta(days=1)):
+            await self.bot.scheduler.schedule(
+                PURGE_JOB, moment, {}, dedupe_key=f"{PURGE_JOB}:{moment:%Y-%m-%d}"
+            )
 
     async def cog_unload(self) -> None:
         self.bot.scheduler.unregister(PURGE_JOB)
@@ -407,13 +408,11 @@ class ArchiveCog(
             note = f"{result.entries:,} entries as {format}"
             if result.compressed:
                 note += f", gzip-compressed in {len(result.files)} file(s) to fit Discord's upload limit"
-            for start in range(0, len(result.files), 10):
-                files = [
-                    discord.File(path, filename=path.name)
-                    for path in result.files[start : start + 10]
-                ]
+            # Discord's upload limit is per message, so each part goes in a message of its own.
+            for number, path in enumerate(result.files, start=1):
+                text = note + "." if number == 1 else f"Part {number} of {len(result.files)}."
                 await interaction.followup.send(
-                    note + "." if start == 0 else "(continued)", files=files, ephemeral=True
+                    text, file=discord.File(path, filename=path.name), ephemeral=True
                 )
 
     @app_commands.command(

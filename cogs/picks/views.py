@@ -101,26 +101,48 @@ def card_view(pick: Pick) -> discord.ui.View:
     return view
 
 
+RESTORABLE = "Moderators can restore it within 30 days."
+
+
 async def refresh_card(bot: UndercurrentBot, pick: Pick, *, removed: bool = False) -> None:
     """Bring the card in the channel up to date (best effort: it may have been deleted)."""
     if pick.channel_id is None or pick.message_id is None:
         return
-    channel = bot.get_channel(pick.channel_id)
+    if removed:
+        await mark_card_removed(bot, pick.id, pick.channel_id, pick.message_id, RESTORABLE)
+        return
+    await _edit_card(
+        bot, pick.id, pick.channel_id, pick.message_id, card_embed(pick), card_view(pick)
+    )
+
+
+async def mark_card_removed(
+    bot: UndercurrentBot, pick_id: int, channel_id: int, message_id: int, explanation: str
+) -> None:
+    embed = discord.Embed(
+        title="Removed from the archive",
+        description=f"#{pick_id} was removed. {explanation}",
+        colour=discord.Colour.dark_grey(),
+    )
+    await _edit_card(bot, pick_id, channel_id, message_id, embed, None)
+
+
+async def _edit_card(
+    bot: UndercurrentBot,
+    pick_id: int,
+    channel_id: int,
+    message_id: int,
+    embed: discord.Embed,
+    view: discord.ui.View | None,
+) -> None:
+    channel = bot.get_channel(channel_id)
     if not isinstance(channel, discord.abc.Messageable):
         return
-    message = channel.get_partial_message(pick.message_id)
+    message = channel.get_partial_message(message_id)
     try:
-        if removed:
-            embed = discord.Embed(
-                title="Removed from the archive",
-                description=f"#{pick.id} was removed. Moderators can restore it within 30 days.",
-                colour=discord.Colour.dark_grey(),
-            )
-            await message.edit(embed=embed, view=None)
-        else:
-            await message.edit(embed=card_embed(pick), view=card_view(pick))
+        await message.edit(embed=embed, view=view)
     except discord.HTTPException as exc:
-        log.info("Could not update the card of pick %s: %s", pick.id, exc)
+        log.info("Could not update the card of pick %s: %s", pick_id, exc)
 
 
 class SecondPrompt(SafeView):
@@ -260,26 +282,18 @@ def _text_input(
 
 
 async def save_edit(interaction: discord.Interaction[Any], pick: Pick, **changes: Any) -> Pick:
-    """Apply ``changes`` over the pick's current fields through the edit service, update the card."""
+    """Apply the form's fields through the edit service (over the entry as it is now)."""
     bot = bot_of(interaction)
     assert interaction.guild_id is not None
-    fields: dict[str, Any] = {
-        "artist": pick.artist, "title": pick.title, "link": pick.link_url,
-        "subgenres": ", ".join(pick.subgenres), "label": pick.label, "year": pick.year,
-        "country": pick.country, "city": pick.city, "format": pick.format, "note": pick.note,
-    }  # fmt: skip
-    fields.update(changes)
-    updated = await picks_service.edit_pick(
+    return await picks_service.edit_pick(
         bot.db,
         guild_id=interaction.guild_id,
         pick_id=pick.id,
         user_id=interaction.user.id,
         is_moderator=is_moderator(interaction),
         now=bot.clock.now(),
-        **fields,
+        changes=changes,
     )
-    await refresh_card(bot, updated)
-    return updated
 
 
 class EditPickModal(SafeModal):
@@ -319,6 +333,7 @@ class EditPickModal(SafeModal):
             ephemeral=True,
             allowed_mentions=NO_MENTIONS,
         )
+        await refresh_card(bot_of(interaction), updated)
 
 
 class EditDetailsModal(SafeModal):
@@ -338,7 +353,7 @@ class EditDetailsModal(SafeModal):
 
     async def on_submit(self, interaction: discord.Interaction[Any]) -> None:
         raw_year = self.year.value.strip()
-        if raw_year and not raw_year.isdigit():
+        if raw_year and not (raw_year.isascii() and raw_year.isdecimal()):
             raise UserError("**year** must be a number such as 1983.")
         updated = await save_edit(
             interaction,
@@ -354,6 +369,7 @@ class EditDetailsModal(SafeModal):
             ephemeral=True,
             allowed_mentions=NO_MENTIONS,
         )
+        await refresh_card(bot_of(interaction), updated)
 
 
 class EditDetailsButton(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 from typing import TYPE_CHECKING, Any
@@ -10,8 +11,11 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.errors import UserError
 from bot.interactions import SafeView
+from bot.services import picks as picks_service
 from bot.services import privacy as privacy_service
+from cogs.picks.views import mark_card_removed, refresh_card
 
 if TYPE_CHECKING:
     from bot.client import UndercurrentBot
@@ -37,10 +41,30 @@ class ForgetChoice(SafeView):
         await interaction.response.edit_message(
             content=(
                 f"Done. Removed {result.votes} vote(s) and your settings; {result.picks} pick(s) and "
-                f"{result.seconds} second(s) {what}. Cards already posted keep their text until edited."
+                f"{result.seconds} second(s) {what}. "
+                + (f"Updating {len(result.cards)} posted card(s)." if result.cards else "")
             ),
             view=None,
         )
+        if result.cards:
+            task = asyncio.create_task(self._update_cards(result), name="privacy-forget-cards")
+            self.bot.background_tasks.add(task)
+            task.add_done_callback(self.bot.background_tasks.discard)
+
+    async def _update_cards(self, result: privacy_service.ForgetResult) -> None:
+        """Cards still show the member: mark them removed, or re-render them without the name."""
+        for card in result.cards:
+            if result.deleted_picks:
+                await mark_card_removed(
+                    self.bot, card.pick_id, card.channel_id, card.message_id,
+                    "The member who shared it asked to be forgotten.",
+                )  # fmt: skip
+                continue
+            try:
+                pick = await picks_service.get_live_pick(self.bot.db, card.guild_id, card.pick_id)
+            except UserError:
+                continue  # removed meanwhile: its card already says so
+            await refresh_card(self.bot, pick)
 
     @discord.ui.button(label="Delete my picks too", style=discord.ButtonStyle.danger)
     async def delete(

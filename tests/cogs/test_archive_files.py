@@ -108,6 +108,13 @@ async def test_privacy_export_and_forget_with_anonymised_picks(
     assert done.acknowledged
     pick = await picks_service.get_live_pick(simcord_bot.db, server.guild.id, 1)
     assert pick.shared_by is None
+    await server.env.settle()
+    card = next(
+        m
+        for m in server.channel.history()
+        if m.embeds and m.embeds[0].title == "Kas Product — Try Out"
+    )
+    assert "Shared by a former member" in (card.embeds[0].description or "")
     other = await picks_service.get_live_pick(simcord_bot.db, server.guild.id, 2)
     assert other.loved == 0
     shown = await server.member.slash(server.channel, "settings show")

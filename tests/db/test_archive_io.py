@@ -177,3 +177,69 @@ async def test_unreadable_files_get_a_clear_reason(
 ) -> None:
     with pytest.raises(archive_io.UserError, match=message):
         await archive_io.import_archive(db, TARGET, data, clock.now())
+
+
+async def test_lineage_to_a_removed_entry_is_not_exported_so_the_file_reimports(
+    db: Database, clock: FakeClock, tmp_path: Path
+) -> None:
+    await seed(db, clock)
+    await service.remove_pick(db, SOURCE, 2, ALICE, False, clock.now())  # b, linked from nothing
+    await service.remove_pick(db, SOURCE, 1, ALICE, False, clock.now())  # a: b and c link to it
+    result = await archive_io.export_archive(
+        db, SOURCE, "json", tmp_path, limit_bytes=10_000_000, title="t"
+    )
+    imported = await archive_io.import_archive(
+        db, TARGET, result.files[0].read_bytes(), clock.now()
+    )
+    assert (imported.imported, imported.links) == (1, 0)
+
+
+@pytest.mark.parametrize(
+    "row,message",
+    [
+        ("1,a,b,0001-01-01T00:00:00+01:00,", "**shared_at** must be between 2015-05-13 and now"),
+        ("1,a,b,9999-12-31T23:59:59-01:00,", "**shared_at** must be between"),
+        ("1,a,b,,²", "**shared_by** must be a whole number"),
+        ("1,a,b,,99999999999999999999999", "**shared_by** must be a whole number"),
+        ("¹⁹⁹⁰,a,b,,", "**id** must be a whole number"),
+    ],
+)
+async def test_odd_values_are_reported_not_crashed_on(
+    db: Database, clock: FakeClock, row: str, message: str
+) -> None:
+    data = f"id,artist,title,shared_at,shared_by\n{row}\n".encode()
+    with pytest.raises(archive_io.ImportRejected) as caught:
+        await archive_io.import_archive(db, TARGET, data, clock.now())
+    assert caught.value.problems[0].startswith("line 2: " + message)
+
+
+async def test_a_gzip_bomb_is_refused(db: Database, clock: FakeClock) -> None:
+    bomb = gzip.compress(b"artist,title\n" + b"a" * 2_000_000)
+    with pytest.raises(archive_io.UserError, match="unpacks to more than 1 MB"):
+        archive_io.decompress_upload(bomb, limit=1_000_000)
+
+
+async def test_csv_cells_that_look_like_formulas_are_guarded_and_restored(
+    db: Database, clock: FakeClock, tmp_path: Path
+) -> None:
+    await service.share_pick(
+        db,
+        guild_id=SOURCE,
+        user_id=ALICE,
+        now=clock.now(),
+        artist="=HYPERLINK(1)",
+        title="-+-",
+        note="@here",
+    )
+    result = await archive_io.export_archive(
+        db, SOURCE, "csv", tmp_path, limit_bytes=10_000_000, title="t"
+    )
+    row = next(csv.DictReader(io.StringIO(result.files[0].read_text())))
+    assert (row["artist"], row["title"], row["note"]) == ("'=HYPERLINK(1)", "'-+-", "'@here")
+    await archive_io.import_archive(db, TARGET, result.files[0].read_bytes(), clock.now())
+    page = await service.search_archive(db, TARGET, SearchFilters(), 1, clock.now())
+    assert (page.results[0].artist, page.results[0].title, page.results[0].note) == (
+        "=HYPERLINK(1)",
+        "-+-",
+        "@here",
+    )

@@ -205,3 +205,24 @@ async def test_due_job_lookup_uses_the_partial_index(db: Database) -> None:
     ):
         plan = " ".join(str(row[3]) for row in await cursor.fetchall())
     assert "jobs_pending_by_run_at" in plan
+
+
+@pytest.mark.parametrize("turns", range(6))
+async def test_cancelling_a_writer_never_leaves_the_connection_in_a_transaction(
+    db: Database, turns: int
+) -> None:
+    async def writer() -> None:
+        async with db.transaction() as conn:
+            await conn.execute("INSERT INTO bot_meta (key, value) VALUES ('cancelled', 'x')")
+            await asyncio.sleep(1)
+
+    task = asyncio.create_task(writer())
+    for _ in range(turns):
+        await asyncio.sleep(0)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    async with db.transaction() as conn:  # the next writer works, and saw nothing half-done
+        await conn.execute("INSERT INTO bot_meta (key, value) VALUES ('after', 'y')")
+    async with db.read() as conn, conn.execute("SELECT key FROM bot_meta ORDER BY key") as cursor:
+        assert [row[0] for row in await cursor.fetchall()] == ["after"]

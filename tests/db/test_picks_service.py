@@ -156,8 +156,8 @@ async def test_edit_is_for_the_sharer_or_a_moderator(db: Database, clock: FakeCl
             user_id=BOB,
             is_moderator=False,
             now=clock.now(),
-            **fields,
-        )  # type: ignore[arg-type]
+            changes=fields,
+        )
     edited = await service.edit_pick(
         db,
         guild_id=GUILD,
@@ -165,7 +165,7 @@ async def test_edit_is_for_the_sharer_or_a_moderator(db: Database, clock: FakeCl
         user_id=MOD,
         is_moderator=True,
         now=clock.now(),
-        **fields,  # type: ignore[arg-type]
+        changes=fields,
     )
     assert (edited.label, edited.subgenres, edited.edited_by) == ("4AD", ("dream-pop",), MOD)
     found = await service.search_archive(db, GUILD, SearchFilters(label="4ad"), 1, clock.now())
@@ -351,3 +351,120 @@ async def test_random_skips_what_you_have_heard(db: Database, clock: FakeClock) 
     ) is not None
     await service.toggle_vote(db, GUILD, ids[4], "heard", BOB, clock.now())
     assert await service.random_unheard(db, GUILD, BOB, clock.now(), rng=rng) is None
+
+
+async def test_small_server_in_a_big_database_searches_by_its_scope_token(
+    db: Database, clock: FakeClock
+) -> None:
+    from bot.db.repos import picks as picks_repo
+    from bot.domain.search import use_scope_token
+
+    for n in range(12):
+        await share(db, clock, f"Big {n}", "Shared Word")
+    small = await service.share_pick(
+        db, guild_id=OTHER_GUILD, user_id=BOB, now=clock.now(), artist="Small", title="Shared Word"
+    )
+    assert small.pick is not None
+    async with db.read() as conn:
+        assert use_scope_token(*await picks_repo.archive_share(conn, OTHER_GUILD))
+        assert not use_scope_token(*await picks_repo.archive_share(conn, GUILD))
+    mine = await service.search_archive(
+        db, OTHER_GUILD, SearchFilters(query="shared word"), 1, clock.now()
+    )
+    assert [p.id for p in mine.results] == [small.pick.id]
+    theirs = await service.search_archive(
+        db, GUILD, SearchFilters(query="shared word"), 1, clock.now()
+    )
+    assert theirs.total == 12 and small.pick.id not in [p.id for p in theirs.results]
+    listed = await service.search_archive(db, GUILD, SearchFilters(), 2, clock.now())
+    assert listed.total == 12 and len(listed.results) == 2
+
+
+async def test_edit_applies_only_the_given_fields_over_the_current_entry(
+    db: Database, clock: FakeClock
+) -> None:
+    pick_id = await share(db, clock, "Cocteau Twins", "Treasure", label="4AD", year=1984)
+    # A moderator fixes the year while the sharer still has the first edit form open.
+    await service.edit_pick(
+        db,
+        guild_id=GUILD,
+        pick_id=pick_id,
+        user_id=MOD,
+        is_moderator=True,
+        now=clock.now(),
+        changes={"year": 1985},
+    )
+    edited = await service.edit_pick(
+        db, guild_id=GUILD, pick_id=pick_id, user_id=ALICE, is_moderator=False, now=clock.now(),
+        changes={"title": "Treasure (remaster)", "note": "better than I remembered"},
+    )  # fmt: skip
+    assert (edited.title, edited.year, edited.label) == ("Treasure (remaster)", 1985, "4AD")
+
+
+async def test_edit_to_another_entrys_link_is_a_clear_error(db: Database, clock: FakeClock) -> None:
+    await share(db, clock, "A", "One", link="https://a.bandcamp.com/album/one")
+    second = await share(db, clock, "B", "Two")
+    with pytest.raises(UserError, match="duplicate of entry #1"):
+        await service.edit_pick(
+            db, guild_id=GUILD, pick_id=second, user_id=ALICE, is_moderator=False, now=clock.now(),
+            changes={"link": "https://A.bandcamp.com/album/one?from=x"},
+        )  # fmt: skip
+
+
+async def test_subgenres_with_ampersands_are_searchable(db: Database, clock: FakeClock) -> None:
+    pick_id = await share(
+        db, clock, "LTJ Bukem", "Logical Progression", subgenres="Drum & Bass, R&B"
+    )
+    page = await service.search_archive(
+        db, GUILD, SearchFilters(subgenre="drum & bass"), 1, clock.now()
+    )
+    assert [p.id for p in page.results] == [pick_id]
+    assert (
+        await service.search_archive(db, GUILD, SearchFilters(subgenre="r"), 1, clock.now())
+    ).total == 0
+    assert await service.random_unheard(db, GUILD, BOB, clock.now(), subgenre="R&B") is not None
+
+
+@pytest.mark.parametrize("field", ["label", "city", "query", "subgenre"])
+async def test_filters_with_nothing_searchable_are_refused(
+    db: Database, clock: FakeClock, field: str
+) -> None:
+    with pytest.raises(UserError, match=r"no letters or digits|not a subgenre name"):
+        await service.search_archive(db, GUILD, SearchFilters(**{field: "!!!"}), 1, clock.now())
+
+
+async def test_full_text_index_stays_in_step_with_the_archive(
+    db: Database, clock: FakeClock
+) -> None:
+    a = await share(db, clock, "Sigur Rós", "Takk", subgenres="post-rock", label="EMI")
+    b = await share(db, clock, "Múm", "Finally We Are No One")
+    await service.edit_pick(
+        db,
+        guild_id=GUILD,
+        pick_id=a,
+        user_id=ALICE,
+        is_moderator=False,
+        now=clock.now(),
+        changes={"label": "Krunk"},
+    )
+    await service.remove_pick(db, GUILD, b, ALICE, False, clock.now())
+    await service.restore_pick(db, GUILD, b, clock.now())
+    await service.remove_pick(db, GUILD, a, ALICE, False, clock.now())
+    clock.advance(timedelta(days=31))
+    await service.purge_removed(db, clock.now())
+    async with db.transaction() as conn:
+        # Compares the index with the live-picks view it is built from; raises if they differ.
+        await conn.execute("INSERT INTO picks_fts (picks_fts, rank) VALUES ('integrity-check', 1)")
+        async with conn.execute(
+            "SELECT uses FROM archive_terms WHERE kind = 'label' AND value = 'EMI'"
+        ) as cursor:
+            assert (await cursor.fetchone())[0] == 0  # type: ignore[index]
+    assert [
+        p.id
+        for p in (
+            await service.search_archive(db, GUILD, SearchFilters(query="finally"), 1, clock.now())
+        ).results
+    ] == [b]
+    assert (
+        await service.search_archive(db, GUILD, SearchFilters(query="takk"), 1, clock.now())
+    ).total == 0

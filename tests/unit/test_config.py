@@ -102,3 +102,12 @@ def test_error_messages_never_contain_the_token() -> None:
     with pytest.raises(ConfigError) as caught:
         load_settings({"DISCORD_TOKEN": TOKEN, "LOG_LEVEL": "nope"}, env_file=None)
     assert TOKEN not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "key,value",
+    [("DEV_GUILD_ID", "²"), ("DISCORD_API_BASE", "https://[::1"), ("DOCS_URL", "https://[::1")],
+)
+def test_odd_values_are_a_config_error_not_a_traceback(key: str, value: str) -> None:
+    with pytest.raises(ConfigError, match=key):
+        load_settings({"DISCORD_TOKEN": TOKEN, key: value}, env_file=None)

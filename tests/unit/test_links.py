@@ -269,3 +269,23 @@ def test_anything_either_canonicalises_to_http_or_is_refused_cleanly(text: str) 
     except LinkError:
         return
     assert link.url.startswith(("http://", "https://"))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "https://[::1/x",
+        "https://example.com:abc/x",
+        "https://example.com:99999/x",
+        "x.bandcamp.com/album/" + "a" * 498,
+    ],
+)
+def test_malformed_or_too_long_after_canonicalising_is_refused(text: str) -> None:
+    with pytest.raises(LinkError):
+        canonicalize_link(text)
+
+
+def test_rebuilt_urls_are_percent_encoded() -> None:
+    assert canonicalize_link('https://soundcloud.com/a"b/c').url == "https://soundcloud.com/a%22b/c"
+    odd = canonicalize_link("https://youtube.com/playlist?list=PL%20x%22%3E")
+    assert odd.platform is None and " " not in odd.url  # not a real playlist id: kept as given

@@ -8,6 +8,7 @@ from typing import Any
 
 import aiosqlite
 
+from bot.domain.archive_format import ImportedEntry
 from bot.domain.picks import LineageEdge, Pick, PickDraft, Second
 
 PICK_COLUMNS = """
@@ -108,12 +109,16 @@ down(from_id, to_id, relation, depth) AS (
 SELECT 'up' AS direction, * FROM up UNION ALL SELECT 'down', * FROM down
 """
 
+# Every search joins picks and filters by guild_id; the scope token in :match (when the service
+# adds it) only makes that cheaper for small servers. See bot.domain.search.use_scope_token.
+# picks_fts.rowid is -picks.id (see migration 0002), so "ORDER BY f.rowid" is newest first.
 SEARCH_RANKED = f"""
 SELECT {PICK_COLUMNS}
 FROM (
-    SELECT rowid AS id, bm25(picks_fts, 0.0, 10.0, 8.0, 3.0, 2.0, 1.0, 4.0, 0.0) AS score
-    FROM picks_fts WHERE picks_fts MATCH :match
-    ORDER BY rowid DESC LIMIT :window
+    SELECT -f.rowid AS id, bm25(picks_fts, 0.0, 10.0, 8.0, 3.0, 2.0, 1.0, 4.0, 0.0) AS score
+    FROM picks_fts f JOIN picks g ON g.id = -f.rowid
+    WHERE picks_fts MATCH :match AND g.guild_id = :guild_id
+    ORDER BY f.rowid LIMIT :window
 ) AS w
 JOIN picks p ON p.id = w.id
 ORDER BY w.score, p.id DESC
@@ -122,21 +127,47 @@ LIMIT :limit OFFSET :offset
 SEARCH_NEWEST = f"""
 SELECT {PICK_COLUMNS}
 FROM (
-    SELECT rowid AS id FROM picks_fts WHERE picks_fts MATCH :match
-    ORDER BY rowid DESC LIMIT :limit OFFSET :offset
+    SELECT -f.rowid AS id FROM picks_fts f JOIN picks g ON g.id = -f.rowid
+    WHERE picks_fts MATCH :match AND g.guild_id = :guild_id
+    ORDER BY f.rowid LIMIT :limit OFFSET :offset
 ) AS w
 JOIN picks p ON p.id = w.id
 ORDER BY p.id DESC
 """
-COUNT_MATCHES = """
-SELECT count(*) FROM (SELECT 1 FROM picks_fts WHERE picks_fts MATCH :match LIMIT :cap)
+LIST_NEWEST = f"""
+SELECT {PICK_COLUMNS} FROM picks p
+WHERE p.guild_id = :guild_id AND p.deleted_at IS NULL
+ORDER BY p.created_at DESC, p.id DESC LIMIT :limit OFFSET :offset
 """
+COUNT_MATCHES = """
+SELECT count(*) FROM (
+    SELECT 1 FROM picks_fts f JOIN picks g ON g.id = -f.rowid
+    WHERE picks_fts MATCH :match AND g.guild_id = :guild_id LIMIT :cap
+)
+"""
+COUNT_LISTED = """
+SELECT count(*) FROM (
+    SELECT 1 FROM picks WHERE guild_id = :guild_id AND deleted_at IS NULL LIMIT :cap
+)
+"""
+# The newest matching pick at or below :pivot (by id) that the member has not heard.
 RANDOM_UNHEARD = """
-SELECT rowid AS id FROM picks_fts
-WHERE picks_fts MATCH :match AND rowid >= :pivot
+SELECT -f.rowid AS id FROM picks_fts f JOIN picks g ON g.id = -f.rowid
+WHERE picks_fts MATCH :match AND g.guild_id = :guild_id AND f.rowid >= -:pivot
   AND NOT EXISTS (SELECT 1 FROM pick_votes v
-                  WHERE v.pick_id = picks_fts.rowid AND v.kind = 'heard' AND v.user_id = :user_id)
-ORDER BY rowid LIMIT 1
+                  WHERE v.pick_id = -f.rowid AND v.kind = 'heard' AND v.user_id = :user_id)
+ORDER BY f.rowid LIMIT 1
+"""
+RANDOM_UNHEARD_LISTED = """
+SELECT p.id FROM picks p
+WHERE p.guild_id = :guild_id AND p.deleted_at IS NULL AND p.id <= :pivot
+  AND NOT EXISTS (SELECT 1 FROM pick_votes v
+                  WHERE v.pick_id = p.id AND v.kind = 'heard' AND v.user_id = :user_id)
+ORDER BY p.id DESC LIMIT 1
+"""
+ARCHIVE_SHARE = """
+SELECT coalesce((SELECT picks FROM archive_sizes WHERE guild_id = :guild_id), 0) AS mine,
+       coalesce((SELECT sum(picks) FROM archive_sizes), 0) AS total
 """
 ID_RANGE = """
 SELECT min(id), max(id) FROM picks WHERE guild_id = :guild_id AND deleted_at IS NULL
@@ -148,7 +179,8 @@ ORDER BY uses DESC, value LIMIT :limit
 """
 EXPORT_BATCH = f"""
 SELECT {PICK_COLUMNS},
-    (SELECT group_concat(relation || ':' || to_id, ';') FROM pick_links l
+    (SELECT group_concat(l.relation || ':' || l.to_id, ';') FROM pick_links l
+     JOIN picks t ON t.id = l.to_id AND t.deleted_at IS NULL
      WHERE l.from_id = p.id) AS lineage
 FROM picks p
 WHERE p.guild_id = :guild_id AND p.deleted_at IS NULL AND p.id > :after
@@ -161,6 +193,22 @@ WHERE pick_id IN (SELECT value FROM json_each(:ids)) ORDER BY id
 INSERT_SECOND_AT = """
 INSERT INTO pick_seconds (pick_id, user_id, note, created_at) VALUES (:pick_id, :user_id, :note, :at)
 ON CONFLICT DO NOTHING
+"""
+FIND_EXISTING_KEYS = f"""
+SELECT {PICK_COLUMNS}, p.match_key, p.link_key FROM picks p
+WHERE p.guild_id = :guild_id AND p.deleted_at IS NULL
+  AND p.match_key IN (SELECT value FROM json_each(:match_keys))
+UNION
+SELECT {PICK_COLUMNS}, p.match_key, p.link_key FROM picks p
+WHERE p.guild_id = :guild_id AND p.deleted_at IS NULL
+  AND p.link_key IN (SELECT value FROM json_each(:link_keys))
+"""
+MAX_PICK_ID = "SELECT coalesce(max(id), 0) FROM picks"
+INSERT_PICK_WITH_ID = """
+INSERT INTO picks (id, guild_id, artist, title, match_key, link_url, link_key, link_platform,
+                   label, year, country, city, format, note, tags, shared_by, created_at)
+VALUES (:id, :guild_id, :artist, :title, :match_key, :link_url, :link_key, :link_platform,
+        :label, :year, :country, :city, :format, :note, :tags, :shared_by, :created_at)
 """
 COUNT_LIVE = "SELECT count(*) FROM picks WHERE guild_id = :guild_id AND deleted_at IS NULL"
 STATS = {
@@ -200,6 +248,13 @@ WHERE created_by = :user_id ORDER BY created_at
 """
 USER_EDITS = """
 SELECT id AS pick_id, guild_id, edited_at FROM picks WHERE edited_by = :user_id ORDER BY id
+"""
+USER_REMOVALS = """
+SELECT id AS pick_id, guild_id, deleted_at FROM picks WHERE deleted_by = :user_id ORDER BY id
+"""
+USER_CARDS = """
+SELECT id, guild_id, channel_id, message_id FROM picks
+WHERE shared_by = :user_id AND message_id IS NOT NULL
 """
 FORGET_VOTES = "DELETE FROM pick_votes WHERE user_id = :user_id"
 DELETE_USER_PICKS = "DELETE FROM picks WHERE shared_by = :user_id"
@@ -271,13 +326,25 @@ async def _all(conn: aiosqlite.Connection, sql: str, params: dict[str, Any]) -> 
 
 
 async def find_duplicate(
-    conn: aiosqlite.Connection, guild_id: int, match_key: str, link_key: str | None
+    conn: aiosqlite.Connection,
+    guild_id: int,
+    match_key: str,
+    link_key: str | None,
+    *,
+    other_than: int | None = None,
 ) -> Pick | None:
-    """A live pick with the same artist/title key, or else the same link key."""
-    row = await _one(conn, FIND_BY_MATCH_KEY, {"guild_id": guild_id, "match_key": match_key})
-    if row is None and link_key is not None:
-        row = await _one(conn, FIND_BY_LINK_KEY, {"guild_id": guild_id, "link_key": link_key})
-    return None if row is None else row_to_pick(row)
+    """A live pick (other than ``other_than``) with the same artist/title key or the same link."""
+    candidates = [
+        await _one(conn, FIND_BY_MATCH_KEY, {"guild_id": guild_id, "match_key": match_key})
+    ]
+    if link_key is not None:
+        candidates.append(
+            await _one(conn, FIND_BY_LINK_KEY, {"guild_id": guild_id, "link_key": link_key})
+        )
+    for row in candidates:
+        if row is not None and row["id"] != other_than:
+            return row_to_pick(row)
+    return None
 
 
 async def insert_pick(
@@ -344,8 +411,9 @@ async def find_restore_clash(conn: aiosqlite.Connection, pick_id: int) -> Pick |
     keys = await _one(conn, GET_KEYS, {"pick_id": pick_id})
     if keys is None:
         return None
-    clash = await find_duplicate(conn, keys["guild_id"], keys["match_key"], keys["link_key"])
-    return None if clash is None or clash.id == pick_id else clash
+    return await find_duplicate(
+        conn, keys["guild_id"], keys["match_key"], keys["link_key"], other_than=pick_id
+    )
 
 
 async def soft_delete(conn: aiosqlite.Connection, pick_id: int, user_id: int, now: int) -> None:
@@ -433,19 +501,42 @@ async def lineage(
 
 
 async def search(
-    conn: aiosqlite.Connection, match: str, *, ranked: bool, window: int, limit: int, offset: int
+    conn: aiosqlite.Connection,
+    guild_id: int,
+    match: str | None,
+    *,
+    ranked: bool,
+    window: int,
+    limit: int,
+    offset: int,
 ) -> list[Pick]:
-    if ranked:
-        params = {"match": match, "window": window, "limit": limit, "offset": offset}
-        rows = await _all(conn, SEARCH_RANKED, params)
+    """A page of the server's picks matching ``match`` (None: all), best or newest first."""
+    params: dict[str, Any] = {"guild_id": guild_id, "limit": limit, "offset": offset}
+    if match is None:
+        rows = await _all(conn, LIST_NEWEST, params)
+    elif ranked:
+        rows = await _all(conn, SEARCH_RANKED, params | {"match": match, "window": window})
     else:
-        rows = await _all(conn, SEARCH_NEWEST, {"match": match, "limit": limit, "offset": offset})
+        rows = await _all(conn, SEARCH_NEWEST, params | {"match": match})
     return [row_to_pick(row) for row in rows]
 
 
-async def count_matches(conn: aiosqlite.Connection, match: str, cap: int) -> int:
-    row = await _one(conn, COUNT_MATCHES, {"match": match, "cap": cap})
+async def count_matches(
+    conn: aiosqlite.Connection, guild_id: int, match: str | None, cap: int
+) -> int:
+    """How many of the server's picks match, counting no further than ``cap``."""
+    if match is None:
+        row = await _one(conn, COUNT_LISTED, {"guild_id": guild_id, "cap": cap})
+    else:
+        row = await _one(conn, COUNT_MATCHES, {"guild_id": guild_id, "match": match, "cap": cap})
     return 0 if row is None else int(row[0])
+
+
+async def archive_share(conn: aiosqlite.Connection, guild_id: int) -> tuple[int, int]:
+    """``(this server's picks, all picks)``, from the trigger-kept size table."""
+    row = await _one(conn, ARCHIVE_SHARE, {"guild_id": guild_id})
+    assert row is not None
+    return int(row["mine"]), int(row["total"])
 
 
 async def id_range(conn: aiosqlite.Connection, guild_id: int) -> tuple[int, int] | None:
@@ -456,9 +547,14 @@ async def id_range(conn: aiosqlite.Connection, guild_id: int) -> tuple[int, int]
 
 
 async def random_unheard(
-    conn: aiosqlite.Connection, match: str, pivot: int, user_id: int
+    conn: aiosqlite.Connection, guild_id: int, match: str | None, pivot: int, user_id: int
 ) -> int | None:
-    row = await _one(conn, RANDOM_UNHEARD, {"match": match, "pivot": pivot, "user_id": user_id})
+    """The newest pick at or below ``pivot`` (by id) that matches and ``user_id`` has not heard."""
+    params = {"guild_id": guild_id, "pivot": pivot, "user_id": user_id}
+    if match is None:
+        row = await _one(conn, RANDOM_UNHEARD_LISTED, params)
+    else:
+        row = await _one(conn, RANDOM_UNHEARD, params | {"match": match})
     return None if row is None else int(row["id"])
 
 
@@ -496,6 +592,59 @@ async def export_batch(
     return [(row_to_pick(r), r["lineage"], seconds.get(int(r["id"]), [])) for r in rows]
 
 
+async def find_existing_keys(
+    conn: aiosqlite.Connection, guild_id: int, match_keys: list[str], link_keys: list[str]
+) -> list[tuple[Pick, str, str | None]]:
+    """Live picks of the server having any of the keys, with the keys they have."""
+    params = {
+        "guild_id": guild_id,
+        "match_keys": json.dumps(match_keys),
+        "link_keys": json.dumps(link_keys),
+    }
+    rows = await _all(conn, FIND_EXISTING_KEYS, params)
+    return [(row_to_pick(r), str(r["match_key"]), r["link_key"]) for r in rows]
+
+
+async def bulk_import(
+    conn: aiosqlite.Connection, guild_id: int, entries: Sequence[ImportedEntry], default_time: int
+) -> tuple[int, int]:
+    """Insert validated import entries with their tags, seconds and lineage in a few batched
+    statements (ids are assigned here: the caller's write transaction excludes other writers).
+    Returns ``(links, seconds)`` inserted."""
+    row = await _one(conn, MAX_PICK_ID, {})
+    next_id = (int(row[0]) if row else 0) + 1
+    ids: dict[int, int] = {}
+    picks, tags, seconds, links = [], [], [], []
+    for offset, entry in enumerate(entries):
+        pick_id = next_id + offset
+        if entry.source_id is not None:
+            ids[entry.source_id] = pick_id
+        picks.append(
+            _draft_params(entry.draft)
+            | {"id": pick_id, "guild_id": guild_id, "shared_by": entry.shared_by,
+               "created_at": entry.created_at or default_time}
+        )  # fmt: skip
+        tags += [
+            {"guild_id": guild_id, "tag": t, "pick_id": pick_id} for t in entry.draft.subgenres
+        ]
+        seconds += [
+            {"pick_id": pick_id, "user_id": user_id, "note": note, "at": at or default_time}
+            for user_id, note, at in entry.seconds
+        ]
+    for entry in entries:
+        for relation, target in entry.lineage:
+            assert entry.source_id is not None
+            links.append(
+                {"guild_id": guild_id, "from_id": ids[entry.source_id], "to_id": ids[target],
+                 "relation": relation, "user_id": None, "now": default_time}
+            )  # fmt: skip
+    await conn.executemany(INSERT_PICK_WITH_ID, picks)
+    await conn.executemany(INSERT_TAG, tags)
+    await conn.executemany(INSERT_SECOND_AT, seconds)
+    await conn.executemany(INSERT_LINK, links)
+    return len(links), len(seconds)
+
+
 async def add_second_at(
     conn: aiosqlite.Connection, pick_id: int, user_id: int | None, note: str | None, at: int
 ) -> None:
@@ -522,7 +671,14 @@ async def user_data(conn: aiosqlite.Connection, user_id: int) -> dict[str, list[
         "seconds": [dict(r) for r in await _all(conn, USER_SECONDS, params)],
         "lineage_links": [dict(r) for r in await _all(conn, USER_LINKS, params)],
         "edits": [dict(r) for r in await _all(conn, USER_EDITS, params)],
+        "removals": [dict(r) for r in await _all(conn, USER_REMOVALS, params)],
     }
+
+
+async def user_cards(conn: aiosqlite.Connection, user_id: int) -> list[tuple[int, int, int, int]]:
+    """``(pick_id, guild_id, channel_id, message_id)`` of every card of the member's picks."""
+    rows = await _all(conn, USER_CARDS, {"user_id": user_id})
+    return [(r["id"], r["guild_id"], r["channel_id"], r["message_id"]) for r in rows]
 
 
 async def forget_user(
