@@ -25,6 +25,7 @@ log = logging.getLogger(__name__)
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 BUSY_TIMEOUT_MS = 5_000
+WAL_AUTOCHECKPOINT_PAGES = 10_000
 
 
 class Database:
@@ -57,6 +58,10 @@ class Database:
             await migrate(conn, path)
             await conn.execute("PRAGMA journal_mode = WAL")
             await conn.execute("PRAGMA synchronous = NORMAL")
+            # SQLite checkpoints the WAL inside whichever commit crosses the threshold; at the
+            # default 1,000 pages that commit takes 10-140 ms, often enough to be the p99 of a
+            # busy archive. 10,000 pages (40 MB of WAL) makes it ten times rarer.
+            await conn.execute(f"PRAGMA wal_autocheckpoint = {WAL_AUTOCHECKPOINT_PAGES}")
         except sqlite3.DatabaseError as exc:
             await conn.close()
             raise DatabaseRefused(f"DATABASE_PATH {path} cannot be used: {exc}") from exc
@@ -70,8 +75,9 @@ class Database:
         async with self._lock:
             try:
                 await self._conn.execute("PRAGMA optimize")
+                await self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             except sqlite3.Error:
-                log.warning("PRAGMA optimize failed on close", exc_info=True)
+                log.warning("PRAGMA optimize/checkpoint failed on close", exc_info=True)
             await self._conn.close()
         log.info("Database %s closed", self.path)
 

@@ -2,8 +2,9 @@
 
 Member text never reaches FTS5 syntax: it is split into words, and each word becomes a quoted
 term, so ``AND``, quotes, colons or ``NEAR`` in a query are just words. The last word, the one
-still being typed, matches as a prefix (``"yout"*``) once it has ``MIN_PREFIX`` letters: a
-one- or two-letter prefix expands to thousands of index terms, which is slow and finds noise.
+still being typed, matches as a prefix (``"yout"*``) once it has ``MIN_PREFIX`` letters and is
+not already a whole word of the index: a one- or two-letter prefix expands to thousands of index
+terms, which is slow and finds noise.
 Filters become column-scoped tokens (see the ``facets`` column in migration 0002), so a search is
 always one FTS5 query, ANDed with its server's ``scope`` token.
 
@@ -66,12 +67,18 @@ def _phrase(text: str) -> str | None:
     return '"' + " ".join(found) + '"' if found else None
 
 
-def text_terms(terms: list[str]) -> list[str]:
-    """Quoted FTS5 terms; the last one a prefix if it is long enough."""
+def text_terms(terms: list[str], prefix_last: bool = True) -> list[str]:
+    """Quoted FTS5 terms; the last one a prefix if it is long enough and ``prefix_last``."""
     quoted = [f'"{t}"' for t in terms]
-    if terms and len(terms[-1]) >= MIN_PREFIX:
+    if terms and prefix_last and len(terms[-1]) >= MIN_PREFIX:
         quoted[-1] += "*"
     return quoted
+
+
+def last_word(filters: SearchFilters) -> str | None:
+    """The word that would be matched as a prefix, if any."""
+    terms = words(filters.query)
+    return terms[-1] if terms and len(terms[-1]) >= MIN_PREFIX else None
 
 
 def format_token(name: str) -> str:
@@ -117,13 +124,18 @@ def build_match(
     lowest_year: int,
     highest_year: int,
     scoped: bool = True,
+    prefix_last: bool = True,
 ) -> str | None:
     """The FTS5 MATCH expression for ``filters`` in ``guild_id``, or None when there is nothing
-    to match (an unscoped search with no words and no filters: a plain listing)."""
+    to match (an unscoped search with no words and no filters: a plain listing).
+
+    ``prefix_last=False`` matches the last word exactly: the service does that when the word is
+    already a whole indexed term, because a prefix of a common word costs a full doclist merge
+    (4 ms at a million picks, 13 ms ranked) where the exact word stops after the first page."""
     parts = [f"scope:g{guild_id}"] if scoped else []
     terms = words(filters.query)
     if terms:
-        parts.append(f"{TEXT_COLUMNS}: (" + " ".join(text_terms(terms)) + ")")
+        parts.append(f"{TEXT_COLUMNS}: (" + " ".join(text_terms(terms, prefix_last)) + ")")
     facets: list[str] = []
     if filters.subgenre:
         facets.append(tag_token(filters.subgenre))

@@ -30,6 +30,7 @@ from bot.domain.search import (
     SearchFilters,
     build_match,
     decade_token,
+    last_word,
     use_scope_token,
     words,
 )
@@ -294,18 +295,23 @@ async def search_archive(
     """One page (``PAGE_SIZE``) of results: best first for a text query, else newest first."""
     normalized = normalize_filters(filters, now)
     async with db.read() as conn:
-        match = await _match_for(conn, guild_id, normalized, now)
-        total = await picks_repo.count_matches(conn, guild_id, match, RANK_WINDOW + 1)
+        plan = await _plan_search(conn, guild_id, normalized, now)
+        total = await picks_repo.count_matches(conn, guild_id, plan.scoped, RANK_WINDOW + 1)
         capped = total > RANK_WINDOW
         shown = min(total, RANK_WINDOW)
+        if plan.ranked is not None and capped:
+            shown = await picks_repo.ranked_window_size(
+                conn, guild_id, plan.ranked, RANK_WINDOW, plan.fetch
+            )
         pages = max(1, -(-shown // PAGE_SIZE))
         page = min(max(page, 1), pages)
         results = await picks_repo.search(
             conn,
             guild_id,
-            match,
-            ranked=normalized.has_text,
+            plan.ranked if plan.ranked is not None else plan.scoped,
+            ranked=plan.ranked is not None,
             window=RANK_WINDOW,
+            fetch=plan.fetch,
             limit=PAGE_SIZE,
             offset=(page - 1) * PAGE_SIZE,
         )
@@ -314,19 +320,37 @@ async def search_archive(
             tags = [tag for tag, _ in await picks_repo.top_tags(conn, guild_id, "", 500)]
             labels = await picks_repo.top_labels(conn, guild_id, 500)
             suggestions = suggest_alternatives(normalized, tags, labels)
-    return SearchPage(results, min(total, RANK_WINDOW), capped, page, pages, suggestions)
+    return SearchPage(results, shown, capped, page, pages, suggestions)
 
 
-async def _match_for(
+@dataclass(frozen=True, slots=True)
+class _SearchPlan:
+    scoped: str | None  # scoped to the server; None for a plain listing of everything
+    ranked: str | None  # what bm25 ranks (scoped only for a small server); None if no words
+    fetch: int  # how many newest matches of ``ranked`` hold the server's RANK_WINDOW
+
+
+async def _plan_search(
     conn: aiosqlite.Connection, guild_id: int, filters: SearchFilters, now: datetime
-) -> str | None:
+) -> _SearchPlan:
+    """Choose the FTS5 expressions for a search (see bot.domain.search for the why)."""
+    word = last_word(filters)
+    prefix_last = word is None or not await picks_repo.term_exists(conn, f'"{word}"')
+
+    def expression(scoped: bool) -> str | None:
+        return build_match(
+            guild_id, filters, lowest_year=1900, highest_year=now.year + 1,
+            scoped=scoped, prefix_last=prefix_last,
+        )  # fmt: skip
+
+    scoped = None if filters.is_empty else expression(scoped=True)
+    if not filters.has_text:
+        return _SearchPlan(scoped, None, RANK_WINDOW)
     mine, total = await picks_repo.archive_share(conn, guild_id)
-    return build_match(
-        guild_id,
-        filters,
-        lowest_year=1900,
-        highest_year=now.year + 1,
-        scoped=use_scope_token(mine, total),
+    if use_scope_token(mine, total):
+        return _SearchPlan(scoped, scoped, RANK_WINDOW)
+    return _SearchPlan(
+        scoped, expression(scoped=False), RANK_WINDOW * min(4, -(-total // max(mine, 1)))
     )
 
 
@@ -391,10 +415,10 @@ async def random_unheard(
         raise UserError(f"**decade** must be between 1900 and {now.year - now.year % 10}.")
     chooser = rng or random.SystemRandom()
     async with db.read() as conn:
-        match = await _match_for(conn, guild_id, filters, now)
+        plan = await _plan_search(conn, guild_id, filters, now)
+        match = plan.scoped
         if decade is not None:
-            decade_filter = f"facets: {decade_token(decade)}"
-            match = decade_filter if match is None else f"{match} AND {decade_filter}"
+            match = f"{match or f'scope:g{guild_id}'} AND facets: {decade_token(decade)}"
         bounds = await picks_repo.id_range(conn, guild_id)
         if bounds is None:
             return None

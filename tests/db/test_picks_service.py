@@ -468,3 +468,18 @@ async def test_full_text_index_stays_in_step_with_the_archive(
     assert (
         await service.search_archive(db, GUILD, SearchFilters(query="takk"), 1, clock.now())
     ).total == 0
+
+
+async def test_last_word_is_a_prefix_unless_it_is_already_a_whole_word(
+    db: Database, clock: FakeClock
+) -> None:
+    ambient = await share(db, clock, "Brian Eno", "Ambient 1")
+    ambiental = await share(db, clock, "Someone", "Ambiental Music")
+    typed_partly = await service.search_archive(
+        db, GUILD, SearchFilters(query="ambie"), 1, clock.now()
+    )
+    assert {p.id for p in typed_partly.results} == {ambient, ambiental}
+    whole_word = await service.search_archive(
+        db, GUILD, SearchFilters(query="ambient"), 1, clock.now()
+    )
+    assert [p.id for p in whole_word.results] == [ambient]

@@ -127,15 +127,11 @@ CREATE TABLE pick_links (
 CREATE INDEX pick_links_by_to ON pick_links (to_id);
 
 -- Full-text index over live picks. External content (the view below) so the text is stored once.
--- Its rowid is the pick's id NEGATED: FTS5 walks a doclist in ascending rowid order cheaply, but
--- "ORDER BY rowid DESC" joined to another table costs a full doclist read (6 ms for a word in
--- 15 % of a million picks), so "newest first" is written as an ascending scan of -id.
 -- `scope` holds one token per server (g<guild_id>) so every search is ANDed to its own server;
 -- `facets` holds filter tokens: c<country> f<format> t<tag> y<year> d<decade> u<sharer>.
 CREATE VIEW picks_fts_source AS
 SELECT
     id,
-    -id AS fts_rowid,
     'g' || guild_id AS scope,
     artist, title, coalesce(label, '') AS label, coalesce(city, '') AS city,
     coalesce(note, '') AS note, tags,
@@ -151,7 +147,7 @@ FROM picks WHERE deleted_at IS NULL;
 
 CREATE VIRTUAL TABLE picks_fts USING fts5(
     scope, artist, title, label, city, note, tags, facets,
-    content = 'picks_fts_source', content_rowid = 'fts_rowid',
+    content = 'picks_fts_source', content_rowid = 'id',
     tokenize = 'unicode61 remove_diacritics 2'
 );
 
@@ -159,7 +155,7 @@ CREATE VIRTUAL TABLE picks_fts USING fts5(
 -- (which shows only live picks), so a soft-deleted pick is removed once and never re-added.
 CREATE TRIGGER picks_fts_after_insert AFTER INSERT ON picks BEGIN
     INSERT INTO picks_fts (rowid, scope, artist, title, label, city, note, tags, facets)
-    SELECT fts_rowid, scope, artist, title, label, city, note, tags, facets
+    SELECT id, scope, artist, title, label, city, note, tags, facets
     FROM picks_fts_source WHERE id = new.id;
 END;
 
@@ -168,7 +164,7 @@ BEFORE UPDATE OF guild_id, artist, title, label, city, note, tags, country, form
                  shared_by, deleted_at ON picks
 BEGIN
     INSERT INTO picks_fts (picks_fts, rowid, scope, artist, title, label, city, note, tags, facets)
-    SELECT 'delete', fts_rowid, scope, artist, title, label, city, note, tags, facets
+    SELECT 'delete', id, scope, artist, title, label, city, note, tags, facets
     FROM picks_fts_source WHERE id = old.id;
 END;
 
@@ -177,12 +173,12 @@ AFTER UPDATE OF guild_id, artist, title, label, city, note, tags, country, forma
                 shared_by, deleted_at ON picks
 BEGIN
     INSERT INTO picks_fts (rowid, scope, artist, title, label, city, note, tags, facets)
-    SELECT fts_rowid, scope, artist, title, label, city, note, tags, facets
+    SELECT id, scope, artist, title, label, city, note, tags, facets
     FROM picks_fts_source WHERE id = new.id;
 END;
 
 CREATE TRIGGER picks_fts_before_delete BEFORE DELETE ON picks BEGIN
     INSERT INTO picks_fts (picks_fts, rowid, scope, artist, title, label, city, note, tags, facets)
-    SELECT 'delete', fts_rowid, scope, artist, title, label, city, note, tags, facets
+    SELECT 'delete', id, scope, artist, title, label, city, note, tags, facets
     FROM picks_fts_source WHERE id = old.id;
 END;
