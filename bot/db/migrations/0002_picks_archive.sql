@@ -148,7 +148,8 @@ FROM picks WHERE deleted_at IS NULL;
 CREATE VIRTUAL TABLE picks_fts USING fts5(
     scope, artist, title, label, city, note, tags, facets,
     content = 'picks_fts_source', content_rowid = 'id',
-    tokenize = 'unicode61 remove_diacritics 2'
+    tokenize = 'unicode61 remove_diacritics 2',
+    prefix = '3'
 );
 
 -- Keep picks_fts in step with live picks. The BEFORE triggers read the old row through the view
