@@ -454,7 +454,8 @@ class ArchiveCog(
     @app_commands.describe(public="Post the chart in the channel instead of privately")
     async def stats(self, interaction: discord.Interaction[Any], public: bool = False) -> None:
         guild_id = guild_of(interaction)
-        await interaction.response.defer(ephemeral=not public, thinking=True)
+        # Always think privately: if anything fails, the apology must not land in the channel.
+        await interaction.response.defer(ephemeral=True, thinking=True)
         raw = await picks_service.stats(self.bot.db, guild_id)
         data: dict[str, list[tuple[str, int]]] = {
             "subgenres": [(str(tag), n) for tag, n in raw["subgenres"]],
@@ -475,11 +476,13 @@ class ArchiveCog(
             lines = [f"{clip(label, 40)} · {n}" for label, n in top] or ["—"]
             embed.add_field(name=panel_title, value=clip("\n".join(lines), 1024))
         embed.set_image(url="attachment://archive-stats.png")
-        await interaction.followup.send(
-            embed=embed,
-            file=discord.File(io.BytesIO(png), filename="archive-stats.png"),
-            ephemeral=not public,
-        )
+        chart = discord.File(io.BytesIO(png), filename="archive-stats.png")
+        if not public:
+            await interaction.followup.send(embed=embed, file=chart, ephemeral=True)
+            return
+        # The first follow-up replaces the private "thinking" message; the chart is a second one.
+        await interaction.followup.send("Posted the stats in the channel.", ephemeral=True)
+        await interaction.followup.send(embed=embed, file=chart)
 
     async def _member_name(self, interaction: discord.Interaction[Any], user_id: int) -> str:
         guild = interaction.guild

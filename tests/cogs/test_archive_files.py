@@ -130,3 +130,14 @@ async def test_forget_can_delete_picks(server: Server, simcord_bot: Undercurrent
         simcord_bot.db, server.guild.id, picks_service.SearchFilters(), 1, simcord_bot.clock.now()
     )
     assert [p.title for p in remaining.results] == ["Polaroid"]
+
+
+async def test_public_stats_go_to_the_channel_after_a_private_acknowledgement(
+    server: Server,
+) -> None:
+    await seed(server)
+    result = await server.member.slash(server.channel, "archive stats", public=True)
+    assert result.ephemeral and result.response is not None
+    assert result.response.content == "Posted the stats in the channel."
+    chart = result.followups[-1]
+    assert not chart.ephemeral and chart.embeds[0].title == "Scene archive stats"
