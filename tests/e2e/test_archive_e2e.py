@@ -67,3 +67,30 @@ async def test_duplicate_share_is_private_and_posts_nothing(stack: Stack) -> Non
     assert again.ephemeral
     assert "already in the archive as #1" in again.content
     assert len(driver.messages("general")) == before
+
+
+async def test_a_pick_with_every_field_at_its_limit_still_fits_discords_limits(
+    stack: Stack,
+) -> None:
+    driver = stack.driver
+    long_word = "ж" * 200  # non-ASCII on purpose: limits count characters
+    shared = await driver.run_command(
+        "rec share",
+        user="alice",
+        artist=long_word,
+        title="t" * 200,
+        link="https://example.org/" + "p" * 480,
+        subgenres=", ".join(f"{'g' * 30}{n}" for n in range(8)),
+        label="l" * 100,
+        year=1999,
+        country="Mali",
+        city="c" * 100,
+        format="cassette",
+        note="\n".join(["n" * 99] * 10),
+    )
+    await shared.wait_response()
+    assert shared.original is not None and not shared.ephemeral  # the emulator validated the card
+    shown = await driver.run_command("archive show id:1", user="bob")
+    await shown.wait_response()
+    assert shown.ephemeral and shown.embeds
+    assert stack.emulator.recorder.server_errors() == []
