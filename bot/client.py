@@ -13,7 +13,6 @@ import json
 import logging
 import time
 from collections.abc import Sequence
-from typing import Any
 
 import discord
 from discord import app_commands
@@ -153,7 +152,3 @@ class UndercurrentBot(commands.Bot):
             await meta_repo.set_meta(conn, key, fingerprint)
         log.info("Synced %d application command(s) to %s", len(synced), scope)
         return True
-
-    def describe(self) -> dict[str, Any]:
-        """Facts for logs and ``/about``."""
-        return {"version": self.version, "guilds": len(self.guilds), "uptime": self.uptime_seconds}

@@ -149,10 +149,6 @@ class Scheduler:
             self._wake.set()
         return cancelled
 
-    async def get(self, job_id: int) -> Job | None:
-        async with self._db.read() as conn:
-            return await jobs_repo.get_job(conn, job_id)
-
     # -- lifecycle --------------------------------------------------------------------------
 
     @property

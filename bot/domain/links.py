@@ -39,7 +39,12 @@ class CanonicalLink:
 
     @property
     def platform_name(self) -> str:
-        return PLATFORM_NAMES.get(self.platform or "", "Link")
+        return platform_name(self.platform)
+
+
+def platform_name(platform: str | None) -> str:
+    """``"bandcamp"`` → ``"Bandcamp"``; None or an unknown site → ``"the link"``."""
+    return PLATFORM_NAMES.get(platform or "", "the link")
 
 
 PLATFORM_NAMES = {

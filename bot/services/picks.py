@@ -164,6 +164,12 @@ def can_manage(pick: Pick, user_id: int, is_moderator: bool) -> bool:
     return is_moderator or (pick.shared_by is not None and pick.shared_by == user_id)
 
 
+def _require_manager(pick: Pick, user_id: int, is_moderator: bool, action: str) -> Pick:
+    if not can_manage(pick, user_id, is_moderator):
+        raise UserError(f"Only the member who shared this pick, or a moderator, can {action}.")
+    return pick
+
+
 EDITABLE_FIELDS = (
     "artist", "title", "link", "subgenres", "label", "year", "country", "city", "format", "note",
 )  # fmt: skip
@@ -195,8 +201,7 @@ async def edit_pick(
         raise ValueError(f"not editable: {sorted(unknown)}")
     async with db.transaction() as conn:
         pick = _live(await picks_repo.get_pick(conn, guild_id, pick_id), pick_id)
-        if not can_manage(pick, user_id, is_moderator):
-            raise UserError("Only the member who shared this pick, or a moderator, can edit it.")
+        _require_manager(pick, user_id, is_moderator, "edit it")
         draft = build_draft(current_year=now.year, **(current_fields(pick) | dict(changes)))
         clash = await picks_repo.find_duplicate(
             conn,
@@ -220,9 +225,7 @@ async def check_can_manage(
     db: Database, guild_id: int, pick_id: int, user_id: int, is_moderator: bool
 ) -> Pick:
     pick = await get_live_pick(db, guild_id, pick_id)
-    if not can_manage(pick, user_id, is_moderator):
-        raise UserError("Only the member who shared this pick, or a moderator, can do that.")
-    return pick
+    return _require_manager(pick, user_id, is_moderator, "do that")
 
 
 async def remove_pick(
@@ -230,8 +233,7 @@ async def remove_pick(
 ) -> Pick:
     async with db.transaction() as conn:
         pick = _live(await picks_repo.get_pick(conn, guild_id, pick_id), pick_id)
-        if not can_manage(pick, user_id, is_moderator):
-            raise UserError("Only the member who shared this pick, or a moderator, can remove it.")
+        _require_manager(pick, user_id, is_moderator, "remove it")
         await picks_repo.soft_delete(conn, pick_id, user_id, to_epoch(now))
     return pick
 

@@ -41,6 +41,7 @@ from cogs.picks.views import (
     VoteButton,
     bot_of,
     card_view,
+    guild_of,
     is_moderator,
     refresh_card,
 )
@@ -54,12 +55,6 @@ FORMAT_CHOICES = [app_commands.Choice(name=name, value=name) for name in FORMATS
 RELATION_CHOICES = [app_commands.Choice(name=name, value=name) for name in RELATIONS]
 PURGE_JOB = "archive.purge_removed"
 MAX_IMPORT_BYTES = 25_000_000
-
-
-def guild_of(interaction: discord.Interaction[Any]) -> int:
-    if interaction.guild_id is None:
-        raise UserError("The archive lives in servers; use this command inside one.")
-    return interaction.guild_id
 
 
 async def autocomplete_subgenres(

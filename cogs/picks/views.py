@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 import discord
 
+from bot.domain.links import platform_name
 from bot.domain.picks import Pick
 from bot.domain.search import SearchFilters
 from bot.errors import UserError
@@ -33,6 +34,12 @@ VOTE_LABELS = {"heard": ("Heard it", "🎧"), "loved": ("Loved it", "❤️")}
 
 def bot_of(interaction: discord.Interaction[Any]) -> UndercurrentBot:
     return cast("UndercurrentBot", interaction.client)
+
+
+def guild_of(interaction: discord.Interaction[Any]) -> int:
+    if interaction.guild_id is None:
+        raise UserError("The archive lives in servers; use this inside one.")
+    return interaction.guild_id
 
 
 def is_moderator(interaction: discord.Interaction[Any]) -> bool:
@@ -70,11 +77,9 @@ class VoteButton(
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
         try:
             bot = bot_of(interaction)
-            if interaction.guild_id is None:
-                raise UserError("Picks live in servers.")
             pick, is_set = await picks_service.toggle_vote(
                 bot.db,
-                interaction.guild_id,
+                guild_of(interaction),
                 self.pick_id,
                 self.kind,
                 interaction.user.id,
@@ -94,10 +99,8 @@ def card_view(pick: Pick) -> discord.ui.View:
     view.add_item(VoteButton("heard", pick.id, pick.heard))
     view.add_item(VoteButton("loved", pick.id, pick.loved))
     if pick.link_url:
-        from bot.domain.links import PLATFORM_NAMES
-
-        name = PLATFORM_NAMES.get(pick.link_platform or "", "the link")
-        view.add_item(discord.ui.Button(label=f"Listen on {name}"[:80], url=pick.link_url))
+        label = f"Listen on {platform_name(pick.link_platform)}"
+        view.add_item(discord.ui.Button(label=label[:80], url=pick.link_url))
     return view
 
 
@@ -398,11 +401,9 @@ class EditDetailsButton(
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
         try:
             bot = bot_of(interaction)
-            if interaction.guild_id is None:
-                raise UserError("Picks live in servers.")
             pick = await picks_service.check_can_manage(
                 bot.db,
-                interaction.guild_id,
+                guild_of(interaction),
                 self.pick_id,
                 interaction.user.id,
                 is_moderator(interaction),

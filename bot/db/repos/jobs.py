@@ -57,7 +57,6 @@ CANCEL_BY_DEDUPE_KEY = """
 UPDATE jobs SET status = 'cancelled', updated_at = :now
 WHERE dedupe_key = :dedupe_key AND status = 'pending'
 """
-COUNT_BY_STATUS = "SELECT status, count(*) AS n FROM jobs GROUP BY status"
 
 
 async def insert_job(conn: aiosqlite.Connection, spec: JobSpec, now: int) -> tuple[int, bool]:
@@ -140,12 +139,6 @@ async def cancel_job(
     else:
         cursor = await conn.execute(CANCEL_BY_DEDUPE_KEY, {"dedupe_key": dedupe_key, "now": now})
     return cursor.rowcount > 0
-
-
-async def count_by_status(conn: aiosqlite.Connection) -> dict[str, int]:
-    async with conn.execute(COUNT_BY_STATUS) as cursor:
-        rows = await cursor.fetchall()
-    return {str(row["status"]): int(row["n"]) for row in rows}
 
 
 def _to_job(row: aiosqlite.Row) -> Job:

@@ -455,13 +455,6 @@ async def toggle_vote(
     return True
 
 
-async def has_vote(conn: aiosqlite.Connection, pick_id: int, kind: str, user_id: int) -> bool:
-    return (
-        await _one(conn, HAS_VOTE, {"pick_id": pick_id, "kind": kind, "user_id": user_id})
-        is not None
-    )
-
-
 async def add_second(
     conn: aiosqlite.Connection, pick_id: int, user_id: int, note: str | None, now: int
 ) -> None:
