@@ -23,7 +23,7 @@ from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.db import Database
 from bot.db.repos import meta as meta_repo
-from bot.interactions import report_error
+from bot.interactions import answer_if_expired, report_error
 from bot.replies import NO_MENTIONS
 from bot.scheduler import Scheduler
 
@@ -102,6 +102,9 @@ class UndercurrentBot(commands.Bot):
             len(self.guilds),
             "" if self.ready_count == 1 else f" — reconnect #{self.ready_count - 1}",
         )
+
+    async def on_interaction(self, interaction: discord.Interaction[UndercurrentBot]) -> None:
+        await answer_if_expired(interaction)
 
     async def close(self) -> None:
         await self.scheduler.stop()

@@ -8,6 +8,7 @@ short apology.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Sequence
 from typing import Any
@@ -20,6 +21,10 @@ from bot.replies import reply_privately
 
 log = logging.getLogger(__name__)
 
+EXPIRED = (
+    "These buttons have expired (they time out, and a restart of the bot ends them). "
+    "Run the command again for fresh ones."
+)
 APOLOGY = (
     "Sorry — something went wrong on our side and your request was not completed. "
     "It has been logged; please try again in a moment."
@@ -76,6 +81,52 @@ async def report_error(
     elif isinstance(error, app_commands.CommandSignatureMismatch | app_commands.CommandNotFound):
         log.warning("Discord's copy of the commands is out of date: %s", error)
     await reply_privately(interaction, message)
+
+
+def is_routed_to_a_view(interaction: discord.Interaction[Any]) -> bool:
+    """Whether discord.py found a live view, modal or dynamic item for this component click or
+    form submission. If none, nothing will answer it and the member would only see Discord's
+    "This interaction failed".
+
+    discord.py has no public query for this, so it reads the client's view store (the same
+    lookups ``ViewStore.dispatch_view``/``dispatch_modal`` make; discord.py is pinned to 2.7.x and
+    ``tests/cogs/test_expired_components.py`` would catch a change)."""
+    data: dict[str, Any] = dict(interaction.data or {})
+    custom_id = str(data.get("custom_id", ""))
+    store = interaction.client._connection._view_store
+    if interaction.type is discord.InteractionType.modal_submit:
+        return custom_id in store._modals
+    if any(pattern.fullmatch(custom_id) for pattern in store._dynamic_items):
+        return True
+    key = (data.get("component_type"), custom_id)
+    message_id = interaction.message.id if interaction.message else None
+    return key in store._views.get(message_id, {}) or key in store._views.get(None, {})
+
+
+EXPIRY_GRACE_SECONDS = 2.5  # Discord's deadline for the first answer is 3 s
+
+
+async def answer_if_expired(interaction: discord.Interaction[Any]) -> None:
+    """Called for every interaction, after discord.py has routed it: a click or submission that
+    no live view will handle (timed out, or from before a restart) gets a clear private answer.
+
+    A view that stops itself while handling the click has already left the store, so "not
+    routed" only means "maybe": any handler gets until just before Discord's deadline to answer
+    first, and only an interaction nobody answered is told it expired."""
+    routed_types = (discord.InteractionType.component, discord.InteractionType.modal_submit)
+    if interaction.type not in routed_types or is_routed_to_a_view(interaction):
+        return
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + EXPIRY_GRACE_SECONDS
+    # discord.py sets no event when an interaction is answered, so this polls.
+    while not interaction.response.is_done() and loop.time() < deadline:  # noqa: ASYNC110
+        await asyncio.sleep(0.05)
+    if interaction.response.is_done():
+        return
+    try:
+        await interaction.response.send_message(EXPIRED, ephemeral=True)
+    except discord.HTTPException:
+        log.info("Could not tell a member their buttons expired", exc_info=True)
 
 
 class SafeView(discord.ui.View):

@@ -1,0 +1,58 @@
+"""Buttons whose view is gone (timed out, or from before a restart) get a clear private answer."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bot.client import UndercurrentBot
+from bot.config import Secret, Settings
+from bot.db import Database
+from bot.interactions import EXPIRED
+from tests.cogs.conftest import Server
+from tests.fakes import FakeClock
+
+
+async def test_search_pages_from_before_a_restart_say_they_expired(
+    server: Server, simcord_bot: UndercurrentBot, db_path: Path, clock: FakeClock
+) -> None:
+    for n in range(11):
+        await server.member.slash(server.channel, "rec share", artist=f"Artist {n}", title="Drone")
+    found = await server.member.slash(server.channel, "archive search", query="drone")
+    assert found.response is not None
+    assert (await server.member.click(found.response, label="Next")).acknowledged  # live view
+
+    database = await Database.open(db_path)
+    fresh = UndercurrentBot(
+        settings=Settings(discord_token=Secret("x"), database_path=db_path),
+        db=database,
+        clock=clock,
+        run_scheduler=False,
+    )
+    try:
+        await server.env.restart_bot(fresh)
+        stale = await server.member.click(found.response, label="Previous")
+        assert stale.ephemeral and stale.response is not None
+        assert stale.response.content == EXPIRED
+        # Restart-proof buttons are still routed, and answered by their own handler.
+        card = next(m for m in server.channel.history() if m.embeds)
+        vote = await server.member.click(card, custom_id="uc:pick:loved:1")
+        assert vote.response is not None and vote.response.content != EXPIRED
+    finally:
+        await fresh.close()
+        await database.close()
+
+
+async def test_a_timed_out_confirmation_says_it_expired_and_changes_nothing(
+    server: Server, simcord_bot: UndercurrentBot
+) -> None:
+    from bot.services import picks as picks_service
+
+    await server.member.slash(server.channel, "rec share", artist="Ruth", title="Polaroid")
+    asked = await server.member.slash(server.channel, "archive remove", id=1)
+    assert asked.response is not None
+    await server.env.advance_time(121)  # the confirmation lasts two minutes
+    late = await server.member.click(asked.response, label="Remove")
+    assert late.response is not None and late.response.content == EXPIRED
+    assert (
+        await picks_service.get_live_pick(simcord_bot.db, server.guild.id, 1)
+    ).deleted_at is None
