@@ -1,4 +1,4 @@
-"""Archive search: turn what a member typed into a safe FTS5 expression, and the ranking window.
+"""Archive search: turn what a member typed into a safe FTS5 expression, and plan the query.
 
 Member text never reaches FTS5 syntax: it is split into words, and each word becomes a quoted
 term, so ``AND``, quotes, colons or ``NEAR`` in a query are just words. The last word, the one
@@ -6,11 +6,13 @@ still being typed, matches as a prefix (``"yout"*``) once it has ``MIN_PREFIX`` 
 not already a whole word of the index: a one- or two-letter prefix expands to thousands of index
 terms, which is slow and finds noise.
 Filters become column-scoped tokens (see the ``facets`` column in migration 0002), so a search is
-always one FTS5 query, ANDed with its server's ``scope`` token.
+one FTS5 query, ANDed with its server's ``scope`` token when the server is a small part of the
+database (``use_scope_token``). A year range is the one filter sometimes checked on the rows
+instead: see ``RARE_MATCHES``.
 
-Ranking every match with bm25 costs ~1 s at p99 for a word in 20 % of a million picks, so search
-ranks a bounded window: the ``RANK_WINDOW`` newest matches, best first; the total is counted up to
-that window and shown as "1,000+" beyond it.
+A search reads the ``RANK_WINDOW`` newest matches (an early-stopping index scan), shows the
+total up to that window and "1,000+" beyond it, and ranks the window with BM25 in
+``bot.domain.ranking`` (FTS5's own ``bm25()`` counts every match of every word first).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import re
 from dataclasses import dataclass
 
 from bot.domain.picks import normalize_tag
+from bot.domain.ranking import RankTerm
 
 RANK_WINDOW = 1000
 PAGE_SIZE = 10
@@ -56,10 +59,12 @@ class SearchFilters:
 
 
 def words(text: str | None) -> list[str]:
-    """The searchable words of ``text``, at most MAX_TERMS (FTS5 itself folds case and accents)."""
+    """The searchable words of ``text``, at most MAX_TERMS, lower-cased. FTS5 folds case and
+    accents itself; ``lower`` rather than ``casefold``, which would turn "straße" into a word
+    ("strasse") the index never holds."""
     if not text:
         return []
-    return [w.casefold() for w in _WORD.findall(text)][:MAX_TERMS]
+    return [w.lower() for w in _WORD.findall(text)][:MAX_TERMS]
 
 
 def _phrase(text: str) -> str | None:
@@ -73,6 +78,15 @@ def text_terms(terms: list[str], prefix_last: bool = True) -> list[str]:
     if terms and prefix_last and len(terms[-1]) >= MIN_PREFIX:
         quoted[-1] += "*"
     return quoted
+
+
+def rank_terms(filters: SearchFilters, prefix_last: bool = True) -> tuple[RankTerm, ...]:
+    """The query's words as the ranking sees them: the same prefix rule as ``text_terms``."""
+    terms = words(filters.query)
+    return tuple(
+        RankTerm(t, prefix=prefix_last and i == len(terms) - 1 and len(t) >= MIN_PREFIX)
+        for i, t in enumerate(terms)
+    )
 
 
 def last_word(filters: SearchFilters) -> str | None:
@@ -105,16 +119,30 @@ def year_tokens(year_from: int | None, year_to: int | None, lowest: int, highest
     return tokens
 
 
-def use_scope_token(guild_picks: int, total_picks: int) -> bool:
-    """Whether to AND a search with its server's ``scope`` token.
+# Measured costs at a million picks (bench/archive_bench.py), for planning a search.
+SCOPE_SCAN_NS_PER_PICK = 15  # FTS5 stepping through the scope token's doclist, per pick
+ROW_CHECK_NS_PER_PICK = 400  # reading a matched pick's row to check its server, per pick
+# A year range is planned by sampling the rest of the query (see bot.services.picks): with
+# fewer matches than this the rest is rare, all of its matches are in hand, and their rows
+# are checked for the year; otherwise the range goes into the FTS5 expression.
+RARE_MATCHES = 8192
 
-    The token's doclist is as long as the server's archive, and FTS5 reads it whole (bm25 counts
-    every phrase's documents), so for a server that is most of the database it costs more than
-    it saves: 17 ms at a million picks. Such searches filter by ``guild_id`` in the join instead,
-    which wastes little because most matches are the server's own. A small server in a big
-    database keeps the token, so it never wades through other servers' matches.
+
+def use_scope_token(guild_picks: int, total_picks: int, window: int = RANK_WINDOW + 1) -> bool:
+    """Whether to AND a search with its server's ``scope`` token, or check the server per row.
+
+    With the token, a rare combination makes FTS5 step through the token's whole doclist, as
+    long as the server's archive (15 ms at a million picks). Without it, each match from
+    another server is read and dropped; when the query is common that is about ``window``
+    times the other servers' share of matches. The cheaper worst case wins: a small server in
+    a big database keeps the token, a server that is most of the database does not.
     """
-    return guild_picks * 4 < total_picks
+    others = max(0, total_picks - guild_picks)
+    if guild_picks <= 0 or others == 0:
+        return others > 0
+    with_token = SCOPE_SCAN_NS_PER_PICK * guild_picks
+    per_row = ROW_CHECK_NS_PER_PICK * window * others / guild_picks
+    return with_token <= per_row
 
 
 def build_match(
@@ -125,13 +153,15 @@ def build_match(
     highest_year: int,
     scoped: bool = True,
     prefix_last: bool = True,
+    include_years: bool = True,
 ) -> str | None:
     """The FTS5 MATCH expression for ``filters`` in ``guild_id``, or None when there is nothing
     to match (an unscoped search with no words and no filters: a plain listing).
 
     ``prefix_last=False`` matches the last word exactly: the service does that when the word is
     already a whole indexed term, because a prefix of a common word costs a full doclist merge
-    (4 ms at a million picks, 13 ms ranked) where the exact word stops after the first page."""
+    where the exact word stops after the first page. ``include_years=False`` leaves the year
+    range out, for the caller to check on the rows."""
     parts = [f"scope:g{guild_id}"] if scoped else []
     terms = words(filters.query)
     if terms:
@@ -145,7 +175,7 @@ def build_match(
         facets.append(format_token(filters.format))
     if filters.shared_by is not None:
         facets.append(f"u{filters.shared_by}")
-    if filters.year_from is not None or filters.year_to is not None:
+    if include_years and (filters.year_from is not None or filters.year_to is not None):
         years = year_tokens(filters.year_from, filters.year_to, lowest_year, highest_year)
         facets.append("(" + (" OR ".join(years) if years else "y0") + ")")
     if facets:
@@ -159,6 +189,16 @@ def build_match(
 
 def decade_token(decade: int) -> str:
     return f"d{decade - decade % 10}"
+
+
+def year_bounds(filters: SearchFilters, lowest: int, highest: int) -> tuple[int, int] | None:
+    """The year range asked for, with open ends filled in; None when no year was given."""
+    if filters.year_from is None and filters.year_to is None:
+        return None
+    return (
+        lowest if filters.year_from is None else filters.year_from,
+        highest if filters.year_to is None else filters.year_to,
+    )
 
 
 def describe_total(total: int, capped: bool) -> str:

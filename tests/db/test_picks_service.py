@@ -353,31 +353,40 @@ async def test_random_skips_what_you_have_heard(db: Database, clock: FakeClock) 
     assert await service.random_unheard(db, GUILD, BOB, clock.now(), rng=rng) is None
 
 
-async def test_small_server_in_a_big_database_searches_by_its_scope_token(
-    db: Database, clock: FakeClock
+@pytest.mark.parametrize("scoped", [True, False])
+async def test_searches_stay_in_their_server_with_or_without_the_scope_token(
+    db: Database, clock: FakeClock, monkeypatch: pytest.MonkeyPatch, scoped: bool
 ) -> None:
-    from bot.db.repos import picks as picks_repo
-    from bot.domain.search import use_scope_token
-
-    for n in range(12):
-        await share(db, clock, f"Big {n}", "Shared Word")
+    # The planner scopes by token or by a per-row server check (plus the server's id range)
+    # depending on sizes; both must give the same answers, so each is forced in turn.
+    monkeypatch.setattr(service, "use_scope_token", lambda *args: scoped)
+    older = await service.share_pick(
+        db, guild_id=OTHER_GUILD, user_id=BOB, now=clock.now(), artist="Old", title="Shared Word",
+        year=1984,
+    )  # fmt: skip
+    big = [await share(db, clock, f"Big {n}", "Shared Word", year=1980 + n) for n in range(12)]
     small = await service.share_pick(
-        db, guild_id=OTHER_GUILD, user_id=BOB, now=clock.now(), artist="Small", title="Shared Word"
-    )
-    assert small.pick is not None
-    async with db.read() as conn:
-        assert use_scope_token(*await picks_repo.archive_share(conn, OTHER_GUILD))
-        assert not use_scope_token(*await picks_repo.archive_share(conn, GUILD))
+        db, guild_id=OTHER_GUILD, user_id=BOB, now=clock.now(), artist="Small", title="Shared Word",
+        year=1985,
+    )  # fmt: skip
+    assert older.pick is not None and small.pick is not None
     mine = await service.search_archive(
         db, OTHER_GUILD, SearchFilters(query="shared word"), 1, clock.now()
     )
-    assert [p.id for p in mine.results] == [small.pick.id]
+    assert sorted(p.id for p in mine.results) == [older.pick.id, small.pick.id]
     theirs = await service.search_archive(
         db, GUILD, SearchFilters(query="shared word"), 1, clock.now()
     )
-    assert theirs.total == 12 and small.pick.id not in [p.id for p in theirs.results]
+    assert theirs.total == 12 and {p.id for p in theirs.results} <= set(big)
+    in_years = await service.search_archive(
+        db, GUILD, SearchFilters(query="shared", year_from=1984, year_to=1985), 1, clock.now()
+    )
+    assert sorted(p.id for p in in_years.results) == big[4:6]
     listed = await service.search_archive(db, GUILD, SearchFilters(), 2, clock.now())
     assert listed.total == 12 and len(listed.results) == 2
+    assert (
+        await service.search_archive(db, 999, SearchFilters(query="shared"), 1, clock.now())
+    ).total == 0
 
 
 async def test_edit_applies_only_the_given_fields_over_the_current_entry(
@@ -483,3 +492,59 @@ async def test_last_word_is_a_prefix_unless_it_is_already_a_whole_word(
         db, GUILD, SearchFilters(query="ambient"), 1, clock.now()
     )
     assert [p.id for p in whole_word.results] == [ambient]
+
+
+async def test_year_ranges_give_the_same_results_in_the_index_or_checked_on_rows(
+    db: Database, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A year range goes into the FTS5 expression when the rest of the query is common, and is
+    # checked on the rows of the rest's matches when the rest is rare (bot.domain.search
+    # RARE_MATCHES). Forcing each path in turn must not change a single result.
+    from bot.db.repos import picks as picks_repo
+    from bot.domain.picks import build_draft
+
+    rng = random.Random(5)
+    async with db.transaction() as conn:
+        for n in range(400):
+            draft = build_draft(
+                artist=f"Artist {n}", title=f"Record {n}", current_year=2026,
+                subgenres=rng.choice(["ambient", "drone", "ambient, drone", "dub techno"]),
+                country=rng.choice(["FR", "DE", "ML"]), year=rng.choice([None, *range(1975, 1996)]),
+                note=rng.choice(["hypnotic and slow", "bright", "", "hypnotic"]),
+            )  # fmt: skip
+            await picks_repo.insert_pick(conn, GUILD, draft, ALICE, 1_700_000_000 + n)
+            await picks_repo.insert_pick(conn, OTHER_GUILD, draft, BOB, 1_700_000_000 + n)
+    cases = [
+        SearchFilters(year_from=1980, year_to=1989),
+        SearchFilters(query="hypnotic", year_from=1978, year_to=1991),
+        SearchFilters(query="hypnotic", country="FR", year_from=1985),
+        SearchFilters(subgenre="drone", country="ML", year_to=1979),
+        SearchFilters(query="record", subgenre="ambient", year_from=1990, year_to=1990),
+        SearchFilters(query="hypnotic", year_from=1900, year_to=1950),
+    ]
+    answers: dict[int, list[list[tuple[int, list[int]]]]] = {}
+    for rare in (0, 1_000_000):
+        monkeypatch.setattr(service, "RARE_MATCHES", rare)
+        answers[rare] = []
+        for filters in cases:
+            pages = []
+            for page in (1, 2):
+                found = await service.search_archive(db, GUILD, filters, page, clock.now())
+                assert all(p.guild_id == GUILD for p in found.results)
+                assert all(
+                    p.year is not None
+                    and (filters.year_from or 0) <= p.year <= (filters.year_to or 9999)
+                    for p in found.results
+                ), filters
+                pages.append((found.total, [p.id for p in found.results]))
+            answers[rare].append(pages)
+    assert answers[0] == answers[1_000_000]
+    assert all(pages[0][0] > 0 for pages in answers[0][:-1]) and answers[0][-1][0][0] == 0
+
+
+async def test_search_finds_words_the_way_they_are_written(db: Database, clock: FakeClock) -> None:
+    target = await share(db, clock, "Die Krupps", "Straße der Wölfe")
+    # "straße" must reach FTS5 as written: casefolding it would search for "strasse".
+    for query in ("straße", "STRAẞE der", "wolfe", "wöl"):
+        page = await service.search_archive(db, GUILD, SearchFilters(query=query), 1, clock.now())
+        assert [p.id for p in page.results] == [target], query

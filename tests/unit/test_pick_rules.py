@@ -151,3 +151,13 @@ def test_only_the_last_word_is_a_prefix_and_only_from_three_letters() -> None:
     assert '("sigur" "ro")' in build_match(
         1, SearchFilters(query="sigur ro"), lowest_year=1900, highest_year=2027
     )
+
+
+def test_only_a_server_that_is_most_of_the_database_searches_without_its_scope_token() -> None:
+    from bot.domain.search import use_scope_token
+
+    assert not use_scope_token(1_000_000, 1_100_000)  # most of it: check the server per row
+    assert use_scope_token(100_000, 1_100_000)  # a tenth of it: the token skips the rest
+    assert use_scope_token(12, 13)  # everything is cheap in a small database
+    assert not use_scope_token(50, 50)  # the only server: nothing to skip
+    assert use_scope_token(0, 50)  # an empty server never reads anyone else's picks

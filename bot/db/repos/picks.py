@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import aiosqlite
 
 from bot.domain.archive_format import ImportedEntry
 from bot.domain.picks import LineageEdge, Pick, PickDraft, Second
+from bot.domain.ranking import RankInput
 
 PICK_COLUMNS = """
     p.id, p.guild_id, p.artist, p.title, p.link_url, p.link_platform, p.tags, p.label, p.year,
@@ -109,60 +111,66 @@ down(from_id, to_id, relation, depth) AS (
 SELECT 'up' AS direction, * FROM up UNION ALL SELECT 'down', * FROM down
 """
 
-# Every search joins picks and filters by guild_id; the scope token in :match (when the service
-# adds it) only makes that cheaper for small servers. See bot.domain.search.use_scope_token.
-# Full-text queries keep the FTS5 part a plain single-table SELECT with its own ORDER BY rowid
-# and LIMIT: SQLite then hands the LIMIT to FTS5, which stops early (0.2 ms for the newest 1,000
-# of 150,000 matches). Any join or correlated condition in the same SELECT makes FTS5 read the
-# whole doclist first (7 ms), so the server filter is either a token inside :match or applied to
-# the small, already-limited result outside it.
-SEARCH_RANKED = f"""
-SELECT {PICK_COLUMNS}
-FROM (
-    SELECT c.id, c.score FROM (
-        SELECT rowid AS id, bm25(picks_fts, 0.0, 10.0, 8.0, 3.0, 2.0, 1.0, 4.0, 0.0) AS score
-        FROM picks_fts WHERE picks_fts MATCH :match
-        ORDER BY rowid DESC LIMIT :fetch
-    ) AS c
-    JOIN picks g ON g.id = c.id AND g.guild_id = :guild_id
-    ORDER BY c.id DESC LIMIT :window
-) AS w
-JOIN picks p ON p.id = w.id
-ORDER BY w.score, p.id DESC
-LIMIT :limit OFFSET :offset
+# The newest matches of a search: the window it counts, pages and ranks. The FTS5 table drives
+# the join (CROSS JOIN keeps it the outer loop) in rowid order, so SQLite stops reading the
+# index as soon as the LIMIT is met: 1,001 of 165,000 matches cost well under a millisecond.
+# The server check is what scopes an unscoped expression (see use_scope_token), and the rowid
+# bounds (the server's first and last pick) let FTS5 seek past other servers' newer picks
+# instead of reading and dropping them one by one.
+_RANK_COLUMNS = """
+p.artist, p.title, p.label, p.city, p.note, p.tags,
+length(p.artist) + length(p.title) + coalesce(length(p.label), 0) + coalesce(length(p.city), 0)
+    + coalesce(length(p.note), 0) + length(p.tags) AS size
 """
-RANKED_WINDOW_SIZE = """
-SELECT count(*) FROM (
-    SELECT c.id FROM (
-        SELECT rowid AS id FROM picks_fts WHERE picks_fts MATCH :match
-        ORDER BY rowid DESC LIMIT :fetch
-    ) AS c
-    JOIN picks g ON g.id = c.id AND g.guild_id = :guild_id
-    LIMIT :window
+_WINDOW_MATCHED = """
+SELECT f.rowid AS id{columns} FROM picks_fts AS f CROSS JOIN picks AS p ON p.id = f.rowid
+WHERE picks_fts MATCH :match AND f.rowid BETWEEN :first_id AND :last_id
+  AND p.guild_id = :guild_id
+ORDER BY f.rowid DESC LIMIT :limit
+"""
+WINDOW_MATCHED = _WINDOW_MATCHED.format(columns="")
+WINDOW_MATCHED_TEXT = _WINDOW_MATCHED.format(columns=", " + _RANK_COLUMNS)
+WINDOW_LISTED = """
+SELECT p.id FROM picks AS p WHERE p.guild_id = :guild_id AND p.deleted_at IS NULL
+ORDER BY p.id DESC LIMIT :limit
+"""
+# A rare query's matches, all in hand (newest first), checked for the server and a year range
+# on their rows. Walking the list in its own order lets the LIMIT stop the lookups early; an
+# IN (...) list would look every id up and sort them all.
+_WINDOW_OF_IDS = """
+SELECT p.id{columns} FROM json_each(:ids) AS j CROSS JOIN picks AS p ON p.id = j.value
+WHERE p.guild_id = :guild_id AND p.year BETWEEN :year_from AND :year_to
+LIMIT :limit
+"""
+WINDOW_OF_IDS = _WINDOW_OF_IDS.format(columns="")
+WINDOW_OF_IDS_TEXT = _WINDOW_OF_IDS.format(columns=", " + _RANK_COLUMNS)
+# Up to :limit matches of a query within the server's id range, as a count and one JSON array
+# (thousands of one-id rows cost more to hand over). In the index's own order, oldest first:
+# when every match has to be read, FTS5 reads forwards about a third faster than backwards.
+SAMPLE_MATCHES = """
+SELECT count(*), json_group_array(id) FROM (
+    SELECT rowid AS id FROM picks_fts
+    WHERE picks_fts MATCH :match AND rowid BETWEEN :first_id AND :last_id LIMIT :limit
 )
 """
-SEARCH_NEWEST = f"""
-SELECT {PICK_COLUMNS}
-FROM (
-    SELECT rowid AS id FROM picks_fts WHERE picks_fts MATCH :match
-    ORDER BY rowid DESC LIMIT :limit OFFSET :offset
-) AS w
-JOIN picks p ON p.id = w.id AND p.guild_id = :guild_id
-ORDER BY p.id DESC
-"""
-LIST_NEWEST = f"""
-SELECT {PICK_COLUMNS} FROM picks p
-WHERE p.guild_id = :guild_id AND p.deleted_at IS NULL
-ORDER BY p.created_at DESC, p.id DESC LIMIT :limit OFFSET :offset
-"""
-COUNT_MATCHES = """
-SELECT count(*) FROM (SELECT 1 FROM picks_fts WHERE picks_fts MATCH :match LIMIT :cap)
-"""
-TERM_EXISTS = "SELECT 1 FROM picks_fts WHERE picks_fts MATCH :term LIMIT 1"
-COUNT_LISTED = """
-SELECT count(*) FROM (
-    SELECT 1 FROM picks WHERE guild_id = :guild_id AND deleted_at IS NULL LIMIT :cap
+# The newest :limit matches of a word anywhere in the index, for its document frequency; one
+# such SELECT per word, joined by UNION ALL (see word_samples).
+WORD_SAMPLE = """
+SELECT {n}, count(*), min(id) FROM (
+    SELECT rowid AS id FROM picks_fts WHERE picks_fts MATCH :phrase{n} ORDER BY rowid DESC LIMIT :limit
 )
+"""
+# Each min and max is its own index seek (the two together would scan the server's picks).
+# :word (or NULL) is a quoted word whose presence in the index decides whether the last word
+# of a query is matched as a prefix.
+SEARCH_CONTEXT = """
+SELECT CASE WHEN :word IS NULL THEN 0
+            ELSE EXISTS (SELECT 1 FROM picks_fts WHERE picks_fts MATCH :word) END AS word_known,
+       coalesce((SELECT picks FROM archive_sizes WHERE guild_id = :guild_id), 0) AS mine,
+       coalesce((SELECT sum(picks) FROM archive_sizes), 0) AS total,
+       (SELECT min(id) FROM picks WHERE guild_id = :guild_id) AS first_id,
+       (SELECT max(id) FROM picks WHERE guild_id = :guild_id) AS last_id,
+       coalesce((SELECT max(id) FROM picks), 0) AS newest_id
 """
 # The newest matching pick at or below :pivot (by id) that the member has not heard.
 RANDOM_UNHEARD = """
@@ -182,6 +190,11 @@ ORDER BY p.id DESC LIMIT 1
 ARCHIVE_SHARE = """
 SELECT coalesce((SELECT picks FROM archive_sizes WHERE guild_id = :guild_id), 0) AS mine,
        coalesce((SELECT sum(picks) FROM archive_sizes), 0) AS total
+"""
+# Each bound is its own index seek (min and max together would scan the server's picks).
+ID_BOUNDS = """
+SELECT (SELECT min(id) FROM picks WHERE guild_id = :guild_id),
+       (SELECT max(id) FROM picks WHERE guild_id = :guild_id)
 """
 ID_RANGE = """
 SELECT min(id), max(id) FROM picks WHERE guild_id = :guild_id AND deleted_at IS NULL
@@ -507,58 +520,104 @@ async def lineage(
     return up, down
 
 
-async def search(
+@dataclass(frozen=True, slots=True)
+class SearchContext:
+    word_known: bool  # the word asked about is a whole word of the index
+    guild_picks: int  # the server's picks (removed ones until purged)
+    total_picks: int  # everyone's
+    bounds: tuple[int, int] | None  # the server's lowest and highest pick id; None: no picks
+    newest_id: int  # the highest pick id in the database
+
+
+async def search_context(
+    conn: aiosqlite.Connection, guild_id: int, word: str | None
+) -> SearchContext:
+    """What planning a search needs, in one statement; ``word`` is a quoted FTS5 word or None."""
+    row = await _one(conn, SEARCH_CONTEXT, {"guild_id": guild_id, "word": word})
+    assert row is not None
+    bounds = None if row["first_id"] is None else (int(row["first_id"]), int(row["last_id"]))
+    return SearchContext(
+        bool(row["word_known"]), int(row["mine"]), int(row["total"]), bounds, int(row["newest_id"])
+    )
+
+
+def _window_rows(rows: Sequence[aiosqlite.Row], with_text: bool) -> list[RankInput]:
+    if not with_text:
+        return [RankInput(int(r[0]), (), 0) for r in rows]
+    return [RankInput(int(r[0]), tuple(r[1:7]), int(r[7])) for r in rows]
+
+
+async def search_window(
     conn: aiosqlite.Connection,
     guild_id: int,
     match: str | None,
+    bounds: tuple[int, int],
     *,
-    ranked: bool,
-    window: int,
-    fetch: int,
     limit: int,
-    offset: int,
-) -> list[Pick]:
-    """A page of the server's picks matching ``match`` (None: all), best or newest first.
-
-    Unranked, ``match`` must carry the server's scope token. Ranked, the ``window`` newest of the
-    server's matches are ranked by bm25; they are found among the ``fetch`` newest matches of
-    ``match`` (equal to ``window`` when ``match`` is scoped, larger when it is not)."""
-    params: dict[str, Any] = {"guild_id": guild_id, "limit": limit, "offset": offset}
+    with_text: bool,
+) -> list[RankInput]:
+    """The server's ``limit`` newest picks matching ``match`` (None: any), newest first; with
+    their searchable text when ``with_text``, for ranking. ``bounds``: the server's id range."""
+    params: dict[str, Any] = {"guild_id": guild_id, "limit": limit}
     if match is None:
-        rows = await _all(conn, LIST_NEWEST, params)
-    elif ranked:
-        rows = await _all(
-            conn, SEARCH_RANKED, params | {"match": match, "window": window, "fetch": fetch}
-        )
-    else:
-        rows = await _all(conn, SEARCH_NEWEST, params | {"match": match})
-    return [row_to_pick(row) for row in rows]
+        return _window_rows(await _all(conn, WINDOW_LISTED, params), False)
+    params |= {"match": match, "first_id": bounds[0], "last_id": bounds[1]}
+    sql = WINDOW_MATCHED_TEXT if with_text else WINDOW_MATCHED
+    return _window_rows(await _all(conn, sql, params), with_text)
 
 
-async def ranked_window_size(
-    conn: aiosqlite.Connection, guild_id: int, match: str, window: int, fetch: int
-) -> int:
-    """How many of the server's picks the ranked window holds (at most ``window``)."""
-    params = {"guild_id": guild_id, "match": match, "window": window, "fetch": fetch}
-    row = await _one(conn, RANKED_WINDOW_SIZE, params)
-    return 0 if row is None else int(row[0])
+@dataclass(frozen=True, slots=True)
+class Matches:
+    count: int
+    json_ids: str  # a JSON array of ids in no promised order (see newest_first)
 
 
-async def count_matches(
-    conn: aiosqlite.Connection, guild_id: int, match: str | None, cap: int
-) -> int:
-    """How many picks match (``match`` carries the server's scope token; None: all of the
-    server's), counting no further than ``cap``."""
-    if match is None:
-        row = await _one(conn, COUNT_LISTED, {"guild_id": guild_id, "cap": cap})
-    else:
-        row = await _one(conn, COUNT_MATCHES, {"match": match, "cap": cap})
-    return 0 if row is None else int(row[0])
+async def sample_matches(
+    conn: aiosqlite.Connection, match: str, bounds: tuple[int, int], limit: int
+) -> Matches:
+    """Up to ``limit`` matches of ``match`` within ``bounds`` (any server): all of them when
+    there are fewer."""
+    params = {"match": match, "first_id": bounds[0], "last_id": bounds[1], "limit": limit}
+    row = await _one(conn, SAMPLE_MATCHES, params)
+    assert row is not None
+    return Matches(int(row[0]), str(row[1]))
 
 
-async def term_exists(conn: aiosqlite.Connection, phrase: str) -> bool:
-    """Whether a quoted FTS5 phrase occurs anywhere in the index (an early-stopping lookup)."""
-    return await _one(conn, TERM_EXISTS, {"term": phrase}) is not None
+def newest_first(json_ids: str) -> str:
+    """The JSON array of ids, sorted newest first (Timsort turns an ordered run in one pass)."""
+    return json.dumps(sorted(json.loads(json_ids), reverse=True))
+
+
+async def window_of_ids(
+    conn: aiosqlite.Connection,
+    guild_id: int,
+    json_ids: str,
+    years: tuple[int, int],
+    *,
+    limit: int,
+    with_text: bool,
+) -> list[RankInput]:
+    """Of ``json_ids`` (a JSON array, newest first), the server's first ``limit`` picks
+    released within ``years``."""
+    params = {
+        "guild_id": guild_id, "ids": json_ids, "year_from": years[0],
+        "year_to": years[1], "limit": limit,
+    }  # fmt: skip
+    sql = WINDOW_OF_IDS_TEXT if with_text else WINDOW_OF_IDS
+    return _window_rows(await _all(conn, sql, params), with_text)
+
+
+async def word_samples(
+    conn: aiosqlite.Connection, phrases: Sequence[str], limit: int
+) -> list[tuple[int, int]]:
+    """For each phrase, ``(matches, lowest id among them)`` over its ``limit`` newest matches."""
+    if not phrases:
+        return []
+    sql = " UNION ALL ".join(WORD_SAMPLE.format(n=n) for n in range(len(phrases)))
+    params: dict[str, Any] = {f"phrase{n}": phrase for n, phrase in enumerate(phrases)}
+    rows = await _all(conn, sql, params | {"limit": limit})
+    found = {int(r[0]): (int(r[1]), int(r[2] or 0)) for r in rows}
+    return [found[n] for n in range(len(phrases))]
 
 
 async def archive_share(conn: aiosqlite.Connection, guild_id: int) -> tuple[int, int]:

@@ -1,0 +1,128 @@
+"""BM25 ranking of a search's candidate window, computed here rather than by FTS5's ``bm25()``.
+
+Why not ``bm25()``: FTS5 computes each phrase's IDF by counting every document that contains
+it, across the whole index, before it scores the first row. For a word in 15 % of a million
+picks that count alone is 3-4 ms whatever the LIMIT, so a two-word query spent 7 ms before
+ranking anything. FTS5 still decides *what* matches; this module only decides the order of
+the (at most ``RANK_WINDOW``) newest matches, using:
+
+* per-column term frequencies found in the candidates' own text, folded the way the index
+  folds it (case and diacritics), with the same column weights the archive always used;
+* document frequencies supplied by the caller, estimated from the newest matches of each
+  word (exact for rare words), because a ranking needs the ratio between words, not a count;
+* BM25's length normalisation over the candidates' text length.
+
+The text scan is one regex pass per column and word over all candidates joined together,
+so 1,000 candidates rank in about a millisecond.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import NamedTuple
+
+K1 = 1.2
+B = 0.75
+# Column weights, in the order of RankInput's text fields: a word in the artist or title says
+# far more about what a pick is than the same word in a free-form note.
+WEIGHTS = (10.0, 8.0, 3.0, 2.0, 1.0, 4.0)  # artist, title, label, city, note, tags
+_SEPARATOR = "\x00"
+_MARKER = "\x01"
+_COMBINING = re.compile(r"[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
+
+
+@dataclass(frozen=True, slots=True)
+class RankTerm:
+    word: str  # as typed (FTS5 folds it itself); folded here for the text scan
+    prefix: bool = False
+
+
+class RankInput(NamedTuple):  # a tuple: a thousand are built per search
+    id: int
+    texts: tuple[str | None, ...]  # artist, title, label, city, note, tags
+    length: int  # characters across those fields: BM25's document length
+
+
+def fold(text: str) -> str:
+    """Lower case without diacritics, as FTS5's ``unicode61 remove_diacritics 2`` compares words.
+    Control characters survive folding, so joined texts keep their separators."""
+    if text.isascii():
+        return text.lower()
+    return _COMBINING.sub("", unicodedata.normalize("NFD", text.lower()))
+
+
+def idf(document_frequency: float, documents: float) -> float:
+    """BM25's inverse document frequency (the always-positive form: a word in more than half
+    the archive still counts a little, rather than being clamped to nothing)."""
+    n = min(max(document_frequency, 0.0), documents)
+    return math.log(1.0 + (documents - n + 0.5) / (n + 0.5))
+
+
+def _pattern(term: RankTerm) -> re.Pattern[str]:
+    """The term at the start of a word: a prefix, or the whole word.
+
+    The word comes first so the regex engine can jump between its occurrences (a leading
+    ``\\b`` makes it try every position: 30 times slower); the fixed-width lookbehind then
+    rejects an occurrence that continues an earlier word."""
+    word = re.escape(fold(term.word))
+    return re.compile(rf"{word}(?<!\w{word})" + ("" if term.prefix else r"\b"))
+
+
+def term_frequencies(
+    candidates: Sequence[RankInput], terms: Sequence[RankTerm]
+) -> list[list[float]]:
+    """``[term][candidate]``: column-weighted occurrences of each term in each candidate.
+
+    Per column, the candidates' texts are joined with a separator and each term's occurrences
+    are replaced by a marker, all in C; counting markers per candidate is then one split.
+    Stored text never holds control characters (``clean_text`` strips them), so neither the
+    separator nor the marker can come from a member."""
+    found = [[0.0] * len(candidates) for _ in terms]
+    if not candidates:
+        return found
+    patterns = [_pattern(term) for term in terms]
+    for column, weight in enumerate(WEIGHTS):
+        blob = fold(_SEPARATOR.join(c.texts[column] or "" for c in candidates))
+        for t, pattern in enumerate(patterns):
+            marked, hits = pattern.subn(_MARKER, blob)
+            if hits:
+                counts = [text.count(_MARKER) for text in marked.split(_SEPARATOR)]
+                found[t] = [f + weight * n for f, n in zip(found[t], counts, strict=True)]
+    return found
+
+
+def bm25_order(
+    candidates: Sequence[RankInput], terms: Sequence[RankTerm], idfs: Sequence[float]
+) -> list[int]:
+    """The candidates' ids, best first; equal scores keep the newer (higher id) first."""
+    if not candidates:
+        return []
+    average = sum(c.length for c in candidates) / len(candidates) or 1.0
+    norms = [K1 * (1.0 - B + B * c.length / average) for c in candidates]
+    scores = [0.0] * len(candidates)
+    for weight, tfs in zip(idfs, term_frequencies(candidates, terms), strict=True):
+        scores = [
+            s + weight * tf * (K1 + 1.0) / (tf + n)
+            for s, tf, n in zip(scores, tfs, norms, strict=True)
+        ]
+    ranked = sorted(zip(scores, (c.id for c in candidates), strict=True), reverse=True)
+    return [pick_id for _, pick_id in ranked]
+
+
+def estimate_document_frequency(
+    sampled: int, sample_size: int, oldest_sampled: int, newest_id: int, documents: int
+) -> float:
+    """How many documents hold a word, from a sample of its ``sample_size`` newest matches.
+
+    Fewer matches than the sample size: the count is exact. Otherwise the word is assumed to
+    be as common across the archive as it is among the ids the sample spans. Ranking needs
+    the ratio between words' frequencies, so an estimate this close serves as well as a count
+    of every match, at a thousandth of the cost."""
+    if sampled < sample_size:
+        return float(sampled)
+    span = max(1, newest_id - oldest_sampled + 1)
+    return min(float(documents), documents * min(1.0, sampled / span))
