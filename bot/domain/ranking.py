@@ -6,8 +6,9 @@ picks that count alone is 3-4 ms whatever the LIMIT, so a two-word query spent 7
 ranking anything. FTS5 still decides *what* matches; this module only decides the order of
 the (at most ``RANK_WINDOW``) newest matches, using:
 
-* per-column term frequencies found in the candidates' own text, folded the way the index
-  folds it (case and diacritics), with the same column weights the archive always used;
+* per-column term frequencies found in the candidates' own text, folded much as the index
+  folds it (case, Latin diacritics, "_" between words) -- where Python and unicode61 differ
+  (some Greek and Cyrillic letters) only the order can change, never what matches;
 * document frequencies supplied by the caller, estimated from the newest matches of each
   word (exact for rare words), because a ranking needs the ratio between words, not a count;
 * BM25's length normalisation over the candidates' text length.
@@ -48,11 +49,12 @@ class RankInput(NamedTuple):  # a tuple: a thousand are built per search
 
 
 def fold(text: str) -> str:
-    """Lower case without diacritics, as FTS5's ``unicode61 remove_diacritics 2`` compares words.
-    Control characters survive folding, so joined texts keep their separators."""
+    """Lower case without diacritics and with "_" as a space, near enough to how FTS5's
+    ``unicode61 remove_diacritics 2`` reads words. Lengths change only outside ASCII, and
+    control characters survive, so joined texts keep their separators."""
     if text.isascii():
-        return text.lower()
-    return _COMBINING.sub("", unicodedata.normalize("NFD", text.lower()))
+        return text.lower().replace("_", " ")
+    return _COMBINING.sub("", unicodedata.normalize("NFD", text.lower())).replace("_", " ")
 
 
 def idf(document_frequency: float, documents: float) -> float:

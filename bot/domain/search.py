@@ -28,7 +28,7 @@ PAGE_SIZE = 10
 MAX_TERMS = 8
 MIN_PREFIX = 3
 TEXT_COLUMNS = "{artist title label city note tags}"
-_WORD = re.compile(r"\w+")
+_WORD = re.compile(r"[^\W_]+")  # letters and digits: unicode61 splits words at "_" too
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,12 +192,13 @@ def decade_token(decade: int) -> str:
 
 
 def year_bounds(filters: SearchFilters, lowest: int, highest: int) -> tuple[int, int] | None:
-    """The year range asked for, with open ends filled in; None when no year was given."""
+    """The year range asked for, open ends filled in and clamped to what can be stored (as
+    ``year_tokens`` clamps it); None when no year was given."""
     if filters.year_from is None and filters.year_to is None:
         return None
     return (
-        lowest if filters.year_from is None else filters.year_from,
-        highest if filters.year_to is None else filters.year_to,
+        lowest if filters.year_from is None else max(filters.year_from, lowest),
+        highest if filters.year_to is None else min(filters.year_to, highest),
     )
 
 

@@ -342,7 +342,8 @@ async def _plan_search(
 ) -> _SearchPlan:
     """Choose the FTS5 expressions for a search (see bot.domain.search for the why)."""
     word = last_word(filters)
-    context = await picks_repo.search_context(conn, guild_id, None if word is None else f'"{word}"')
+    known = None if word is None else f'{TEXT_COLUMNS}: "{word}"'
+    context = await picks_repo.search_context(conn, guild_id, known)
     prefix_last = not context.word_known
     scope = (
         f"scope:g{guild_id} AND "

@@ -28,6 +28,7 @@ def pick(
 def test_fold_lowers_and_drops_diacritics_like_the_index() -> None:
     assert fold("Sigur Rós — Ágætis Byrjun") == "sigur ros — agætis byrjun"
     assert fold("MÚM\x00Café") == "mum\x00cafe"
+    assert fold("DJ_Koze") == "dj koze"
 
 
 def test_a_word_in_the_title_outranks_the_same_word_in_a_note() -> None:
@@ -81,7 +82,7 @@ def _reference_frequencies(candidates: list[RankInput], terms: list[RankTerm]) -
         word = fold(term.word)
         for c, candidate in enumerate(candidates):
             for column, text in enumerate(candidate.texts):
-                for token in re.findall(r"\w+", fold(text or "")):
+                for token in re.findall(r"[^\W_]+", fold(text or "")):
                     if token == word or (term.prefix and token.startswith(word)):
                         found[t][c] += weights[column]
     return found

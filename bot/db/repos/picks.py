@@ -136,7 +136,9 @@ ORDER BY p.id DESC LIMIT :limit
 """
 # A rare query's matches, all in hand (newest first), checked for the server and a year range
 # on their rows. Walking the list in its own order lets the LIMIT stop the lookups early; an
-# IN (...) list would look every id up and sort them all.
+# IN (...) list would look every id up and sort them all. No ORDER BY, deliberately: with
+# json_each as the outer loop of the CROSS JOIN (which SQLite never reorders) rows come in
+# array order, and the year-path test compares this path with the FTS5 one page by page.
 _WINDOW_OF_IDS = """
 SELECT p.id{columns} FROM json_each(:ids) AS j CROSS JOIN picks AS p ON p.id = j.value
 WHERE p.guild_id = :guild_id AND p.year BETWEEN :year_from AND :year_to
@@ -161,8 +163,9 @@ SELECT {n}, count(*), min(id) FROM (
 )
 """
 # Each min and max is its own index seek (the two together would scan the server's picks).
-# :word (or NULL) is a quoted word whose presence in the index decides whether the last word
-# of a query is matched as a prefix.
+# :word (or NULL) is a column-filtered word whose presence in the text columns decides whether
+# the last word of a query is matched as a prefix (filter tokens such as country "cat", Austria,
+# must not count: "cat" would stop finding "Cathedral").
 SEARCH_CONTEXT = """
 SELECT CASE WHEN :word IS NULL THEN 0
             ELSE EXISTS (SELECT 1 FROM picks_fts WHERE picks_fts MATCH :word) END AS word_known,
@@ -186,15 +189,6 @@ WHERE p.guild_id = :guild_id AND p.deleted_at IS NULL AND p.id <= :pivot
   AND NOT EXISTS (SELECT 1 FROM pick_votes v
                   WHERE v.pick_id = p.id AND v.kind = 'heard' AND v.user_id = :user_id)
 ORDER BY p.id DESC LIMIT 1
-"""
-ARCHIVE_SHARE = """
-SELECT coalesce((SELECT picks FROM archive_sizes WHERE guild_id = :guild_id), 0) AS mine,
-       coalesce((SELECT sum(picks) FROM archive_sizes), 0) AS total
-"""
-# Each bound is its own index seek (min and max together would scan the server's picks).
-ID_BOUNDS = """
-SELECT (SELECT min(id) FROM picks WHERE guild_id = :guild_id),
-       (SELECT max(id) FROM picks WHERE guild_id = :guild_id)
 """
 ID_RANGE = """
 SELECT min(id), max(id) FROM picks WHERE guild_id = :guild_id AND deleted_at IS NULL
@@ -618,13 +612,6 @@ async def word_samples(
     rows = await _all(conn, sql, params | {"limit": limit})
     found = {int(r[0]): (int(r[1]), int(r[2] or 0)) for r in rows}
     return [found[n] for n in range(len(phrases))]
-
-
-async def archive_share(conn: aiosqlite.Connection, guild_id: int) -> tuple[int, int]:
-    """``(this server's picks, all picks)``, from the trigger-kept size table."""
-    row = await _one(conn, ARCHIVE_SHARE, {"guild_id": guild_id})
-    assert row is not None
-    return int(row["mine"]), int(row["total"])
 
 
 async def id_range(conn: aiosqlite.Connection, guild_id: int) -> tuple[int, int] | None:
