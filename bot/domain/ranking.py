@@ -28,9 +28,12 @@ from typing import NamedTuple
 
 K1 = 1.2
 B = 0.75
-# Column weights, in the order of RankInput's text fields: a word in the artist or title says
-# far more about what a pick is than the same word in a free-form note.
-WEIGHTS = (10.0, 8.0, 3.0, 2.0, 1.0, 4.0)  # artist, title, label, city, note, tags
+# The searchable text columns and their weights, in the order of RankInput's texts (the FTS5
+# column filter and the SQL that reads candidates are built from this): a word in the artist
+# or title says far more about what a pick is than the same word in a free-form note.
+COLUMN_WEIGHTS = {"artist": 10.0, "title": 8.0, "label": 3.0, "city": 2.0, "note": 1.0, "tags": 4.0}
+TEXT_COLUMNS = tuple(COLUMN_WEIGHTS)
+WEIGHTS = tuple(COLUMN_WEIGHTS.values())
 _SEPARATOR = "\x00"
 _MARKER = "\x01"
 _COMBINING = re.compile(r"[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
@@ -44,7 +47,7 @@ class RankTerm:
 
 class RankInput(NamedTuple):  # a tuple: a thousand are built per search
     id: int
-    texts: tuple[str | None, ...]  # artist, title, label, city, note, tags
+    texts: tuple[str | None, ...]  # one per TEXT_COLUMNS, in that order
     length: int  # characters across those fields: BM25's document length
 
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from bot.domain import ranking
 from bot.domain.picks import normalize_tag
 from bot.domain.ranking import RankTerm
 
@@ -27,7 +28,7 @@ RANK_WINDOW = 1000
 PAGE_SIZE = 10
 MAX_TERMS = 8
 MIN_PREFIX = 3
-TEXT_COLUMNS = "{artist title label city note tags}"
+TEXT_COLUMNS = "{" + " ".join(ranking.TEXT_COLUMNS) + "}"  # an FTS5 column filter
 _WORD = re.compile(r"[^\W_]+")  # letters and digits: unicode61 splits words at "_" too
 
 
@@ -42,10 +43,6 @@ class SearchFilters:
     year_from: int | None = None
     year_to: int | None = None
     shared_by: int | None = None
-
-    @property
-    def has_text(self) -> bool:
-        return bool(words(self.query))
 
     @property
     def is_empty(self) -> bool:

@@ -386,9 +386,8 @@ async def _search_window(
     if plan.years is not None and plan.rest is not None:
         sample = await picks_repo.sample_matches(conn, plan.rest, bounds, RARE_MATCHES)
         if sample.count < RARE_MATCHES:
-            ids = picks_repo.newest_first(sample.json_ids)
             return await picks_repo.window_of_ids(
-                conn, guild_id, ids, plan.years, limit=limit, with_text=with_text
+                conn, guild_id, sample, plan.years, limit=limit, with_text=with_text
             )
     return await picks_repo.search_window(
         conn, guild_id, plan.match, bounds, limit=limit, with_text=with_text

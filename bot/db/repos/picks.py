@@ -11,7 +11,7 @@ import aiosqlite
 
 from bot.domain.archive_format import ImportedEntry
 from bot.domain.picks import LineageEdge, Pick, PickDraft, Second
-from bot.domain.ranking import RankInput
+from bot.domain.ranking import TEXT_COLUMNS, RankInput
 
 PICK_COLUMNS = """
     p.id, p.guild_id, p.artist, p.title, p.link_url, p.link_platform, p.tags, p.label, p.year,
@@ -117,11 +117,12 @@ SELECT 'up' AS direction, * FROM up UNION ALL SELECT 'down', * FROM down
 # The server check is what scopes an unscoped expression (see use_scope_token), and the rowid
 # bounds (the server's first and last pick) let FTS5 seek past other servers' newer picks
 # instead of reading and dropping them one by one.
-_RANK_COLUMNS = """
-p.artist, p.title, p.label, p.city, p.note, p.tags,
-length(p.artist) + length(p.title) + coalesce(length(p.label), 0) + coalesce(length(p.city), 0)
-    + coalesce(length(p.note), 0) + length(p.tags) AS size
-"""
+_RANK_COLUMNS = (
+    ", ".join(f"p.{c}" for c in TEXT_COLUMNS)
+    + ", "
+    + " + ".join(f"coalesce(length(p.{c}), 0)" for c in TEXT_COLUMNS)
+    + " AS size"
+)
 _WINDOW_MATCHED = """
 SELECT f.rowid AS id{columns} FROM picks_fts AS f CROSS JOIN picks AS p ON p.id = f.rowid
 WHERE picks_fts MATCH :match AND f.rowid BETWEEN :first_id AND :last_id
@@ -538,7 +539,8 @@ async def search_context(
 def _window_rows(rows: Sequence[aiosqlite.Row], with_text: bool) -> list[RankInput]:
     if not with_text:
         return [RankInput(int(r[0]), (), 0) for r in rows]
-    return [RankInput(int(r[0]), tuple(r[1:7]), int(r[7])) for r in rows]
+    n = len(TEXT_COLUMNS)
+    return [RankInput(int(r[0]), tuple(r[1 : n + 1]), int(r[n + 1])) for r in rows]
 
 
 async def search_window(
@@ -563,7 +565,7 @@ async def search_window(
 @dataclass(frozen=True, slots=True)
 class Matches:
     count: int
-    json_ids: str  # a JSON array of ids in no promised order (see newest_first)
+    json_ids: str  # a JSON array of ids in no promised order (window_of_ids sorts it)
 
 
 async def sample_matches(
@@ -577,24 +579,21 @@ async def sample_matches(
     return Matches(int(row[0]), str(row[1]))
 
 
-def newest_first(json_ids: str) -> str:
-    """The JSON array of ids, sorted newest first (Timsort turns an ordered run in one pass)."""
-    return json.dumps(sorted(json.loads(json_ids), reverse=True))
-
-
 async def window_of_ids(
     conn: aiosqlite.Connection,
     guild_id: int,
-    json_ids: str,
+    matches: Matches,
     years: tuple[int, int],
     *,
     limit: int,
     with_text: bool,
 ) -> list[RankInput]:
-    """Of ``json_ids`` (a JSON array, newest first), the server's first ``limit`` picks
-    released within ``years``."""
+    """Of ``matches``, the server's ``limit`` newest picks released within ``years``."""
+    # SQLite before 3.44 does not promise json_group_array's order: sort here (Timsort turns
+    # the ordered run the index gives in one pass), so the lookups can walk newest first.
+    newest_first = json.dumps(sorted(json.loads(matches.json_ids), reverse=True))
     params = {
-        "guild_id": guild_id, "ids": json_ids, "year_from": years[0],
+        "guild_id": guild_id, "ids": newest_first, "year_from": years[0],
         "year_to": years[1], "limit": limit,
     }  # fmt: skip
     sql = WINDOW_OF_IDS_TEXT if with_text else WINDOW_OF_IDS
