@@ -8,6 +8,7 @@ from typing import Any, cast
 
 import aiosqlite
 
+from bot.db.rows import fetch_all, fetch_one
 from bot.domain.jobs import Job, JobSpec, JobStatus
 from bot.domain.timeutil import from_epoch, to_epoch
 
@@ -70,25 +71,21 @@ async def insert_job(conn: aiosqlite.Connection, spec: JobSpec, now: int) -> tup
         "dedupe_key": spec.dedupe_key,
         "now": now,
     }
-    async with conn.execute(INSERT_JOB, params) as cursor:
-        row = await cursor.fetchone()
+    row = await fetch_one(conn, INSERT_JOB, params)
     if row is not None:
         return int(row["id"]), True
-    async with conn.execute(GET_JOB_ID_BY_DEDUPE_KEY, {"dedupe_key": spec.dedupe_key}) as cursor:
-        existing = await cursor.fetchone()
+    existing = await fetch_one(conn, GET_JOB_ID_BY_DEDUPE_KEY, {"dedupe_key": spec.dedupe_key})
     assert existing is not None, "conflicting dedupe key vanished inside a transaction"
     return int(existing["id"]), False
 
 
 async def get_job(conn: aiosqlite.Connection, job_id: int) -> Job | None:
-    async with conn.execute(GET_JOB, {"id": job_id}) as cursor:
-        row = await cursor.fetchone()
+    row = await fetch_one(conn, GET_JOB, {"id": job_id})
     return None if row is None else _to_job(row)
 
 
 async def next_run_at(conn: aiosqlite.Connection, kinds: Iterable[str]) -> int | None:
-    async with conn.execute(NEXT_RUN_AT, {"kinds": json.dumps(sorted(kinds))}) as cursor:
-        row = await cursor.fetchone()
+    row = await fetch_one(conn, NEXT_RUN_AT, {"kinds": json.dumps(sorted(kinds))})
     return None if row is None else int(row["run_at"])
 
 
@@ -97,8 +94,7 @@ async def claim_due(
 ) -> list[Job]:
     """Mark up to ``limit`` due jobs running (counting the attempt) and return them, oldest first."""
     params = {"kinds": json.dumps(sorted(kinds)), "now": now, "limit": limit}
-    async with conn.execute(CLAIM_DUE, params) as cursor:
-        rows = await cursor.fetchall()
+    rows = await fetch_all(conn, CLAIM_DUE, params)
     return sorted((_to_job(row) for row in rows), key=lambda job: (job.run_at, job.id))
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import aiosqlite
 
+from bot.db.rows import fetch_one
+
 GET_META = "SELECT value FROM bot_meta WHERE key = :key"
 SET_META = """
 INSERT INTO bot_meta (key, value) VALUES (:key, :value)
@@ -12,8 +14,7 @@ ON CONFLICT (key) DO UPDATE SET value = excluded.value
 
 
 async def get_meta(conn: aiosqlite.Connection, key: str) -> str | None:
-    async with conn.execute(GET_META, {"key": key}) as cursor:
-        row = await cursor.fetchone()
+    row = await fetch_one(conn, GET_META, {"key": key})
     return None if row is None else str(row["value"])
 
 

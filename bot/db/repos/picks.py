@@ -9,6 +9,7 @@ from typing import Any
 
 import aiosqlite
 
+from bot.db.rows import fetch_all, fetch_one
 from bot.domain.archive_format import ImportedEntry
 from bot.domain.picks import LineageEdge, Pick, PickDraft, Second
 from bot.domain.ranking import TEXT_COLUMNS, RankInput
@@ -335,18 +336,6 @@ def _draft_params(draft: PickDraft) -> dict[str, Any]:
     }
 
 
-async def _one(
-    conn: aiosqlite.Connection, sql: str, params: dict[str, Any]
-) -> aiosqlite.Row | None:
-    async with conn.execute(sql, params) as cursor:
-        return await cursor.fetchone()
-
-
-async def _all(conn: aiosqlite.Connection, sql: str, params: dict[str, Any]) -> list[aiosqlite.Row]:
-    async with conn.execute(sql, params) as cursor:
-        return list(await cursor.fetchall())
-
-
 async def find_duplicate(
     conn: aiosqlite.Connection,
     guild_id: int,
@@ -357,11 +346,11 @@ async def find_duplicate(
 ) -> Pick | None:
     """A live pick (other than ``other_than``) with the same artist/title key or the same link."""
     candidates = [
-        await _one(conn, FIND_BY_MATCH_KEY, {"guild_id": guild_id, "match_key": match_key})
+        await fetch_one(conn, FIND_BY_MATCH_KEY, {"guild_id": guild_id, "match_key": match_key})
     ]
     if link_key is not None:
         candidates.append(
-            await _one(conn, FIND_BY_LINK_KEY, {"guild_id": guild_id, "link_key": link_key})
+            await fetch_one(conn, FIND_BY_LINK_KEY, {"guild_id": guild_id, "link_key": link_key})
         )
     for row in candidates:
         if row is not None and row["id"] != other_than:
@@ -381,7 +370,7 @@ async def insert_pick(
         "shared_by": shared_by,
         "created_at": created_at,
     }
-    row = await _one(conn, INSERT_PICK, params)
+    row = await fetch_one(conn, INSERT_PICK, params)
     assert row is not None
     pick_id = int(row["id"])
     await conn.executemany(
@@ -417,20 +406,20 @@ async def set_card(
 
 async def get_pick(conn: aiosqlite.Connection, guild_id: int, pick_id: int) -> Pick | None:
     """The pick, removed or not (callers decide what a removed pick means)."""
-    row = await _one(conn, GET_PICK, {"guild_id": guild_id, "pick_id": pick_id})
+    row = await fetch_one(conn, GET_PICK, {"guild_id": guild_id, "pick_id": pick_id})
     return None if row is None else row_to_pick(row)
 
 
 async def get_picks(
     conn: aiosqlite.Connection, guild_id: int, ids: Sequence[int]
 ) -> dict[int, Pick]:
-    rows = await _all(conn, GET_PICKS, {"guild_id": guild_id, "ids": json.dumps(list(ids))})
+    rows = await fetch_all(conn, GET_PICKS, {"guild_id": guild_id, "ids": json.dumps(list(ids))})
     return {row["id"]: row_to_pick(row) for row in rows}
 
 
 async def find_restore_clash(conn: aiosqlite.Connection, pick_id: int) -> Pick | None:
     """A live pick that restoring the removed ``pick_id`` would duplicate, if any."""
-    keys = await _one(conn, GET_KEYS, {"pick_id": pick_id})
+    keys = await fetch_one(conn, GET_KEYS, {"pick_id": pick_id})
     if keys is None:
         return None
     return await find_duplicate(
@@ -456,7 +445,7 @@ async def toggle_vote(
 ) -> bool:
     """Add the vote if absent, remove it if present; return whether it is now set."""
     params = {"pick_id": pick_id, "kind": kind, "user_id": user_id}
-    if await _one(conn, HAS_VOTE, params) is not None:
+    if await fetch_one(conn, HAS_VOTE, params) is not None:
         await conn.execute(REMOVE_VOTE, params)
         return False
     await conn.execute(ADD_VOTE, params | {"now": now})
@@ -472,12 +461,12 @@ async def add_second(
 
 
 async def list_seconds(conn: aiosqlite.Connection, pick_id: int) -> list[Second]:
-    rows = await _all(conn, LIST_SECONDS, {"pick_id": pick_id})
+    rows = await fetch_all(conn, LIST_SECONDS, {"pick_id": pick_id})
     return [Second(r["pick_id"], r["user_id"], r["note"], r["created_at"]) for r in rows]
 
 
 async def existing_link(conn: aiosqlite.Connection, from_id: int, to_id: int) -> list[str]:
-    rows = await _all(conn, LINK_EXISTS, {"from_id": from_id, "to_id": to_id})
+    rows = await fetch_all(conn, LINK_EXISTS, {"from_id": from_id, "to_id": to_id})
     return [str(r["relation"]) for r in rows]
 
 
@@ -501,7 +490,7 @@ async def lineage(
     conn: aiosqlite.Connection, pick_id: int
 ) -> tuple[list[LineageEdge], list[LineageEdge]]:
     """``(grew_from, grew_into)``: edges up to two steps from ``pick_id`` in each direction."""
-    rows = await _all(conn, LINEAGE, {"pick_id": pick_id})
+    rows = await fetch_all(conn, LINEAGE, {"pick_id": pick_id})
     up = [
         LineageEdge(r["from_id"], r["to_id"], r["relation"], r["depth"])
         for r in rows
@@ -528,7 +517,7 @@ async def search_context(
     conn: aiosqlite.Connection, guild_id: int, word: str | None
 ) -> SearchContext:
     """What planning a search needs, in one statement; ``word`` is a quoted FTS5 word or None."""
-    row = await _one(conn, SEARCH_CONTEXT, {"guild_id": guild_id, "word": word})
+    row = await fetch_one(conn, SEARCH_CONTEXT, {"guild_id": guild_id, "word": word})
     assert row is not None
     bounds = None if row["first_id"] is None else (int(row["first_id"]), int(row["last_id"]))
     return SearchContext(
@@ -556,10 +545,10 @@ async def search_window(
     their searchable text when ``with_text``, for ranking. ``bounds``: the server's id range."""
     params: dict[str, Any] = {"guild_id": guild_id, "limit": limit}
     if match is None:
-        return _window_rows(await _all(conn, WINDOW_LISTED, params), False)
+        return _window_rows(await fetch_all(conn, WINDOW_LISTED, params), False)
     params |= {"match": match, "first_id": bounds[0], "last_id": bounds[1]}
     sql = WINDOW_MATCHED_TEXT if with_text else WINDOW_MATCHED
-    return _window_rows(await _all(conn, sql, params), with_text)
+    return _window_rows(await fetch_all(conn, sql, params), with_text)
 
 
 @dataclass(frozen=True, slots=True)
@@ -574,7 +563,7 @@ async def sample_matches(
     """Up to ``limit`` matches of ``match`` within ``bounds`` (any server): all of them when
     there are fewer."""
     params = {"match": match, "first_id": bounds[0], "last_id": bounds[1], "limit": limit}
-    row = await _one(conn, SAMPLE_MATCHES, params)
+    row = await fetch_one(conn, SAMPLE_MATCHES, params)
     assert row is not None
     return Matches(int(row[0]), str(row[1]))
 
@@ -597,7 +586,7 @@ async def window_of_ids(
         "year_to": years[1], "limit": limit,
     }  # fmt: skip
     sql = WINDOW_OF_IDS_TEXT if with_text else WINDOW_OF_IDS
-    return _window_rows(await _all(conn, sql, params), with_text)
+    return _window_rows(await fetch_all(conn, sql, params), with_text)
 
 
 async def word_samples(
@@ -608,13 +597,13 @@ async def word_samples(
         return []
     sql = " UNION ALL ".join(WORD_SAMPLE.format(n=n) for n in range(len(phrases)))
     params: dict[str, Any] = {f"phrase{n}": phrase for n, phrase in enumerate(phrases)}
-    rows = await _all(conn, sql, params | {"limit": limit})
+    rows = await fetch_all(conn, sql, params | {"limit": limit})
     found = {int(r[0]): (int(r[1]), int(r[2] or 0)) for r in rows}
     return [found[n] for n in range(len(phrases))]
 
 
 async def id_range(conn: aiosqlite.Connection, guild_id: int) -> tuple[int, int] | None:
-    row = await _one(conn, ID_RANGE, {"guild_id": guild_id})
+    row = await fetch_one(conn, ID_RANGE, {"guild_id": guild_id})
     if row is None or row[0] is None:
         return None
     return int(row[0]), int(row[1])
@@ -627,9 +616,9 @@ async def random_unheard(
     ``match`` carries the server's scope token; None means any of the server's picks."""
     params = {"guild_id": guild_id, "pivot": pivot, "user_id": user_id}
     if match is None:
-        row = await _one(conn, RANDOM_UNHEARD_LISTED, params)
+        row = await fetch_one(conn, RANDOM_UNHEARD_LISTED, params)
     else:
-        row = await _one(conn, RANDOM_UNHEARD, params | {"match": match})
+        row = await fetch_one(conn, RANDOM_UNHEARD, params | {"match": match})
     return None if row is None else int(row["id"])
 
 
@@ -638,16 +627,16 @@ async def top_tags(
 ) -> list[tuple[str, int]]:
     """The server's subgenres containing ``needle``, most used first."""
     params = {"guild_id": guild_id, "kind": "tag", "needle": needle, "limit": limit}
-    return [(str(r["value"]), int(r["uses"])) for r in await _all(conn, TOP_TERMS, params)]
+    return [(str(r["value"]), int(r["uses"])) for r in await fetch_all(conn, TOP_TERMS, params)]
 
 
 async def top_labels(conn: aiosqlite.Connection, guild_id: int, limit: int) -> list[str]:
     params = {"guild_id": guild_id, "kind": "label", "needle": "", "limit": limit}
-    return [str(r["value"]) for r in await _all(conn, TOP_TERMS, params)]
+    return [str(r["value"]) for r in await fetch_all(conn, TOP_TERMS, params)]
 
 
 async def count_live(conn: aiosqlite.Connection, guild_id: int) -> int:
-    row = await _one(conn, COUNT_LIVE, {"guild_id": guild_id})
+    row = await fetch_one(conn, COUNT_LIVE, {"guild_id": guild_id})
     return 0 if row is None else int(row[0])
 
 
@@ -656,11 +645,13 @@ async def export_batch(
 ) -> list[tuple[Pick, str | None, list[Second]]]:
     """Up to ``limit`` live picks with ids above ``after``, in id order, each with its lineage
     (``relation:to_id;…``) and its seconds. Callers page by the last id (keyset paging)."""
-    rows = await _all(conn, EXPORT_BATCH, {"guild_id": guild_id, "after": after, "limit": limit})
+    rows = await fetch_all(
+        conn, EXPORT_BATCH, {"guild_id": guild_id, "after": after, "limit": limit}
+    )
     ids = [int(r["id"]) for r in rows]
     seconds: dict[int, list[Second]] = {}
     if ids:
-        for r in await _all(conn, SECONDS_OF, {"ids": json.dumps(ids)}):
+        for r in await fetch_all(conn, SECONDS_OF, {"ids": json.dumps(ids)}):
             seconds.setdefault(r["pick_id"], []).append(
                 Second(r["pick_id"], r["user_id"], r["note"], r["created_at"])
             )
@@ -676,7 +667,7 @@ async def find_existing_keys(
         "match_keys": json.dumps(match_keys),
         "link_keys": json.dumps(link_keys),
     }
-    rows = await _all(conn, FIND_EXISTING_KEYS, params)
+    rows = await fetch_all(conn, FIND_EXISTING_KEYS, params)
     return [(row_to_pick(r), str(r["match_key"]), r["link_key"]) for r in rows]
 
 
@@ -686,7 +677,7 @@ async def bulk_import(
     """Insert validated import entries with their tags, seconds and lineage in a few batched
     statements (ids are assigned here: the caller's write transaction excludes other writers).
     Returns ``(links, seconds)`` inserted."""
-    row = await _one(conn, MAX_PICK_ID, {})
+    row = await fetch_one(conn, MAX_PICK_ID, {})
     next_id = (int(row[0]) if row else 0) + 1
     ids: dict[int, int] = {}
     picks, tags, seconds, links = [], [], [], []
@@ -733,7 +724,7 @@ async def stats(
 ) -> dict[str, list[tuple[Any, int]]]:
     result: dict[str, list[tuple[Any, int]]] = {}
     for name, sql in STATS.items():
-        rows = await _all(conn, sql, {"guild_id": guild_id, "limit": limit})
+        rows = await fetch_all(conn, sql, {"guild_id": guild_id, "limit": limit})
         result[name] = [(r[0], int(r[1])) for r in rows]
     return result
 
@@ -741,18 +732,18 @@ async def stats(
 async def user_data(conn: aiosqlite.Connection, user_id: int) -> dict[str, list[dict[str, Any]]]:
     params = {"user_id": user_id}
     return {
-        "picks": [dict(r) for r in await _all(conn, USER_PICKS, params)],
-        "votes": [dict(r) for r in await _all(conn, USER_VOTES, params)],
-        "seconds": [dict(r) for r in await _all(conn, USER_SECONDS, params)],
-        "lineage_links": [dict(r) for r in await _all(conn, USER_LINKS, params)],
-        "edits": [dict(r) for r in await _all(conn, USER_EDITS, params)],
-        "removals": [dict(r) for r in await _all(conn, USER_REMOVALS, params)],
+        "picks": [dict(r) for r in await fetch_all(conn, USER_PICKS, params)],
+        "votes": [dict(r) for r in await fetch_all(conn, USER_VOTES, params)],
+        "seconds": [dict(r) for r in await fetch_all(conn, USER_SECONDS, params)],
+        "lineage_links": [dict(r) for r in await fetch_all(conn, USER_LINKS, params)],
+        "edits": [dict(r) for r in await fetch_all(conn, USER_EDITS, params)],
+        "removals": [dict(r) for r in await fetch_all(conn, USER_REMOVALS, params)],
     }
 
 
 async def user_cards(conn: aiosqlite.Connection, user_id: int) -> list[tuple[int, int, int, int]]:
     """``(pick_id, guild_id, channel_id, message_id)`` of every card of the member's picks."""
-    rows = await _all(conn, USER_CARDS, {"user_id": user_id})
+    rows = await fetch_all(conn, USER_CARDS, {"user_id": user_id})
     return [(r["id"], r["guild_id"], r["channel_id"], r["message_id"]) for r in rows]
 
 

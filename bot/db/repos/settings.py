@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import aiosqlite
 
+from bot.db.rows import fetch_all, fetch_one
+
 GET_GUILD_TIMEZONE = "SELECT timezone FROM guild_settings WHERE guild_id = :guild_id"
 SET_GUILD_TIMEZONE = """
 INSERT INTO guild_settings (guild_id, timezone, updated_at, updated_by)
@@ -19,8 +21,7 @@ ON CONFLICT (user_id) DO UPDATE SET timezone = excluded.timezone, updated_at = e
 
 
 async def get_guild_timezone(conn: aiosqlite.Connection, guild_id: int) -> str | None:
-    async with conn.execute(GET_GUILD_TIMEZONE, {"guild_id": guild_id}) as cursor:
-        row = await cursor.fetchone()
+    row = await fetch_one(conn, GET_GUILD_TIMEZONE, {"guild_id": guild_id})
     return None if row is None else row["timezone"]
 
 
@@ -34,8 +35,7 @@ async def set_guild_timezone(
 
 
 async def get_user_timezone(conn: aiosqlite.Connection, user_id: int) -> str | None:
-    async with conn.execute(GET_USER_TIMEZONE, {"user_id": user_id}) as cursor:
-        row = await cursor.fetchone()
+    row = await fetch_one(conn, GET_USER_TIMEZONE, {"user_id": user_id})
     return None if row is None else row["timezone"]
 
 
@@ -60,13 +60,8 @@ async def delete_user_settings(conn: aiosqlite.Connection, user_id: int) -> int:
 
 
 async def user_settings_data(conn: aiosqlite.Connection, user_id: int) -> dict[str, object]:
-    async with conn.execute(
-        "SELECT timezone, updated_at FROM user_settings WHERE user_id = :user_id",
-        {"user_id": user_id},
-    ) as cursor:
-        row = await cursor.fetchone()
-    async with conn.execute(GUILDS_EDITED_BY, {"user_id": user_id}) as cursor:
-        edited = [dict(r) for r in await cursor.fetchall()]
+    row = await fetch_one(conn, GET_USER_SETTINGS_ROW, {"user_id": user_id})
+    edited = [dict(r) for r in await fetch_all(conn, GUILDS_EDITED_BY, {"user_id": user_id})]
     return {
         "timezone": None if row is None else row["timezone"],
         "timezone_updated_at": None if row is None else row["updated_at"],
