@@ -24,11 +24,12 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import NamedTuple
+from operator import methodcaller
+from typing import Any
 
 K1 = 1.2
 B = 0.75
-# The searchable text columns and their weights, in the order of RankInput's texts (the FTS5
+# The searchable text columns and their weights, in the order of Candidates.texts (the FTS5
 # column filter and the SQL that reads candidates are built from this): a word in the artist
 # or title says far more about what a pick is than the same word in a free-form note.
 COLUMN_WEIGHTS = {"artist": 10.0, "title": 8.0, "label": 3.0, "city": 2.0, "note": 1.0, "tags": 4.0}
@@ -36,6 +37,7 @@ TEXT_COLUMNS = tuple(COLUMN_WEIGHTS)
 WEIGHTS = tuple(COLUMN_WEIGHTS.values())
 _SEPARATOR = "\x00"
 _MARKER = "\x01"
+_COUNT_MARKERS = methodcaller("count", _MARKER)
 _COMBINING = re.compile(r"[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
 
 
@@ -45,10 +47,50 @@ class RankTerm:
     prefix: bool = False
 
 
-class RankInput(NamedTuple):  # a tuple: a thousand are built per search
-    id: int
-    texts: tuple[str | None, ...]  # one per TEXT_COLUMNS, in that order
-    length: int  # characters across those fields: BM25's document length
+@dataclass(frozen=True, slots=True)
+class Candidates:
+    """A search's candidate window, newest first, held column by column: the text scan wants
+    one sequence per field, and ``zip(*rows)`` turns a query's rows into that in one C call."""
+
+    ids: Sequence[int]
+    texts: Sequence[Sequence[str]] = ()  # one per TEXT_COLUMNS ("" for an empty field); or none
+    lengths: Sequence[int] = ()  # characters across those fields: BM25's document length
+
+    @classmethod
+    def from_rows(cls, rows: Sequence[Sequence[Any]], with_text: bool) -> Candidates:
+        """From rows of ``(id, *texts)``, or of ``(id,)`` without text. Lengths are counted
+        here: ``len`` of a str is free, where SQLite's ``length()`` walks the UTF-8."""
+        if not rows:
+            return EMPTY
+        columns = list(zip(*rows, strict=True))
+        if not with_text:
+            return cls(columns[0])
+        texts = columns[1:]
+        lengths = list(map(sum, zip(*(map(len, column) for column in texts), strict=True)))
+        return cls(columns[0], texts, lengths)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def head(self, count: int) -> Candidates:
+        if count >= len(self.ids):
+            return self
+        return Candidates(self.ids[:count], [t[:count] for t in self.texts], self.lengths[:count])
+
+    def then(self, older: Candidates) -> Candidates:
+        """These followed by ``older`` (both read the same way, with or without text)."""
+        if not older.ids:
+            return self
+        if not self.ids:
+            return older
+        return Candidates(
+            [*self.ids, *older.ids],
+            [[*mine, *theirs] for mine, theirs in zip(self.texts, older.texts, strict=True)],
+            [*self.lengths, *older.lengths],
+        )
+
+
+EMPTY = Candidates(())
 
 
 def fold(text: str) -> str:
@@ -77,45 +119,46 @@ def _pattern(term: RankTerm) -> re.Pattern[str]:
     return re.compile(rf"{word}(?<!\w{word})" + ("" if term.prefix else r"\b"))
 
 
-def term_frequencies(
-    candidates: Sequence[RankInput], terms: Sequence[RankTerm]
-) -> list[list[float]]:
+def term_frequencies(candidates: Candidates, terms: Sequence[RankTerm]) -> list[list[float]]:
     """``[term][candidate]``: column-weighted occurrences of each term in each candidate.
 
     Per column, the candidates' texts are joined with a separator and each term's occurrences
-    are replaced by a marker, all in C; counting markers per candidate is then one split.
-    Stored text never holds control characters (``clean_text`` strips them), so neither the
-    separator nor the marker can come from a member."""
+    are replaced by a marker, all in C; counting markers per candidate is then one split and
+    a ``map``. Stored text never holds control characters (``clean_text`` strips them), so
+    neither the separator nor the marker can come from a member."""
     found = [[0.0] * len(candidates) for _ in terms]
-    if not candidates:
+    if not candidates.ids:
         return found
     patterns = [_pattern(term) for term in terms]
-    for column, weight in enumerate(WEIGHTS):
-        blob = fold(_SEPARATOR.join(c.texts[column] or "" for c in candidates))
+    for texts, weight in zip(candidates.texts, WEIGHTS, strict=True):
+        blob = fold(_SEPARATOR.join(texts))
         for t, pattern in enumerate(patterns):
             marked, hits = pattern.subn(_MARKER, blob)
             if hits:
-                counts = [text.count(_MARKER) for text in marked.split(_SEPARATOR)]
+                counts = map(_COUNT_MARKERS, marked.split(_SEPARATOR))
                 found[t] = [f + weight * n for f, n in zip(found[t], counts, strict=True)]
     return found
 
 
 def bm25_order(
-    candidates: Sequence[RankInput], terms: Sequence[RankTerm], idfs: Sequence[float]
+    candidates: Candidates, terms: Sequence[RankTerm], idfs: Sequence[float]
 ) -> list[int]:
     """The candidates' ids, best first; equal scores keep the newer (higher id) first."""
-    if not candidates:
+    if not candidates.ids:
         return []
-    average = sum(c.length for c in candidates) / len(candidates) or 1.0
-    norms = [K1 * (1.0 - B + B * c.length / average) for c in candidates]
+    lengths = candidates.lengths
+    average = sum(lengths) / len(lengths) or 1.0
+    norms = [K1 * (1.0 - B + B * length / average) for length in lengths]
     scores = [0.0] * len(candidates)
     for weight, tfs in zip(idfs, term_frequencies(candidates, terms), strict=True):
         scores = [
             s + weight * tf * (K1 + 1.0) / (tf + n)
             for s, tf, n in zip(scores, tfs, norms, strict=True)
         ]
-    ranked = sorted(zip(scores, (c.id for c in candidates), strict=True), reverse=True)
-    return [pick_id for _, pick_id in ranked]
+    # Candidates come newest first and the sort is stable, so ties keep the newer first.
+    order = sorted(range(len(scores)), key=scores.__getitem__, reverse=True)
+    ids = candidates.ids
+    return [ids[i] for i in order]
 
 
 def estimate_document_frequency(

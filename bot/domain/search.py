@@ -7,8 +7,9 @@ not already a whole word of the index: a one- or two-letter prefix expands to th
 terms, which is slow and finds noise.
 Filters become column-scoped tokens (see the ``facets`` column in migration 0002), so a search is
 one FTS5 query, ANDed with its server's ``scope`` token when the server is a small part of the
-database (``use_scope_token``). A year range is the one filter sometimes checked on the rows
-instead: see ``RARE_MATCHES``.
+database (``use_scope_token``). How that query is read (newest first, or oldest first when its
+parts are likely to combine rarely, with a year range then checked on the rows) is planned in
+``bot.services.picks``; the limits are ``FORWARD_PARTS``, ``FEW_MATCHES`` and ``RARE_MATCHES``.
 
 A search reads the ``RANK_WINDOW`` newest matches (an early-stopping index scan), shows the
 total up to that window and "1,000+" beyond it, and ranks the window with BM25 in
@@ -119,9 +120,15 @@ def year_tokens(year_from: int | None, year_to: int | None, lowest: int, highest
 # Measured costs at a million picks (bench/archive_bench.py), for planning a search.
 SCOPE_SCAN_NS_PER_PICK = 15  # FTS5 stepping through the scope token's doclist, per pick
 ROW_CHECK_NS_PER_PICK = 400  # reading a matched pick's row to check its server, per pick
-# A year range is planned by sampling the rest of the query (see bot.services.picks): with
-# fewer matches than this the rest is rare, all of its matches are in hand, and their rows
-# are checked for the year; otherwise the range goes into the FTS5 expression.
+# A search that ANDs several parts may first read its oldest matches forwards, up to a limit
+# (see bot.services.picks._search_window): fewer means every match is in hand. Worth it when the
+# combination is likely rare: with parts each in 5-15 % of an archive, two leave some 1 % of
+# it (thousands of matches, where reading backwards stops early) and three some 0.1 %.
+FORWARD_PARTS = 3
+FEW_MATCHES = 1500
+# A year range of several tokens is left out of the forward read and checked on the rows; the
+# read is worth taking further then, because the alternative, an OR of year and decade
+# doclists in the expression, costs more.
 RARE_MATCHES = 8192
 
 
@@ -182,6 +189,23 @@ def build_match(
         if phrase:
             parts.append(f"{column}: {phrase}")
     return " AND ".join(parts) or None
+
+
+def and_parts(filters: SearchFilters) -> int:
+    """How many parts ``build_match`` ANDs together, not counting the server's scope token:
+    each word and each filter (a year range is one)."""
+    return sum(
+        (
+            len(words(filters.query)),
+            bool(filters.subgenre),
+            bool(filters.country),
+            bool(filters.format),
+            filters.shared_by is not None,
+            filters.year_from is not None or filters.year_to is not None,
+            bool(words(filters.label)),
+            bool(words(filters.city)),
+        )
+    )
 
 
 def decade_token(decade: int) -> str:

@@ -24,13 +24,23 @@ from bot.domain.picks import (
     normalize_tag,
     resolve_country,
 )
-from bot.domain.ranking import RankInput, RankTerm, bm25_order, estimate_document_frequency, idf
+from bot.domain.ranking import (
+    EMPTY,
+    Candidates,
+    RankTerm,
+    bm25_order,
+    estimate_document_frequency,
+    idf,
+)
 from bot.domain.search import (
+    FEW_MATCHES,
+    FORWARD_PARTS,
     PAGE_SIZE,
     RANK_WINDOW,
     RARE_MATCHES,
     TEXT_COLUMNS,
     SearchFilters,
+    and_parts,
     build_match,
     decade_token,
     last_word,
@@ -309,12 +319,12 @@ async def search_archive(
         plan = await _plan_search(conn, guild_id, normalized, now)
         window = await _search_window(conn, guild_id, plan)
         capped = len(window) > RANK_WINDOW
-        window = window[:RANK_WINDOW]
+        window = window.head(RANK_WINDOW)
         if plan.terms and len(window) > 1:
             weights = await _idfs(conn, plan)
             ordered = bm25_order(window, plan.terms, weights)
         else:
-            ordered = [candidate.id for candidate in window]
+            ordered = list(window.ids)
         pages = max(1, -(-len(ordered) // PAGE_SIZE))
         page = min(max(page, 1), pages)
         shown = ordered[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
@@ -331,8 +341,9 @@ async def search_archive(
 @dataclass(frozen=True, slots=True)
 class _SearchPlan:
     match: str | None  # the whole search as one FTS5 expression; None lists the server's picks
-    rest: str | None  # the same without its year range; None without a range or anything else
-    years: tuple[int, int] | None
+    forwards: str | None  # read first, oldest matches forwards (see _search_window); or None
+    forwards_limit: int
+    years: tuple[int, int] | None  # the year range left out of ``forwards``, checked on rows
     terms: tuple[RankTerm, ...]  # what the window is ranked by; empty: newest first
     context: picks_repo.SearchContext
 
@@ -359,39 +370,59 @@ async def _plan_search(
         )  # fmt: skip
         return None if core is None else scope + core
 
+    match = expression(with_years=True)
+    terms = rank_terms(filters, prefix_last)
     years = year_bounds(filters, lowest, highest)
     # A range that is one token (a whole decade, a single year) is as cheap as any filter in
-    # the expression; only an OR of several is worth planning around.
-    if years is not None and len(year_tokens(*years, lowest, highest)) < 2:
-        years = None
-    rest = expression(with_years=False) if years is not None else None
-    terms = rank_terms(filters, prefix_last)
-    return _SearchPlan(expression(with_years=True), rest, years, terms, context)
+    # the expression; only an OR of several is worth leaving out and checking on the rows.
+    if years is not None and len(year_tokens(*years, lowest, highest)) > 1:
+        rest = expression(with_years=False)
+        if rest is not None:
+            return _SearchPlan(match, rest, RARE_MATCHES, years, terms, context)
+    if and_parts(filters) >= FORWARD_PARTS:
+        return _SearchPlan(match, match, FEW_MATCHES, None, terms, context)
+    return _SearchPlan(match, None, 0, None, terms, context)
 
 
 async def _search_window(
     conn: aiosqlite.Connection, guild_id: int, plan: _SearchPlan
-) -> list[RankInput]:
+) -> Candidates:
     """The ``RANK_WINDOW + 1`` newest matches, newest first.
 
-    A year range is an OR of year and decade tokens; when the rest of the query is rare, FTS5
-    merges those big doclists in full (a fifth of an archive: +4 ms). So the rest is sampled
-    first, which stops early when it is common: then the range goes into the expression,
-    where it costs little. When the rest is rare, the sample holds all of its matches and
-    their rows are checked for the year instead."""
+    One part alone (a word, a tag) is read newest first, and the LIMIT stops the read early.
+    Several ANDed parts can each be common while their combination is rare, and then FTS5
+    reads every doclist to the end however it is asked; forwards, that is a third cheaper.
+    So such a search first reads its oldest matches forwards, up to a limit:
+
+    * fewer than the limit: every match is in hand, and the window is their newest;
+    * otherwise the newest are read backwards, down to where the forward read stopped, and
+      the forward read fills the window if they fall short. Nothing is read twice.
+
+    A year range is an OR of year and decade tokens, and when the rest is rare FTS5 merges
+    those big doclists in full; so the forward read leaves the range out and the rows it
+    found are checked for the year instead (the backward read keeps it in the expression).
+    """
     bounds = plan.context.bounds
     if bounds is None:
-        return []
+        return EMPTY
     limit, with_text = RANK_WINDOW + 1, bool(plan.terms)
-    if plan.years is not None and plan.rest is not None:
-        sample = await picks_repo.sample_matches(conn, plan.rest, bounds, RARE_MATCHES)
-        if sample.count < RARE_MATCHES:
-            return await picks_repo.window_of_ids(
-                conn, guild_id, sample, plan.years, limit=limit, with_text=with_text
-            )
-    return await picks_repo.search_window(
-        conn, guild_id, plan.match, bounds, limit=limit, with_text=with_text
+    if plan.forwards is None:
+        return await picks_repo.search_window(
+            conn, guild_id, plan.match, bounds, limit=limit, with_text=with_text
+        )
+    oldest = await picks_repo.oldest_matches(conn, plan.forwards, bounds, plan.forwards_limit)
+    newer = EMPTY
+    if len(oldest) == plan.forwards_limit:
+        above = (oldest[-1] + 1 if oldest else bounds[0], bounds[1])
+        newer = await picks_repo.search_window(
+            conn, guild_id, plan.match, above, limit=limit, with_text=with_text
+        )
+    if len(newer) >= limit:
+        return newer
+    older = await picks_repo.window_of_ids(
+        conn, guild_id, oldest, plan.years, limit=limit - len(newer), with_text=with_text
     )
+    return newer.then(older)
 
 
 WORD_SAMPLE_SIZE = 1000

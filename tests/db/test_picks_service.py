@@ -495,12 +495,15 @@ async def test_last_word_is_a_prefix_unless_it_is_already_a_whole_word(
 
 
 @pytest.mark.parametrize("scoped", [True, False])
-async def test_year_ranges_give_the_same_results_in_the_index_or_checked_on_rows(
+async def test_every_way_of_reading_a_window_gives_the_same_results(
     db: Database, clock: FakeClock, monkeypatch: pytest.MonkeyPatch, scoped: bool
 ) -> None:
-    # A year range goes into the FTS5 expression when the rest of the query is common, and is
-    # checked on the rows of the rest's matches when the rest is rare (bot.domain.search
-    # RARE_MATCHES). Forcing each path in turn must not change a single result.
+    # A search of several parts reads its oldest matches forwards up to a limit, then the
+    # newest backwards down to there (bot.services.picks._search_window); a year range is
+    # then left out of the forward read and checked on the rows. Limit 0 reads everything
+    # backwards with the whole expression, a huge one reads everything forwards, 1 and 5
+    # split the read; a small window makes the backward read fill it alone. None of that
+    # may change a single result.
     from bot.db.repos import picks as picks_repo
     from bot.domain.picks import build_draft
 
@@ -516,12 +519,8 @@ async def test_year_ranges_give_the_same_results_in_the_index_or_checked_on_rows
             )  # fmt: skip
             await picks_repo.insert_pick(conn, GUILD, draft, ALICE, 1_700_000_000 + n)
             await picks_repo.insert_pick(conn, OTHER_GUILD, draft, BOB, 1_700_000_000 + n)
-    removed = {
-        p.id
-        for p in (await service.search_archive(db, GUILD, SearchFilters(), 1, clock.now())).results[
-            :5
-        ]
-    }
+    listed = await service.search_archive(db, GUILD, SearchFilters(), 1, clock.now())
+    removed = {p.id for p in listed.results[:5]}
     for pick_id in removed:
         await service.remove_pick(db, GUILD, pick_id, ALICE, False, clock.now())
     cases = [
@@ -530,26 +529,41 @@ async def test_year_ranges_give_the_same_results_in_the_index_or_checked_on_rows
         SearchFilters(query="hypnotic", country="FR", year_from=1985),
         SearchFilters(subgenre="drone", country="ML", year_to=1979),
         SearchFilters(query="record", subgenre="ambient", year_from=1990, year_to=1990),
+        SearchFilters(query="hypnotic", country="FR", year_from=1980, year_to=1989),
+        SearchFilters(query="hypnotic slow", subgenre="drone"),
+        SearchFilters(subgenre="ambient", country="DE"),
         SearchFilters(query="hypnotic", year_from=1900, year_to=1950),
     ]
-    answers: dict[int, list[list[tuple[int, list[int]]]]] = {}
-    for rare in (0, 1_000_000):
-        monkeypatch.setattr(service, "RARE_MATCHES", rare)
-        answers[rare] = []
+    Answers = list[list[tuple[int, bool, list[int]]]]
+
+    async def answers(limit: int, window: int) -> Answers:
+        monkeypatch.setattr(service, "FEW_MATCHES", limit)
+        monkeypatch.setattr(service, "RARE_MATCHES", limit)
+        monkeypatch.setattr(service, "RANK_WINDOW", window)
+        found: Answers = []
         for filters in cases:
             pages = []
             for page in (1, 2):
-                found = await service.search_archive(db, GUILD, filters, page, clock.now())
-                assert all(p.guild_id == GUILD and p.id not in removed for p in found.results)
-                assert all(
-                    p.year is not None
-                    and (filters.year_from or 0) <= p.year <= (filters.year_to or 9999)
-                    for p in found.results
-                ), filters
-                pages.append((found.total, [p.id for p in found.results]))
-            answers[rare].append(pages)
-    assert answers[0] == answers[1_000_000]
-    assert all(pages[0][0] > 0 for pages in answers[0][:-1]) and answers[0][-1][0][0] == 0
+                result = await service.search_archive(db, GUILD, filters, page, clock.now())
+                assert all(p.guild_id == GUILD and p.id not in removed for p in result.results)
+                if filters.year_from is not None or filters.year_to is not None:
+                    assert all(
+                        p.year is not None
+                        and (filters.year_from or 0) <= p.year <= (filters.year_to or 9999)
+                        for p in result.results
+                    ), filters
+                pages.append((result.total, result.capped, [p.id for p in result.results]))
+            found.append(pages)
+        return found
+
+    for window in (1000, 7):
+        expected = await answers(0, window)
+        for limit in (1, 5, 1_000_000):
+            assert await answers(limit, window) == expected, (limit, window)
+    full = await answers(0, 1000)
+    assert all(pages[0][0] > 0 for pages in full[:-1]) and full[-1][0][0] == 0
+    assert not any(pages[0][1] for pages in full)
+    assert all(pages[0][1] for pages in (await answers(0, 7))[:-1])
 
 
 async def test_search_finds_words_the_way_they_are_written(db: Database, clock: FakeClock) -> None:

@@ -12,7 +12,7 @@ import aiosqlite
 from bot.db.rows import fetch_all, fetch_one
 from bot.domain.archive_format import ImportedEntry
 from bot.domain.picks import LineageEdge, Pick, PickDraft, Second
-from bot.domain.ranking import TEXT_COLUMNS, RankInput
+from bot.domain.ranking import TEXT_COLUMNS, Candidates
 
 PICK_COLUMNS = """
     p.id, p.guild_id, p.artist, p.title, p.link_url, p.link_platform, p.tags, p.label, p.year,
@@ -118,12 +118,7 @@ SELECT 'up' AS direction, * FROM up UNION ALL SELECT 'down', * FROM down
 # The server check is what scopes an unscoped expression (see use_scope_token), and the rowid
 # bounds (the server's first and last pick) let FTS5 seek past other servers' newer picks
 # instead of reading and dropping them one by one.
-_RANK_COLUMNS = (
-    ", ".join(f"p.{c}" for c in TEXT_COLUMNS)
-    + ", "
-    + " + ".join(f"coalesce(length(p.{c}), 0)" for c in TEXT_COLUMNS)
-    + " AS size"
-)
+_RANK_COLUMNS = ", ".join(f"coalesce(p.{c}, '')" for c in TEXT_COLUMNS)
 _WINDOW_MATCHED = """
 SELECT f.rowid AS id{columns} FROM picks_fts AS f CROSS JOIN picks AS p ON p.id = f.rowid
 WHERE picks_fts MATCH :match AND f.rowid BETWEEN :first_id AND :last_id
@@ -136,23 +131,23 @@ WINDOW_LISTED = """
 SELECT p.id FROM picks AS p WHERE p.guild_id = :guild_id AND p.deleted_at IS NULL
 ORDER BY p.id DESC LIMIT :limit
 """
-# A rare query's matches, all in hand (newest first), checked for the server and a year range
-# on their rows. Walking the list in its own order lets the LIMIT stop the lookups early; an
-# IN (...) list would look every id up and sort them all. No ORDER BY, deliberately: with
-# json_each as the outer loop of the CROSS JOIN (which SQLite never reorders) rows come in
-# array order, and the year-path test compares this path with the FTS5 one page by page.
+# Matches in hand (newest first), checked for the server and, when given, a year range on their
+# rows. Walking the list in its own order lets the LIMIT stop the lookups early; an IN (...)
+# list would look every id up and sort them all. No ORDER BY, deliberately: with json_each as
+# the outer loop of the CROSS JOIN (which SQLite never reorders) rows come in array order, and
+# the search tests compare this path with the FTS5 one page by page.
 _WINDOW_OF_IDS = """
 SELECT p.id{columns} FROM json_each(:ids) AS j CROSS JOIN picks AS p ON p.id = j.value
-WHERE p.guild_id = :guild_id AND p.year BETWEEN :year_from AND :year_to
+WHERE p.guild_id = :guild_id AND (:year_from IS NULL OR p.year BETWEEN :year_from AND :year_to)
 LIMIT :limit
 """
 WINDOW_OF_IDS = _WINDOW_OF_IDS.format(columns="")
 WINDOW_OF_IDS_TEXT = _WINDOW_OF_IDS.format(columns=", " + _RANK_COLUMNS)
-# Up to :limit matches of a query within the server's id range, as a count and one JSON array
-# (thousands of one-id rows cost more to hand over). In the index's own order, oldest first:
-# when every match has to be read, FTS5 reads forwards about a third faster than backwards.
+# The oldest :limit matches of a query within an id range, as one JSON array (thousands of
+# one-id rows cost more to hand over). In the index's own order, oldest first: when every
+# match has to be read, FTS5 reads forwards about a third faster than backwards.
 SAMPLE_MATCHES = """
-SELECT count(*), json_group_array(id) FROM (
+SELECT json_group_array(id) FROM (
     SELECT rowid AS id FROM picks_fts
     WHERE picks_fts MATCH :match AND rowid BETWEEN :first_id AND :last_id LIMIT :limit
 )
@@ -525,13 +520,6 @@ async def search_context(
     )
 
 
-def _window_rows(rows: Sequence[aiosqlite.Row], with_text: bool) -> list[RankInput]:
-    if not with_text:
-        return [RankInput(int(r[0]), (), 0) for r in rows]
-    n = len(TEXT_COLUMNS)
-    return [RankInput(int(r[0]), tuple(r[1 : n + 1]), int(r[n + 1])) for r in rows]
-
-
 async def search_window(
     conn: aiosqlite.Connection,
     guild_id: int,
@@ -540,53 +528,47 @@ async def search_window(
     *,
     limit: int,
     with_text: bool,
-) -> list[RankInput]:
+) -> Candidates:
     """The server's ``limit`` newest picks matching ``match`` (None: any), newest first; with
     their searchable text when ``with_text``, for ranking. ``bounds``: the server's id range."""
     params: dict[str, Any] = {"guild_id": guild_id, "limit": limit}
     if match is None:
-        return _window_rows(await fetch_all(conn, WINDOW_LISTED, params), False)
+        return Candidates.from_rows(await fetch_all(conn, WINDOW_LISTED, params), False)
     params |= {"match": match, "first_id": bounds[0], "last_id": bounds[1]}
     sql = WINDOW_MATCHED_TEXT if with_text else WINDOW_MATCHED
-    return _window_rows(await fetch_all(conn, sql, params), with_text)
+    return Candidates.from_rows(await fetch_all(conn, sql, params), with_text)
 
 
-@dataclass(frozen=True, slots=True)
-class Matches:
-    count: int
-    json_ids: str  # a JSON array of ids in no promised order (window_of_ids sorts it)
-
-
-async def sample_matches(
+async def oldest_matches(
     conn: aiosqlite.Connection, match: str, bounds: tuple[int, int], limit: int
-) -> Matches:
-    """Up to ``limit`` matches of ``match`` within ``bounds`` (any server): all of them when
-    there are fewer."""
+) -> list[int]:
+    """The ids of the ``limit`` oldest matches of ``match`` within ``bounds`` (any server),
+    ascending: every match in the range when there are fewer."""
     params = {"match": match, "first_id": bounds[0], "last_id": bounds[1], "limit": limit}
     row = await fetch_one(conn, SAMPLE_MATCHES, params)
     assert row is not None
-    return Matches(int(row[0]), str(row[1]))
+    ids: list[int] = json.loads(row[0])
+    ids.sort()  # SQLite before 3.44 does not promise json_group_array's order (one pass here)
+    return ids
 
 
 async def window_of_ids(
     conn: aiosqlite.Connection,
     guild_id: int,
-    matches: Matches,
-    years: tuple[int, int],
+    ids: Sequence[int],
+    years: tuple[int, int] | None,
     *,
     limit: int,
     with_text: bool,
-) -> list[RankInput]:
-    """Of ``matches``, the server's ``limit`` newest picks released within ``years``."""
-    # SQLite before 3.44 does not promise json_group_array's order: sort here (Timsort turns
-    # the ordered run the index gives in one pass), so the lookups can walk newest first.
-    newest_first = json.dumps(sorted(json.loads(matches.json_ids), reverse=True))
+) -> Candidates:
+    """Of the picks ``ids``, the server's ``limit`` newest (released within ``years`` when
+    given), newest first."""
     params = {
-        "guild_id": guild_id, "ids": newest_first, "year_from": years[0],
-        "year_to": years[1], "limit": limit,
+        "guild_id": guild_id, "ids": json.dumps(sorted(ids, reverse=True)), "limit": limit,
+        "year_from": years[0] if years else None, "year_to": years[1] if years else None,
     }  # fmt: skip
     sql = WINDOW_OF_IDS_TEXT if with_text else WINDOW_OF_IDS
-    return _window_rows(await fetch_all(conn, sql, params), with_text)
+    return Candidates.from_rows(await fetch_all(conn, sql, params), with_text)
 
 
 async def word_samples(
