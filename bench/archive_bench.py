@@ -179,6 +179,8 @@ async def run_benchmarks(db: Database, args: argparse.Namespace, fresh: bool, pa
         ("common word + country + years 1978-91", lambda i: search(SearchFilters(query="hypnotic", country="FR", year_from=1978, year_to=1991))),
         ("common word + country + decade", lambda i: search(SearchFilters(query="hypnotic", country="FR", year_from=1980, year_to=1989))),
         ("common word + one year", lambda i: search(SearchFilters(query="ambient", year_from=2026, year_to=2026))),
+        ("word + subgenre + format (~1,100 matches)", lambda i: search(SearchFilters(query="ambient", subgenre="drone", format="cassette"))),
+        ("two common words + format (~2,200 matches)", lambda i: search(SearchFilters(query="ambient hypnotic", format="cassette"))),
         ("filters only: tag + country + years 1978-91", lambda i: search(SearchFilters(subgenre="drone", country="FR", year_from=1978, year_to=1991))),
         ("filters only: format + decade", lambda i: search(SearchFilters(format="cassette", year_from=1980, year_to=1989))),
         ("no results (suggestions computed)", lambda i: search(SearchFilters(query="zzqxv"))),

@@ -9,7 +9,7 @@ Filters become column-scoped tokens (see the ``facets`` column in migration 0002
 one FTS5 query, ANDed with its server's ``scope`` token when the server is a small part of the
 database (``use_scope_token``). How that query is read (newest first, or oldest first when its
 parts are likely to combine rarely, with a year range then checked on the rows) is planned in
-``bot.services.picks``; the limits are ``FORWARD_PARTS``, ``FEW_MATCHES`` and ``RARE_MATCHES``.
+``bot.services.picks``; the limits are ``FEW_MATCHES`` and ``RARE_MATCHES``.
 
 A search reads the ``RANK_WINDOW`` newest matches (an early-stopping index scan), shows the
 total up to that window and "1,000+" beyond it, and ranks the window with BM25 in
@@ -19,6 +19,7 @@ total up to that window and "1,000+" beyond it, and ranks the window with BM25 i
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.domain import ranking
@@ -120,11 +121,13 @@ def year_tokens(year_from: int | None, year_to: int | None, lowest: int, highest
 # Measured costs at a million picks (bench/archive_bench.py), for planning a search.
 SCOPE_SCAN_NS_PER_PICK = 15  # FTS5 stepping through the scope token's doclist, per pick
 ROW_CHECK_NS_PER_PICK = 400  # reading a matched pick's row to check its server, per pick
-# A search that ANDs several parts may first read its oldest matches forwards, up to a limit
-# (see bot.services.picks._search_window): fewer means every match is in hand. Worth it when the
-# combination is likely rare: with parts each in 5-15 % of an archive, two leave some 1 % of
-# it (thousands of matches, where reading backwards stops early) and three some 0.1 %.
-FORWARD_PARTS = 3
+# A search that ANDs several parts can be rare although each part is common, and then FTS5
+# reads every doclist to the end whichever way it is asked: forwards, that is a third cheaper.
+# So when the parts' sampled shares (``expected_matches``, from ``PART_SAMPLE`` newest matches
+# each) promise fewer than ``FEW_MATCHES``, the search reads its oldest matches forwards first,
+# up to that many (see bot.services.picks._search_window). A guess that was too low costs that
+# many matches read forwards, then the newest are read backwards as usual.
+PART_SAMPLE = 256
 FEW_MATCHES = 1500
 # A year range of several tokens is left out of the forward read and checked on the rows; the
 # read is worth taking further then, because the alternative, an OR of year and decade
@@ -167,9 +170,24 @@ def build_match(
     where the exact word stops after the first page. ``include_years=False`` leaves the year
     range out, for the caller to check on the rows."""
     parts = [f"scope:g{guild_id}"] if scoped else []
-    terms = words(filters.query)
-    if terms:
-        parts.append(f"{TEXT_COLUMNS}: (" + " ".join(text_terms(terms, prefix_last)) + ")")
+    parts += match_parts(
+        filters, lowest_year=lowest_year, highest_year=highest_year,
+        prefix_last=prefix_last, include_years=include_years,
+    )  # fmt: skip
+    return " AND ".join(parts) or None
+
+
+def match_parts(
+    filters: SearchFilters,
+    *,
+    lowest_year: int,
+    highest_year: int,
+    prefix_last: bool = True,
+    include_years: bool = True,
+) -> list[str]:
+    """The FTS5 expressions ``build_match`` ANDs together, the server's scope aside: one per
+    word, per filter, for the year range (an OR) and for each of label and city (a phrase)."""
+    parts = [f"{TEXT_COLUMNS}: {term}" for term in text_terms(words(filters.query), prefix_last)]
     facets: list[str] = []
     if filters.subgenre:
         facets.append(tag_token(filters.subgenre))
@@ -182,30 +200,30 @@ def build_match(
     if include_years and (filters.year_from is not None or filters.year_to is not None):
         years = year_tokens(filters.year_from, filters.year_to, lowest_year, highest_year)
         facets.append("(" + (" OR ".join(years) if years else "y0") + ")")
-    if facets:
-        parts.append("facets: (" + " AND ".join(facets) + ")")
+    parts += [f"facets: {facet}" for facet in facets]
     for column, value in (("label", filters.label), ("city", filters.city)):
         phrase = _phrase(value or "")
         if phrase:
             parts.append(f"{column}: {phrase}")
-    return " AND ".join(parts) or None
+    return parts
 
 
-def and_parts(filters: SearchFilters) -> int:
-    """How many parts ``build_match`` ANDs together, not counting the server's scope token:
-    each word and each filter (a year range is one)."""
-    return sum(
-        (
-            len(words(filters.query)),
-            bool(filters.subgenre),
-            bool(filters.country),
-            bool(filters.format),
-            filters.shared_by is not None,
-            filters.year_from is not None or filters.year_to is not None,
-            bool(words(filters.label)),
-            bool(words(filters.city)),
-        )
-    )
+def expected_matches(
+    samples: Sequence[tuple[int, int]], sample_size: int, bounds: tuple[int, int]
+) -> float:
+    """About how many ids in ``bounds`` match every part of a search, were the parts independent.
+
+    ``samples`` holds, per part, ``(matches, lowest id)`` over its ``sample_size`` newest
+    matches in ``bounds``; a part's share of the range is read off the span its sample covers
+    (exact when it has fewer matches than that). Parts that go together (a Malian city and
+    Mali) make the guess low, which costs little: see ``FEW_MATCHES``."""
+    first, last = bounds
+    size = max(1, last - first + 1)
+    expected = float(size)
+    for matches, lowest in samples:
+        span = max(1, last - lowest + 1) if matches >= sample_size else size
+        expected *= min(1.0, matches / span)
+    return expected
 
 
 def decade_token(decade: int) -> str:

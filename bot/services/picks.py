@@ -34,16 +34,17 @@ from bot.domain.ranking import (
 )
 from bot.domain.search import (
     FEW_MATCHES,
-    FORWARD_PARTS,
     PAGE_SIZE,
+    PART_SAMPLE,
     RANK_WINDOW,
     RARE_MATCHES,
     TEXT_COLUMNS,
     SearchFilters,
-    and_parts,
     build_match,
     decade_token,
+    expected_matches,
     last_word,
+    match_parts,
     rank_terms,
     use_scope_token,
     words,
@@ -379,8 +380,11 @@ async def _plan_search(
         rest = expression(with_years=False)
         if rest is not None:
             return _SearchPlan(match, rest, RARE_MATCHES, years, terms, context)
-    if and_parts(filters) >= FORWARD_PARTS:
-        return _SearchPlan(match, match, FEW_MATCHES, None, terms, context)
+    parts = match_parts(filters, lowest_year=lowest, highest_year=highest, prefix_last=prefix_last)
+    if len(parts) > 1 and context.bounds is not None:
+        shares = await picks_repo.samples(conn, parts, PART_SAMPLE, context.bounds)
+        if expected_matches(shares, PART_SAMPLE, context.bounds) < FEW_MATCHES:
+            return _SearchPlan(match, match, FEW_MATCHES, None, terms, context)
     return _SearchPlan(match, None, 0, None, terms, context)
 
 
@@ -389,10 +393,10 @@ async def _search_window(
 ) -> Candidates:
     """The ``RANK_WINDOW + 1`` newest matches, newest first.
 
-    One part alone (a word, a tag) is read newest first, and the LIMIT stops the read early.
-    Several ANDed parts can each be common while their combination is rare, and then FTS5
-    reads every doclist to the end however it is asked; forwards, that is a third cheaper.
-    So such a search first reads its oldest matches forwards, up to a limit:
+    Most searches are read newest first, and the LIMIT stops the read early. Several ANDed
+    parts can each be common while their combination is rare, and then FTS5 reads every
+    doclist to the end however it is asked; forwards, that is a third cheaper. So when the
+    plan expects that, the search first reads its oldest matches forwards, up to a limit:
 
     * fewer than the limit: every match is in hand, and the window is their newest;
     * otherwise the newest are read backwards, down to where the forward read stopped, and
@@ -435,7 +439,7 @@ async def _idfs(conn: aiosqlite.Connection, plan: _SearchPlan) -> list[float]:
         return [1.0] * len(plan.terms)
     documents = max(plan.context.total_picks, 1)
     phrases = [f'{TEXT_COLUMNS}: "{t.word}"' + ("*" if t.prefix else "") for t in plan.terms]
-    samples = await picks_repo.word_samples(conn, phrases, WORD_SAMPLE_SIZE)
+    found = await picks_repo.samples(conn, phrases, WORD_SAMPLE_SIZE)
     return [
         idf(
             estimate_document_frequency(
@@ -443,7 +447,7 @@ async def _idfs(conn: aiosqlite.Connection, plan: _SearchPlan) -> list[float]:
             ),
             documents,
         )
-        for sampled, oldest in samples
+        for sampled, oldest in found
     ]
 
 

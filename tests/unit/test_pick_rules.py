@@ -145,12 +145,26 @@ def test_note_keeps_paragraphs_but_collapses_spaces() -> None:
 
 
 def test_only_the_last_word_is_a_prefix_and_only_from_three_letters() -> None:
-    assert 'all: ("sonic" "yout"*)' in build_match(
-        1, SearchFilters(query="Sonic Yout"), lowest_year=1900, highest_year=2027
-    ).replace("{artist title label city note tags}", "all")
-    assert '("sigur" "ro")' in build_match(
-        1, SearchFilters(query="sigur ro"), lowest_year=1900, highest_year=2027
-    )
+    def expression(query: str) -> str:
+        match = build_match(1, SearchFilters(query=query), lowest_year=1900, highest_year=2027)
+        assert match is not None
+        return match.replace("{artist title label city note tags}", "all")
+
+    assert expression("Sonic Yout") == 'scope:g1 AND all: "sonic" AND all: "yout"*'
+    assert expression("sigur ro") == 'scope:g1 AND all: "sigur" AND all: "ro"'
+
+
+def test_expected_matches_multiplies_the_shares_of_the_parts() -> None:
+    from bot.domain.search import expected_matches
+
+    # A million ids; one part's 256 newest matches span the newest 2,560 ids (a tenth of the
+    # range), another's span 25,600 (1 %); a third has only 40 matches in all.
+    bounds = (1, 1_000_000)
+    assert expected_matches([(256, 1_000_000 - 2_559)], 256, bounds) == 100_000
+    two = expected_matches([(256, 1_000_000 - 2_559), (256, 1_000_000 - 25_599)], 256, bounds)
+    assert round(two) == 1_000
+    assert round(expected_matches([(256, 997_441), (40, 999_990)], 256, bounds)) == 4
+    assert expected_matches([(0, 0)], 256, bounds) == 0
 
 
 def test_only_a_server_that_is_most_of_the_database_searches_without_its_scope_token() -> None:

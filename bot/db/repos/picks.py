@@ -152,11 +152,14 @@ SELECT json_group_array(id) FROM (
     WHERE picks_fts MATCH :match AND rowid BETWEEN :first_id AND :last_id LIMIT :limit
 )
 """
-# The newest :limit matches of a word anywhere in the index, for its document frequency; one
-# such SELECT per word, joined by UNION ALL (see word_samples).
-WORD_SAMPLE = """
+# The newest :limit matches of a phrase within an id range, for how common it is (a word's
+# document frequency, a search part's share); one such SELECT per phrase, joined by UNION ALL
+# (see samples).
+PHRASE_SAMPLE = """
 SELECT {n}, count(*), min(id) FROM (
-    SELECT rowid AS id FROM picks_fts WHERE picks_fts MATCH :phrase{n} ORDER BY rowid DESC LIMIT :limit
+    SELECT rowid AS id FROM picks_fts
+    WHERE picks_fts MATCH :phrase{n} AND rowid BETWEEN :first_id AND :last_id
+    ORDER BY rowid DESC LIMIT :limit
 )
 """
 # Each min and max is its own index seek (the two together would scan the server's picks).
@@ -571,15 +574,20 @@ async def window_of_ids(
     return Candidates.from_rows(await fetch_all(conn, sql, params), with_text)
 
 
-async def word_samples(
-    conn: aiosqlite.Connection, phrases: Sequence[str], limit: int
+async def samples(
+    conn: aiosqlite.Connection,
+    phrases: Sequence[str],
+    limit: int,
+    bounds: tuple[int, int] = (0, 2**63 - 1),
 ) -> list[tuple[int, int]]:
-    """For each phrase, ``(matches, lowest id among them)`` over its ``limit`` newest matches."""
+    """For each phrase, ``(matches, lowest id among them)`` over its ``limit`` newest matches
+    within ``bounds`` (by default, the whole index)."""
     if not phrases:
         return []
-    sql = " UNION ALL ".join(WORD_SAMPLE.format(n=n) for n in range(len(phrases)))
+    sql = " UNION ALL ".join(PHRASE_SAMPLE.format(n=n) for n in range(len(phrases)))
     params: dict[str, Any] = {f"phrase{n}": phrase for n, phrase in enumerate(phrases)}
-    rows = await fetch_all(conn, sql, params | {"limit": limit})
+    params |= {"limit": limit, "first_id": bounds[0], "last_id": bounds[1]}
+    rows = await fetch_all(conn, sql, params)
     found = {int(r[0]): (int(r[1]), int(r[2] or 0)) for r in rows}
     return [found[n] for n in range(len(phrases))]
 
