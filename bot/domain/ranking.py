@@ -143,7 +143,7 @@ def term_frequencies(candidates: Candidates, terms: Sequence[RankTerm]) -> list[
 def bm25_order(
     candidates: Candidates, terms: Sequence[RankTerm], idfs: Sequence[float]
 ) -> list[int]:
-    """The candidates' ids, best first; equal scores keep the newer (higher id) first."""
+    """The candidates' ids, best first; equal scores keep the window's order (newest first)."""
     if not candidates.ids:
         return []
     lengths = candidates.lengths

@@ -364,25 +364,27 @@ async def _plan_search(
     )
     lowest, highest = 1900, now.year + 1
 
-    def expression(with_years: bool) -> str | None:
-        core = build_match(
-            guild_id, filters, lowest_year=lowest, highest_year=highest, scoped=False,
-            prefix_last=prefix_last, include_years=with_years,
+    def parts(with_years: bool) -> list[str]:
+        return match_parts(
+            filters, lowest_year=lowest, highest_year=highest, prefix_last=prefix_last,
+            include_years=with_years,
         )  # fmt: skip
-        return None if core is None else scope + core
 
-    match = expression(with_years=True)
+    def expression(anded: list[str]) -> str | None:
+        return scope + " AND ".join(anded) if anded else None
+
+    every_part = parts(with_years=True)
+    match = expression(every_part)
     terms = rank_terms(filters, prefix_last)
     years = year_bounds(filters, lowest, highest)
     # A range that is one token (a whole decade, a single year) is as cheap as any filter in
     # the expression; only an OR of several is worth leaving out and checking on the rows.
     if years is not None and len(year_tokens(*years, lowest, highest)) > 1:
-        rest = expression(with_years=False)
+        rest = expression(parts(with_years=False))
         if rest is not None:
             return _SearchPlan(match, rest, RARE_MATCHES, years, terms, context)
-    parts = match_parts(filters, lowest_year=lowest, highest_year=highest, prefix_last=prefix_last)
-    if len(parts) > 1 and context.bounds is not None:
-        shares = await picks_repo.samples(conn, parts, PART_SAMPLE, context.bounds)
+    if len(every_part) > 1 and context.bounds is not None:
+        shares = await picks_repo.samples(conn, every_part, PART_SAMPLE, context.bounds)
         if expected_matches(shares, PART_SAMPLE, context.bounds) < FEW_MATCHES:
             return _SearchPlan(match, match, FEW_MATCHES, None, terms, context)
     return _SearchPlan(match, None, 0, None, terms, context)
