@@ -5,11 +5,13 @@ term, so ``AND``, quotes, colons or ``NEAR`` in a query are just words. The last
 still being typed, matches as a prefix (``"yout"*``) once it has ``MIN_PREFIX`` letters and is
 not already a whole word of the index: a one- or two-letter prefix expands to thousands of index
 terms, which is slow and finds noise.
-Filters become column-scoped tokens (see the ``facets`` column in migration 0002), so a search is
-one FTS5 query, ANDed with its server's ``scope`` token when the server is a small part of the
-database (``use_scope_token``). How that query is read (newest first, or oldest first when its
-parts are likely to combine rarely, with a year range then checked on the rows) is planned in
-``bot.services.picks``; the limits are ``FEW_MATCHES`` and ``RARE_MATCHES``.
+Filters become column-scoped tokens (see the ``facets`` column in migrations 0002 and 0003; a
+year range rides on the subgenre, country and format tokens, see ``match_parts``), so a search
+is one FTS5 query, ANDed with its server's ``scope`` token when the server is a small part of
+the database (``use_scope_token``). How that query is read (newest first, or oldest first when
+its parts are likely to combine rarely, with a year range of words-only searches then checked
+on the rows) is planned in ``bot.services.picks``; the limits are ``FEW_MATCHES`` and
+``RARE_MATCHES``.
 
 A search reads the ``RANK_WINDOW`` newest matches (an early-stopping index scan), shows the
 total up to that window and "1,000+" beyond it, and ranks the window with BM25 in
@@ -129,9 +131,9 @@ ROW_CHECK_NS_PER_PICK = 400  # reading a matched pick's row to check its server,
 # many matches read forwards, then the newest are read backwards as usual.
 PART_SAMPLE = 256
 FEW_MATCHES = 1500
-# A year range of several tokens is left out of the forward read and checked on the rows; the
-# read is worth taking further then, because the alternative, an OR of year and decade
-# doclists in the expression, costs more.
+# A year range of several tokens with no filter to ride on is left out of the forward read and
+# checked on the rows; the read is worth taking further then, because the alternative, an OR
+# of year and decade doclists in the expression, costs more.
 RARE_MATCHES = 8192
 
 
@@ -177,6 +179,19 @@ def build_match(
     return " AND ".join(parts) or None
 
 
+def year_carriers(filters: SearchFilters) -> list[str]:
+    """The filter tokens the index also holds paired with each pick's year and decade
+    (``y1983cfr``, ``d1980tcoldwave``: migration 0003), so a year range rides on them."""
+    tokens: list[str] = []
+    if filters.subgenre:
+        tokens.append(tag_token(filters.subgenre))
+    if filters.country:
+        tokens.append("c" + filters.country.casefold())
+    if filters.format:
+        tokens.append(format_token(filters.format))
+    return tokens
+
+
 def match_parts(
     filters: SearchFilters,
     *,
@@ -186,26 +201,33 @@ def match_parts(
     include_years: bool = True,
 ) -> list[str]:
     """The FTS5 expressions ``build_match`` ANDs together, the server's scope aside: one per
-    word, per filter, for the year range (an OR) and for each of label and city (a phrase)."""
+    word, per filter, for the year range and for each of label and city (a phrase).
+
+    A year range is an OR of year and decade tokens. With a subgenre, country or format, it is
+    folded into each of them instead (``(y1979cfr OR d1980cfr)``): France-in-the-80s is a short
+    doclist, where France and the 80s are two long ones that FTS5 would intersect in full."""
     parts = [f"{TEXT_COLUMNS}: {term}" for term in text_terms(words(filters.query), prefix_last)]
-    facets: list[str] = []
-    if filters.subgenre:
-        facets.append(tag_token(filters.subgenre))
-    if filters.country:
-        facets.append("c" + filters.country.casefold())
-    if filters.format:
-        facets.append(format_token(filters.format))
-    if filters.shared_by is not None:
-        facets.append(f"u{filters.shared_by}")
+    facets = year_carriers(filters)
     if include_years and (filters.year_from is not None or filters.year_to is not None):
         years = year_tokens(filters.year_from, filters.year_to, lowest_year, highest_year)
-        facets.append("(" + (" OR ".join(years) if years else "y0") + ")")
+        if not years:  # the range holds no year a pick can have
+            facets.append("y0")
+        elif facets:  # each filter paired with the years: a few short doclists, not two long
+            facets = [_any_of([year + facet for year in years]) for facet in facets]
+        else:
+            facets.append(_any_of(years))
+    if filters.shared_by is not None:
+        facets.append(f"u{filters.shared_by}")
     parts += [f"facets: {facet}" for facet in facets]
     for column, value in (("label", filters.label), ("city", filters.city)):
         phrase = _phrase(value or "")
         if phrase:
             parts.append(f"{column}: {phrase}")
     return parts
+
+
+def _any_of(tokens: list[str]) -> str:
+    return tokens[0] if len(tokens) == 1 else "(" + " OR ".join(tokens) + ")"
 
 
 def expected_matches(
@@ -224,10 +246,6 @@ def expected_matches(
         span = max(1, last - lowest + 1) if matches >= sample_size else size
         expected *= min(1.0, matches / span)
     return expected
-
-
-def decade_token(decade: int) -> str:
-    return f"d{decade - decade % 10}"
 
 
 def year_bounds(filters: SearchFilters, lowest: int, highest: int) -> tuple[int, int] | None:

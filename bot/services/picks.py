@@ -41,7 +41,6 @@ from bot.domain.search import (
     TEXT_COLUMNS,
     SearchFilters,
     build_match,
-    decade_token,
     expected_matches,
     last_word,
     match_parts,
@@ -49,6 +48,7 @@ from bot.domain.search import (
     use_scope_token,
     words,
     year_bounds,
+    year_carriers,
     year_tokens,
 )
 from bot.domain.timeutil import to_epoch
@@ -378,8 +378,13 @@ async def _plan_search(
     terms = rank_terms(filters, prefix_last)
     years = year_bounds(filters, lowest, highest)
     # A range that is one token (a whole decade, a single year) is as cheap as any filter in
-    # the expression; only an OR of several is worth leaving out and checking on the rows.
-    if years is not None and len(year_tokens(*years, lowest, highest)) > 1:
+    # the expression, and one paired with the filters is cheaper; only an OR of several plain
+    # year tokens is worth leaving out and checking on the rows.
+    if (
+        years is not None
+        and not year_carriers(filters)
+        and len(year_tokens(*years, lowest, highest)) > 1
+    ):
         rest = expression(parts(with_years=False))
         if rest is not None:
             return _SearchPlan(match, rest, RARE_MATCHES, years, terms, context)
@@ -404,9 +409,10 @@ async def _search_window(
     * otherwise the newest are read backwards, down to where the forward read stopped, and
       the forward read fills the window if they fall short. Nothing is read twice.
 
-    A year range is an OR of year and decade tokens, and when the rest is rare FTS5 merges
-    those big doclists in full; so the forward read leaves the range out and the rows it
-    found are checked for the year instead (the backward read keeps it in the expression).
+    A year range with no filter to ride on (words only) is an OR of year and decade tokens,
+    and when the rest is rare FTS5 merges those big doclists in full; so the forward read
+    leaves the range out and the rows it found are checked for the year instead (the backward
+    read keeps it in the expression).
     """
     bounds = plan.context.bounds
     if bounds is None:
@@ -509,9 +515,16 @@ async def random_unheard(
     rng: random.Random | None = None,
 ) -> Pick | None:
     """A uniformly-placed random pick the member has not marked heard, or None if none is left."""
-    filters = normalize_filters(SearchFilters(subgenre=subgenre, country=country), now)
     if decade is not None and not 1900 <= decade <= now.year:
         raise UserError(f"**decade** must be between 1900 and {now.year - now.year % 10}.")
+    first_year = None if decade is None else decade - decade % 10
+    filters = normalize_filters(
+        SearchFilters(
+            subgenre=subgenre, country=country, year_from=first_year,
+            year_to=None if first_year is None else first_year + 9,
+        ),
+        now,
+    )  # fmt: skip
     chooser = rng or random.SystemRandom()
     async with db.read() as conn:
         match = (
@@ -519,8 +532,6 @@ async def random_unheard(
             if filters.is_empty
             else build_match(guild_id, filters, lowest_year=1900, highest_year=now.year + 1)
         )
-        if decade is not None:
-            match = f"{match or f'scope:g{guild_id}'} AND facets: {decade_token(decade)}"
         bounds = await picks_repo.id_range(conn, guild_id)
         if bounds is None:
             return None

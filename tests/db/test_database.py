@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from bot.db import Database
 from bot.db.migrate import latest_version, load_migrations
+from bot.domain.search import SearchFilters
 from bot.errors import DatabaseRefused
+from bot.services.picks import search_archive
 
 
 def schema_of(path: Path) -> list[tuple[str, str]]:
@@ -68,6 +71,35 @@ async def test_upgrade_from_every_earlier_version(start: int, tmp_path: Path) ->
     assert schema_of(old_path) == schema_of(fresh_path)
     with sqlite3.connect(old_path) as conn:
         assert conn.execute("PRAGMA user_version").fetchone()[0] == latest_version()
+
+
+async def test_upgrade_to_v3_indexes_existing_picks_by_place_and_time(tmp_path: Path) -> None:
+    # v3 pairs each pick's year with its country, format and subgenres in the search index;
+    # picks shared before the upgrade must be found that way too, so the index is rebuilt.
+    path = tmp_path / "v2.sqlite3"
+    build_at_version(path, 2)
+    with sqlite3.connect(path) as conn:
+        conn.execute(
+            "INSERT INTO picks (guild_id, artist, title, match_key, year, country, format, tags,"
+            " shared_by, created_at) VALUES (1, 'Kas Product', 'Mind', 'kas product mind', 1982,"
+            " 'FR', 'vinyl', 'cold-wave minimal-synth', 5, 0)"
+        )
+    db = await Database.open(path)
+    try:
+        now = datetime(2026, 11, 21, tzinfo=UTC)
+        for filters in (
+            SearchFilters(country="FR", year_from=1978, year_to=1991),
+            SearchFilters(subgenre="minimal-synth", format="vinyl", year_from=1980, year_to=1989),
+            SearchFilters(query="mind", subgenre="cold-wave", year_from=1982, year_to=1982),
+        ):
+            page = await search_archive(db, 1, filters, 1, now)
+            assert [p.title for p in page.results] == ["Mind"], filters
+        async with db.transaction() as conn:
+            await conn.execute(
+                "INSERT INTO picks_fts (picks_fts, rank) VALUES ('integrity-check', 1)"
+            )
+    finally:
+        await db.close()
 
 
 async def test_database_from_a_newer_version_is_refused_untouched(tmp_path: Path) -> None:

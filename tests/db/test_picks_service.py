@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 
 from bot.db import Database
-from bot.domain.search import SearchFilters
+from bot.domain.search import SearchFilters, words
 from bot.errors import UserError
 from bot.services import picks as service
 from tests.fakes import FakeClock
@@ -346,9 +346,15 @@ async def test_random_skips_what_you_have_heard(db: Database, clock: FakeClock) 
     assert await service.random_unheard(db, GUILD, BOB, clock.now(), decade=1980, rng=rng) is None
     assert (
         await service.random_unheard(
-            db, GUILD, BOB, clock.now(), decade=1990, subgenre="dub-techno", rng=rng
+            db, GUILD, BOB, clock.now(), decade=1994, subgenre="dub-techno", rng=rng
         )
-    ) is not None
+    ) == await service.get_live_pick(db, GUILD, ids[4])  # 1994 is read as the 1990s
+    assert (
+        await service.random_unheard(
+            db, GUILD, BOB, clock.now(), decade=1990, country="FR", rng=rng
+        )
+        is None
+    )
     await service.toggle_vote(db, GUILD, ids[4], "heard", BOB, clock.now())
     assert await service.random_unheard(db, GUILD, BOB, clock.now(), rng=rng) is None
 
@@ -517,6 +523,7 @@ async def test_every_way_of_reading_a_window_gives_the_same_results(
                 artist=f"Artist {n}", title=f"Record {n}", current_year=2026,
                 subgenres=rng.choice(["ambient", "drone", "ambient, drone", "dub techno"]),
                 country=rng.choice(["FR", "DE", "ML"]), year=rng.choice([None, *range(1975, 1996)]),
+                format=rng.choice([None, "vinyl", "cassette", "CD-R"]),
                 note=rng.choice(["hypnotic and slow", "bright", "", "hypnotic"]),
             )  # fmt: skip
             await picks_repo.insert_pick(conn, GUILD, draft, ALICE, 1_700_000_000 + n)
@@ -525,6 +532,17 @@ async def test_every_way_of_reading_a_window_gives_the_same_results(
     removed = {p.id for p in listed.results[:5]}
     for pick_id in removed:
         await service.remove_pick(db, GUILD, pick_id, ALICE, False, clock.now())
+    for pick in listed.results[5:9]:  # the index follows edits of what the filters pair with
+        changes = {
+            "year": 1986,
+            "country": "ML",
+            "subgenres": "drone, dub techno",
+            "format": "CD-R",
+        }
+        await service.edit_pick(
+            db, guild_id=GUILD, pick_id=pick.id, user_id=ALICE, is_moderator=False,
+            now=clock.now(), changes=changes,
+        )  # fmt: skip
     cases = [
         SearchFilters(year_from=1980, year_to=1989),
         SearchFilters(query="hypnotic", year_from=1978, year_to=1991),
@@ -534,8 +552,30 @@ async def test_every_way_of_reading_a_window_gives_the_same_results(
         SearchFilters(query="hypnotic", country="FR", year_from=1980, year_to=1989),
         SearchFilters(query="hypnotic slow", subgenre="drone"),
         SearchFilters(subgenre="ambient", country="DE"),
+        SearchFilters(subgenre="dub-techno", country="ML", format="CD-R", year_from=1984),
+        SearchFilters(query="hypnotic", format="cassette", year_from=1979, year_to=1992),
         SearchFilters(query="hypnotic", year_from=1900, year_to=1950),
     ]
+
+    async with db.read() as conn:  # the oracle: the picks table itself, not the index
+        live = await conn.execute_fetchall(
+            "SELECT id, artist || ' ' || title || ' ' || coalesce(note, '') || ' ' || tags, tags,"
+            " country, format, year FROM picks WHERE guild_id = ? AND deleted_at IS NULL",
+            (GUILD,),
+        )
+
+    def oracle(filters: SearchFilters) -> set[int]:
+        return {
+            pick_id
+            for pick_id, text, tags, country, fmt, year in live
+            if set(words(filters.query)) <= set(words(text))
+            and (filters.subgenre is None or filters.subgenre in tags.split())
+            and (filters.country is None or filters.country == country)
+            and (filters.format is None or filters.format == fmt)
+            and (filters.year_from is None or (year is not None and year >= filters.year_from))
+            and (filters.year_to is None or (year is not None and year <= filters.year_to))
+        }
+
     Answers = list[list[tuple[int, bool, list[int]]]]
 
     async def answers(limit: int, window: int) -> Answers:
@@ -563,9 +603,14 @@ async def test_every_way_of_reading_a_window_gives_the_same_results(
         for limit in (1, 5, 1_000_000):
             assert await answers(limit, window) == expected, (limit, window)
     full = await answers(0, 1000)
+    assert [pages[0][0] for pages in full] == [len(oracle(filters)) for filters in cases]
+    assert all(
+        set(pages[0][2]) <= oracle(filters) for pages, filters in zip(full, cases, strict=True)
+    )
     assert all(pages[0][0] > 0 for pages in full[:-1]) and full[-1][0][0] == 0
     assert not any(pages[0][1] for pages in full)
-    assert all(pages[0][1] for pages in (await answers(0, 7))[:-1])
+    capped = [len(oracle(filters)) > 7 for filters in cases]
+    assert [pages[0][1] for pages in await answers(0, 7)] == capped and sum(capped) >= 8
 
 
 async def test_search_finds_words_the_way_they_are_written(db: Database, clock: FakeClock) -> None:

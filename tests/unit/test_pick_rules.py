@@ -15,7 +15,7 @@ from bot.domain.picks import (
     parse_subgenres,
     resolve_country,
 )
-from bot.domain.search import SearchFilters, build_match, words, year_tokens
+from bot.domain.search import SearchFilters, build_match, match_parts, words, year_tokens
 from bot.errors import UserError
 
 
@@ -127,6 +127,27 @@ def test_field_limits_name_the_field(field: str, value: object, message: str) ->
 def test_year_range_tokens_use_decades_where_whole() -> None:
     assert year_tokens(1978, 1991, 1900, 2027) == ["y1978", "y1979", "d1980", "y1990", "y1991"]
     assert year_tokens(2010, None, 1900, 2027) == ["d2010", *(f"y{y}" for y in range(2020, 2028))]
+
+
+def test_a_year_range_rides_on_each_filter_that_has_year_pairs() -> None:
+    def parts(include_years: bool = True, **fields: object) -> list[str]:
+        filters = SearchFilters(**fields)  # type: ignore[arg-type]
+        return match_parts(
+            filters, lowest_year=1900, highest_year=2027, include_years=include_years
+        )
+
+    assert parts(country="FR", subgenre="cold-wave", year_from=1979, year_to=1980) == [
+        "facets: (y1979tcoldwave OR y1980tcoldwave)",
+        "facets: (y1979cfr OR y1980cfr)",
+    ]
+    # The sharer has no year pairs; a words-only search keeps the range as its own part.
+    assert parts(format="CD-R", shared_by=5, year_from=1980, year_to=1989) == [
+        "facets: d1980fcdr",
+        "facets: u5",
+    ]
+    assert parts(query="ambient", year_from=1989, year_to=1990)[1:] == ["facets: (y1989 OR y1990)"]
+    assert parts(country="FR", year_from=2030) == ["facets: cfr", "facets: y0"]  # no such year
+    assert parts(False, country="FR", year_from=1980) == ["facets: cfr"]
 
 
 @given(st.text(max_size=100))
