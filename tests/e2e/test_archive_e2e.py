@@ -45,6 +45,17 @@ async def test_share_love_search_restart_and_the_button_still_works(stack: Stack
     await found.wait_response()
     assert found.ephemeral
     assert "**#1** Kas Product — Try Out" in found.text()
+    filtered = await driver.run_command(
+        "archive search country:France subgenre:cold-wave year_from:1978 year_to:1991", user="bob"
+    )
+    await filtered.wait_response()
+    assert "**#1** Kas Product — Try Out" in filtered.text()
+    elsewhere = await driver.run_command("archive search country:FR year_from:1990", user="bob")
+    await elsewhere.wait_response()
+    assert (
+        "Kas Product" not in elsewhere.text()
+        and "Nothing in the archive matches" in elsewhere.text()
+    )
 
     await stack.bot.restart()
     card = driver.messages("general")[-1]
