@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from urllib.parse import SplitResult, parse_qsl, quote, urlencode, urlsplit, urlunsplit
+from urllib.parse import SplitResult, parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
 
 MAX_LINK_LENGTH = 512
 
@@ -70,7 +70,14 @@ _URL_SAFE = ":/?#[]@!$&'()*+,;=%-._~"
 _NUMERIC = re.compile(r"^\d+$")
 _MBID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)
 _SCHEME = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*):")
-_BARE_HOST = re.compile(r"^[a-z0-9-]+(\.[a-z0-9-]+)+(/|$)", re.I)
+_BARE_HOST = re.compile(r"^[a-z0-9-]+(\.[a-z0-9-]+)+(:\d+)?(/|$)", re.I)  # example.com:8080/x
+_BANDCAMP_SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")  # as Bandcamp makes them from titles
+_SOUNDCLOUD_SECRET = re.compile(r"^s-[A-Za-z0-9]+$")  # a private link's token: case matters
+# Sites with their own ``/album/<id>`` links, which must not be taken for Bandcamp on an
+# artist's own domain.
+_NOT_BANDCAMP = ("qobuz.com", "anghami.com", "allmusic.com", "yandex.ru", "yandex.com",
+                 "amazon.com", "napster.com", "boomplay.com", "audiomack.com", "kkbox.com",
+                 "jiosaavn.com", "pandora.com", "7digital.com", "genius.com")  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,7 +101,7 @@ def canonicalize_link(text: str) -> CanonicalLink:
         kind, spotify_id = uri.group(1).lower(), uri.group(2)
         return _spotify(kind, spotify_id)
 
-    scheme = _SCHEME.match(raw)
+    scheme = None if _BARE_HOST.match(raw) else _SCHEME.match(raw)
     if scheme is None:
         if not _BARE_HOST.match(raw):
             raise LinkError("That doesn't look like a link: paste the whole address (https://…).")
@@ -115,10 +122,17 @@ def canonicalize_link(text: str) -> CanonicalLink:
     bare = host.removeprefix("www.")
     parts = _Parts(
         host=bare,
-        segments=[s for s in split.path.split("/") if s],
+        segments=[_decoded(s) for s in split.path.split("/") if s],
         query=[(k, v) for k, v in parse_qsl(split.query) if k.lower() not in TRACKING_PARAMS],
     )
     return _within_limit(_recognise(raw, split, bare, parts))
+
+
+def _decoded(segment: str) -> str:
+    """A path segment with its percent-escapes decoded, so ``%C3%BC`` and ``ü`` are one spelling
+    (the URL is encoded again when it is rebuilt); an escaped ``/`` stays escaped."""
+    decoded = unquote(segment)
+    return segment if "/" in decoded else decoded
 
 
 def _recognise(raw: str, split: SplitResult, bare: str, parts: _Parts) -> CanonicalLink:
@@ -127,9 +141,24 @@ def _recognise(raw: str, split: SplitResult, bare: str, parts: _Parts) -> Canoni
             found = handler(parts)
             if found is not None:
                 return found
-    if _bandcamp_path(parts.segments):  # Bandcamp on an artist's own domain
+    if _custom_bandcamp(parts):  # Bandcamp on an artist's own domain
         return _bandcamp_release(parts)
     return _other(raw, split)
+
+
+def _custom_bandcamp(p: _Parts) -> bool:
+    """Whether a link on a site we don't know is a Bandcamp release on the artist's own domain:
+    exactly ``/album/<slug>`` or ``/track/<slug>``, in Bandcamp's own lowercase spelling, with
+    no query, on none of the stores that use the same paths. Anything else is kept as given."""
+    registered = ".".join(p.host.split(".")[-2:])
+    return (
+        len(p.segments) == 2
+        and p.segments[0] in ("album", "track")
+        and bool(_BANDCAMP_SLUG.match(p.segments[1]))
+        and not p.query
+        and registered not in _NOT_BANDCAMP
+        and not p.host.startswith(("music.amazon.", "music.yandex."))
+    )
 
 
 def _within_limit(link: CanonicalLink) -> CanonicalLink:
@@ -238,7 +267,9 @@ def _youtube(p: _Parts) -> CanonicalLink | None:
 def _soundcloud(p: _Parts) -> CanonicalLink | None:
     if p.host == "on.soundcloud.com":
         return None  # a short link: kept as given
-    segments = [s.lower() for s in p.segments]
+    segments = [
+        s if i >= 2 and _SOUNDCLOUD_SECRET.match(s) else s.lower() for i, s in enumerate(p.segments)
+    ]
     if not segments or segments[0] in ("discover", "search", "you", "stream", "charts"):
         return None
     path = "/".join(segments[:4])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -283,6 +285,46 @@ def test_anything_either_canonicalises_to_http_or_is_refused_cleanly(text: str) 
 def test_malformed_or_too_long_after_canonicalising_is_refused(text: str) -> None:
     with pytest.raises(LinkError):
         canonicalize_link(text)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://www.jiosaavn.com/album/some-name/Kv3sdX8uGf0_",
+        "https://open.qobuz.com/album/AbCdEf123",
+        "https://open.qobuz.com/album/0060254779384",
+        "https://music.yandex.ru/album/123",
+        "https://www.allmusic.com/album/loveless-mw0000094617",
+        "https://label.example/album/Mixed-Case",
+        "https://label.example/album/the-lost-tapes?track=3",
+    ],
+)
+def test_other_sites_with_album_paths_are_kept_as_given(url: str) -> None:
+    link = canonicalize_link(url)
+    assert (link.url, link.platform) == (url, None)
+
+
+def test_soundcloud_private_links_keep_their_token() -> None:
+    link = canonicalize_link("https://soundcloud.com/Artist/Demo/s-AbCdE?si=x")
+    assert link.url == "https://soundcloud.com/artist/demo/s-AbCdE"
+    assert canonicalize_link(link.url).key == link.key == "soundcloud:artist/demo/s-AbCdE"
+
+
+def test_a_bare_address_with_a_port_is_a_link() -> None:
+    assert canonicalize_link("example.com:8080/x").url == "https://example.com:8080/x"
+
+
+@given(
+    st.text(min_size=1, max_size=12).filter(lambda s: not set(s) & set("/?#%") and s.strip() == s)
+)
+def test_non_ascii_and_escaped_paths_canonicalise_to_one_key(slug: str) -> None:
+    try:
+        once = canonicalize_link(f"https://x.bandcamp.com/album/{slug}")
+    except LinkError:
+        return  # spaces, control characters …: refused, cleanly
+    twice = canonicalize_link(once.url)
+    assert (twice.url, twice.key) == (once.url, once.key)
+    assert canonicalize_link(f"https://x.bandcamp.com/album/{quote(slug)}").key == once.key
 
 
 def test_rebuilt_urls_are_percent_encoded() -> None:
