@@ -44,7 +44,10 @@ _COUNTRY_ALIASES = {
     "moldova": "MD", "macedonia": "MK", "turkey": "TR", "the netherlands": "NL",
     "congo": "CG", "drc": "CD", "dr congo": "CD", "palestine": "PS", "uae": "AE",
 }  # fmt: skip
-_LETTER_FOLDS = str.maketrans(
+# Letters people type two ways, which Unicode does not decompose into a base letter and an
+# accent (so neither NFD nor FTS5's remove_diacritics folds them). Keys are lower case; the
+# search index's view (migration 0003) replaces the same letters in both cases.
+LETTER_FOLDS = str.maketrans(
     {
         "æ": "ae",
         "œ": "oe",
@@ -87,7 +90,7 @@ def fold_diacritics(text: str) -> str:
 
 def fold_for_matching(text: str) -> str:
     """Stronger than ``fold_diacritics``: also the letters people type two ways (æ/ae, ß/ss …)."""
-    return fold_diacritics(unicodedata.normalize("NFKC", text)).casefold().translate(_LETTER_FOLDS)
+    return fold_diacritics(unicodedata.normalize("NFKC", text)).casefold().translate(LETTER_FOLDS)
 
 
 def clean_text(value: str | None, name: str, *, required: bool = False) -> str | None:

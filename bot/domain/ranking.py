@@ -27,6 +27,8 @@ from dataclasses import dataclass
 from operator import methodcaller
 from typing import Any
 
+from bot.domain.picks import LETTER_FOLDS
+
 K1 = 1.2
 B = 0.75
 # The searchable text columns and their weights, in the order of Candidates.texts (the FTS5
@@ -99,7 +101,8 @@ def fold(text: str) -> str:
     control characters survive, so joined texts keep their separators."""
     if text.isascii():
         return text.lower().replace("_", " ")
-    return _COMBINING.sub("", unicodedata.normalize("NFD", text.lower())).replace("_", " ")
+    folded = _COMBINING.sub("", unicodedata.normalize("NFD", text.lower()))
+    return folded.translate(LETTER_FOLDS).replace("_", " ")
 
 
 def idf(document_frequency: float, documents: float) -> float:

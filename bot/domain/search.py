@@ -25,7 +25,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.domain import ranking
-from bot.domain.picks import normalize_tag
+from bot.domain.picks import LETTER_FOLDS, normalize_tag
 from bot.domain.ranking import RankTerm
 
 RANK_WINDOW = 1000
@@ -60,12 +60,12 @@ class SearchFilters:
 
 
 def words(text: str | None) -> list[str]:
-    """The searchable words of ``text``, at most MAX_TERMS, lower-cased. FTS5 folds case and
-    accents itself; ``lower`` rather than ``casefold``, which would turn "straße" into a word
-    ("strasse") the index never holds."""
+    """The searchable words of ``text``, at most MAX_TERMS, lower-cased, with the letters FTS5
+    does not fold (ø, æ, ß …) folded as the index's view folds them (``LETTER_FOLDS``,
+    migration 0003). FTS5 folds case and accents itself."""
     if not text:
         return []
-    return [w.lower() for w in _WORD.findall(text)][:MAX_TERMS]
+    return [w.lower().translate(LETTER_FOLDS) for w in _WORD.findall(text)][:MAX_TERMS]
 
 
 def _phrase(text: str) -> str | None:

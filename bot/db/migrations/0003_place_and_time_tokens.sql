@@ -1,9 +1,16 @@
--- Schema v3: filter tokens that pair a pick's year and decade with its country, format and each
--- subgenre (y1983cfr, d1980cfr, y1983fcassette, d1980tcoldwave ...), so "French records from
--- 1978-91" reads the short doclists of France-in-those-years instead of intersecting France
--- with every pick of those years: 3-4 times faster at a million picks (bench/archive_bench.py).
+-- Schema v3: the search index folds more letters, and pairs each pick's year and decade with
+-- its country, format and each subgenre (y1983cfr, d1980cfr, y1983fcassette, d1980tcoldwave
+-- ...), so "French records from 1978-91" reads the short doclists of France-in-those-years
+-- instead of intersecting France with every pick of those years: 3-4 times faster at a million
+-- picks (bench/archive_bench.py).
 -- A compound is the year or decade token followed by the filter token; year tokens are always
 -- five characters, so no compound can be mistaken for another token.
+--
+-- The text columns also fold the letters FTS5's `remove_diacritics` leaves alone, as
+-- bot.domain.picks.LETTER_FOLDS does for what members type: Røyksopp is found as royksopp,
+-- Ágætis as agaetis, Mœbius as moebius, Łona as lona, Straße as strasse (and each as spelled).
+-- The tokenizer folds case itself, so each letter is replaced in both cases (one replace()
+-- per letter: SQLite has no translate()).
 --
 -- `facets` now holds: c<country> f<format> t<tag> y<year> d<decade> u<sharer>, and for a pick
 -- with a year: y<year>c<country> d<decade>c<country>, y<year>f<format> d<decade>f<format>,
@@ -16,8 +23,12 @@ CREATE VIEW picks_fts_source AS
 SELECT
     id,
     'g' || guild_id AS scope,
-    artist, title, coalesce(label, '') AS label, coalesce(city, '') AS city,
-    coalesce(note, '') AS note, tags,
+    replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(artist, 'æ', 'ae'), 'Æ', 'ae'), 'œ', 'oe'), 'Œ', 'oe'), 'ø', 'o'), 'Ø', 'o'), 'ß', 'ss'), 'ẞ', 'ss'), 'ð', 'd'), 'Ð', 'd'), 'þ', 'th'), 'Þ', 'th'), 'ł', 'l'), 'Ł', 'l'), 'đ', 'd'), 'Đ', 'd'), 'ı', 'i') AS artist,
+    replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(title, 'æ', 'ae'), 'Æ', 'ae'), 'œ', 'oe'), 'Œ', 'oe'), 'ø', 'o'), 'Ø', 'o'), 'ß', 'ss'), 'ẞ', 'ss'), 'ð', 'd'), 'Ð', 'd'), 'þ', 'th'), 'Þ', 'th'), 'ł', 'l'), 'Ł', 'l'), 'đ', 'd'), 'Đ', 'd'), 'ı', 'i') AS title,
+    replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(coalesce(label, ''), 'æ', 'ae'), 'Æ', 'ae'), 'œ', 'oe'), 'Œ', 'oe'), 'ø', 'o'), 'Ø', 'o'), 'ß', 'ss'), 'ẞ', 'ss'), 'ð', 'd'), 'Ð', 'd'), 'þ', 'th'), 'Þ', 'th'), 'ł', 'l'), 'Ł', 'l'), 'đ', 'd'), 'Đ', 'd'), 'ı', 'i') AS label,
+    replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(coalesce(city, ''), 'æ', 'ae'), 'Æ', 'ae'), 'œ', 'oe'), 'Œ', 'oe'), 'ø', 'o'), 'Ø', 'o'), 'ß', 'ss'), 'ẞ', 'ss'), 'ð', 'd'), 'Ð', 'd'), 'þ', 'th'), 'Þ', 'th'), 'ł', 'l'), 'Ł', 'l'), 'đ', 'd'), 'Đ', 'd'), 'ı', 'i') AS city,
+    replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(coalesce(note, ''), 'æ', 'ae'), 'Æ', 'ae'), 'œ', 'oe'), 'Œ', 'oe'), 'ø', 'o'), 'Ø', 'o'), 'ß', 'ss'), 'ẞ', 'ss'), 'ð', 'd'), 'Ð', 'd'), 'þ', 'th'), 'Þ', 'th'), 'ł', 'l'), 'Ł', 'l'), 'đ', 'd'), 'Đ', 'd'), 'ı', 'i') AS note,
+    tags,
     trim(
         coalesce('c' || lower(country), '') || ' ' ||
         coalesce('f' || lower(replace(format, '-', '')), '') || ' ' ||
