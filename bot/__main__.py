@@ -20,6 +20,7 @@ from bot.client import UndercurrentBot
 from bot.config import Settings, apply_endpoints, load_settings
 from bot.db import Database
 from bot.errors import StartupError
+from bot.services import picks as picks_service
 
 log = logging.getLogger("bot")
 
@@ -57,6 +58,9 @@ async def run(settings: Settings) -> int:
     apply_endpoints(settings)
     db = await Database.open(settings.database_path)
     try:
+        rekeyed = await picks_service.refresh_match_keys(db)
+        if rekeyed:
+            log.info("Dedupe rules changed: recomputed the keys of %d picks", rekeyed)
         async with UndercurrentBot(settings=settings, db=db) as bot:
             return await _serve(bot, settings)
     finally:

@@ -61,8 +61,6 @@ LETTER_FOLDS = str.maketrans(
     }
 )
 _COMBINING = re.compile(r"[\u0300-\u036f]")
-_NOT_WORD = re.compile(r"[\W_]+")
-_PUNCT = re.compile(r"[\W_]+")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 
@@ -114,13 +112,37 @@ def clean_text(value: str | None, name: str, *, required: bool = False) -> str |
     return text
 
 
+# Bumped whenever ``match_key`` changes, so stored keys are recomputed once at start-up
+# (bot.services.picks.refresh_match_keys).
+MATCH_KEY_VERSION = 2
+
+
+def word_runs(text: str) -> list[str]:
+    """Runs of letters, digits and combining marks. The marks matter beyond Latin: the vowel
+    signs of Devanagari or Thai are marks, and splitting at them would turn दिल and दाल into
+    the same two letters."""
+    runs: list[str] = []
+    start = None
+    for index, ch in enumerate(text):
+        if ch.isalnum() or unicodedata.category(ch)[0] == "M":
+            if start is None:
+                start = index
+        elif start is not None:
+            runs.append(text[start:index])
+            start = None
+    if start is not None:
+        runs.append(text[start:])
+    return runs
+
+
 def match_key(artist: str, title: str) -> str:
-    """Equal for the same artist and title whatever the case, spacing, punctuation or accents."""
+    """Equal for the same artist and title whatever the case, spacing, punctuation or accents:
+    ``R.E.M.`` and ``REM``, ``AC/DC`` and ``ACDC``, ``Don't`` and ``Dont`` are one key."""
 
     def fold(text: str) -> str:
         folded = fold_for_matching(text).replace("&", " and ")
-        words = _PUNCT.sub(" ", folded).split()
-        return " ".join(words) if words else " ".join(folded.split())
+        words = word_runs(folded)
+        return "".join(words) if words else "".join(folded.split())  # "!!!" is a band too
 
     return f"{fold(artist)}\x1f{fold(title)}"
 
@@ -131,7 +153,7 @@ def normalize_tag(raw: str) -> str:
     Tags are words joined by hyphens and nothing else (``Drum & Bass`` → ``drum-and-bass``,
     ``R&B`` → ``r-and-b``), so a tag is always one safe search token."""
     folded = fold_for_matching(raw).replace("&", " and ").replace("+", " plus ")
-    return "-".join(part for part in _NOT_WORD.split(folded.replace("_", " ")) if part)
+    return "-".join(word_runs(folded))
 
 
 def parse_subgenres(raw: str | None) -> tuple[str, ...]:

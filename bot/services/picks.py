@@ -12,14 +12,17 @@ from typing import Any
 import aiosqlite
 
 from bot.db import Database
+from bot.db.repos import meta as meta_repo
 from bot.db.repos import picks as picks_repo
 from bot.domain.picks import (
+    MATCH_KEY_VERSION,
     RELATIONS,
     LineageEdge,
     Pick,
     Second,
     build_draft,
     clean_text,
+    match_key,
     normalize_format,
     normalize_tag,
     resolve_country,
@@ -282,6 +285,28 @@ async def purge_removed(db: Database, now: datetime) -> int:
     """Delete for good what was removed more than ``RESTORE_WINDOW`` ago."""
     async with db.transaction() as conn:
         return await picks_repo.purge_removed(conn, to_epoch(now - RESTORE_WINDOW))
+
+
+MATCH_KEY_META = "match_key_version"
+MATCH_KEY_BATCH = 5000
+
+
+async def refresh_match_keys(db: Database) -> int | None:
+    """Recompute every stored dedupe key when the rules for them (``match_key``) have changed
+    since they were stored, in one transaction; None when they are current, else how many
+    picks got a new key. Run at start-up, before any share can compare keys."""
+    async with db.transaction() as conn:
+        if await meta_repo.get_meta(conn, MATCH_KEY_META) == str(MATCH_KEY_VERSION):
+            return None
+        await picks_repo.start_new_match_keys(conn)
+        last = 0
+        while batch := await picks_repo.match_key_sources(conn, last, MATCH_KEY_BATCH):
+            keys = [(pick_id, match_key(artist, title)) for pick_id, artist, title in batch]
+            await picks_repo.add_new_match_keys(conn, keys)
+            last = batch[-1][0]
+        changed = await picks_repo.replace_match_keys(conn)
+        await meta_repo.set_meta(conn, MATCH_KEY_META, str(MATCH_KEY_VERSION))
+        return changed
 
 
 async def link_picks(

@@ -61,6 +61,11 @@ def test_more_than_eight_subgenres_are_refused() -> None:
         (("Simon & Garfunkel", "Bookends"), ("Simon and Garfunkel", "bookends")),
         (("!!!", "Myth Takes"), ("!!!", "myth takes")),
         (("Tinariwen", "Amassakoul"), ("  tinariwen ", "amassakoul.")),
+        (("R.E.M.", "Murmur"), ("REM", "murmur")),
+        (("AC/DC", "Powerage"), ("ACDC", "Power-age")),
+        (("Joy Division", "Love Will Tear Us Apart"), ("Joy Division", "Love Will Tear Us Apart!")),
+        (("The Cure", "Don't Cry"), ("the cure", "dont cry")),
+        (("Lata Mangeshkar", "दिल"), ("lata mangeshkar", " दिल ")),
     ],
 )
 def test_match_key_ignores_case_spacing_punctuation_and_accents(
@@ -72,6 +77,17 @@ def test_match_key_ignores_case_spacing_punctuation_and_accents(
 def test_match_key_keeps_different_records_apart() -> None:
     assert match_key("!!!", "Myth Takes") != match_key("???", "Myth Takes")
     assert match_key("Can", "Tago Mago") != match_key("Cant", "Ago Mago")
+    # Vowel signs are part of their words, not punctuation: दिल (heart) and दाल (lentils).
+    assert match_key("Lata", "दिल") != match_key("Lata", "दाल")
+    assert match_key("Pumpuang", "ลูกทุ่ง") != match_key("Pumpuang", "ลกทง")
+
+
+@pytest.mark.parametrize(
+    "raw,tag",
+    [("हिंदी पॉप", "हिंदी-पॉप"), ("ลูกทุ่ง", "ลูกทุ่ง"), ("Kayōkyoku", "kayokyoku"), ("J-Pop", "j-pop")],
+)
+def test_tags_in_other_scripts_keep_their_letters(raw: str, tag: str) -> None:
+    assert normalize_tag(raw) == tag
 
 
 @pytest.mark.parametrize(
