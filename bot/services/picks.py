@@ -344,6 +344,11 @@ async def search_archive(
     async with db.read() as conn:
         plan = await _plan_search(conn, guild_id, normalized, now)
         window = await _search_window(conn, guild_id, plan)
+        if not window and plan.whole_last_word:
+            # The last word is a whole word somewhere in the database, but no match here holds
+            # it: what was typed is the start of a longer word after all.
+            plan = await _plan_search(conn, guild_id, normalized, now, prefix_last=True)
+            window = await _search_window(conn, guild_id, plan)
         capped = len(window) > RANK_WINDOW
         window = window.head(RANK_WINDOW)
         if plan.terms and len(window) > 1:
@@ -372,16 +377,24 @@ class _SearchPlan:
     years: tuple[int, int] | None  # the year range left out of ``forwards``, checked on rows
     terms: tuple[RankTerm, ...]  # what the window is ranked by; empty: newest first
     context: picks_repo.SearchContext
+    whole_last_word: bool  # the last word could be a prefix, but is matched as a whole word
 
 
 async def _plan_search(
-    conn: aiosqlite.Connection, guild_id: int, filters: SearchFilters, now: datetime
+    conn: aiosqlite.Connection,
+    guild_id: int,
+    filters: SearchFilters,
+    now: datetime,
+    prefix_last: bool | None = None,
 ) -> _SearchPlan:
-    """Choose the FTS5 expressions for a search (see bot.domain.search for the why)."""
+    """Choose the FTS5 expressions for a search (see bot.domain.search for the why). The last
+    word is a prefix unless it is a whole indexed word, or ``prefix_last`` says otherwise."""
     word = last_word(filters)
-    known = None if word is None else f'{TEXT_COLUMNS}: "{word}"'
+    known = None if word is None or prefix_last else f'{TEXT_COLUMNS}: "{word}"'
     context = await picks_repo.search_context(conn, guild_id, known)
-    prefix_last = not context.word_known
+    if prefix_last is None:
+        prefix_last = not context.word_known
+    whole = word is not None and not prefix_last
     scope = (
         f"scope:g{guild_id} AND "
         if use_scope_token(context.guild_picks, context.total_picks)
@@ -412,12 +425,12 @@ async def _plan_search(
     ):
         rest = expression(parts(with_years=False))
         if rest is not None:
-            return _SearchPlan(match, rest, RARE_MATCHES, years, terms, context)
+            return _SearchPlan(match, rest, RARE_MATCHES, years, terms, context, whole)
     if len(every_part) > 1 and context.bounds is not None:
         shares = await picks_repo.samples(conn, every_part, PART_SAMPLE, context.bounds)
         if expected_matches(shares, PART_SAMPLE, context.bounds) < FEW_MATCHES:
-            return _SearchPlan(match, match, FEW_MATCHES, None, terms, context)
-    return _SearchPlan(match, None, 0, None, terms, context)
+            return _SearchPlan(match, match, FEW_MATCHES, None, terms, context, whole)
+    return _SearchPlan(match, None, 0, None, terms, context, whole)
 
 
 async def _search_window(

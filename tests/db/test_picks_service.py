@@ -500,6 +500,17 @@ async def test_last_word_is_a_prefix_unless_it_is_already_a_whole_word(
     assert [p.id for p in whole_word.results] == [ambient]
 
 
+async def test_a_whole_word_elsewhere_does_not_stop_a_prefix_here(
+    db: Database, clock: FakeClock
+) -> None:
+    coldwave = await share(db, clock, "Coldwave Ensemble", "Nuit")
+    await service.share_pick(
+        db, guild_id=OTHER_GUILD, user_id=BOB, now=clock.now(), artist="Someone", title="Cold"
+    )
+    page = await service.search_archive(db, GUILD, SearchFilters(query="cold"), 1, clock.now())
+    assert [p.id for p in page.results] == [coldwave]
+
+
 @pytest.mark.parametrize("scoped", [True, False])
 async def test_every_way_of_reading_a_window_gives_the_same_results(
     db: Database, clock: FakeClock, monkeypatch: pytest.MonkeyPatch, scoped: bool
