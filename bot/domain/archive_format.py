@@ -104,9 +104,20 @@ class RecordWriter:
 
 
 def _spreadsheet_safe(value: Any) -> Any:
-    """Text a spreadsheet would run as a formula gets a leading ``'`` (import removes it)."""
-    if isinstance(value, str) and value.startswith(FORMULA_START):
+    """Text a spreadsheet would run as a formula gets a leading ``'``, which a CSV import
+    removes (``_from_spreadsheet``). So that the import can tell, text that already starts
+    with ``'`` and then a formula character or another ``'`` gets one too."""
+    if isinstance(value, str) and (
+        value.startswith(FORMULA_START) or _from_spreadsheet(value) != value
+    ):
         return "'" + value
+    return value
+
+
+def _from_spreadsheet(value: str) -> str:
+    """Undo ``_spreadsheet_safe``: ``'=x`` → ``=x``, ``''=x`` → ``'=x``; ``'Til`` stays."""
+    if value.startswith("'") and value[1:2] in (*FORMULA_START, "'"):
+        return value[1:]
     return value
 
 
@@ -174,7 +185,13 @@ def read_records(data: bytes) -> tuple[str, Iterator[tuple[str, dict[str, Any]]]
         raise UserError(
             "The CSV file needs a header row with at least `artist` and `title` columns."
         )
-    return "csv", ((f"line {reader.line_num}", row) for row in reader)
+    return "csv", (
+        (
+            f"line {reader.line_num}",
+            {k: _from_spreadsheet(v) if isinstance(v, str) else v for k, v in row.items()},
+        )
+        for row in reader
+    )
 
 
 def _optional_int(value: Any, name: str) -> int | None:
@@ -213,10 +230,7 @@ def _text(value: Any) -> str | None:
         return None
     if not isinstance(value, str | int | float):
         raise UserError("a field holds a list or object where text was expected.")
-    text = str(value)
-    if text.startswith("'") and text[1:2] in FORMULA_START:
-        return text[1:]  # undo the export's guard against spreadsheet formulas
-    return text
+    return str(value)
 
 
 def _seconds(value: Any, now: datetime) -> list[tuple[int | None, str | None, int | None]]:
@@ -319,16 +333,25 @@ def _parse_import(data: bytes, now: datetime, current_year: int) -> ImportReport
         for key in keys:
             seen_keys.setdefault(key, where)
         report.entries.append(entry)
+    seen_links: dict[tuple[frozenset[int | None], str], str] = {}
     for entry in report.entries:
         if entry.lineage and entry.source_id is None:
             report.errors.append(f"{entry.where}: has lineage but no id for it to start from")
-        for _, target in entry.lineage:
+        for relation, target in entry.lineage:
+            pair = (frozenset((entry.source_id, target)), relation)
             if target not in seen_ids:
                 report.errors.append(
                     f"{entry.where}: lineage points to id {target}, which is not in the file"
                 )
             elif target == entry.source_id:
                 report.errors.append(f"{entry.where}: lineage links the entry to itself")
+            elif pair in seen_links:  # as /archive link refuses it, either way round
+                report.errors.append(
+                    f"{entry.where}: {relation}:{target} links the same two entries as "
+                    f"{seen_links[pair]} already does"
+                )
+            else:
+                seen_links[pair] = entry.where
     if not report.entries and not report.errors:
         report.errors.append("the file has no entries")
     return report

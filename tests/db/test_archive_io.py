@@ -41,13 +41,18 @@ async def seed(db: Database, clock: FakeClock) -> None:
         format="vinyl",
         note='Cold, "quoted", and\nmulti-line; with commas',
     )
-    b = await share("Martin Dupont", "Just Because", year=1987, country="FR")
-    c = await share(
-        "Ruth", "Polaroïd / Roman / Photo", format="cassette", subgenres="minimal synth"
+    # Text that starts like a spreadsheet formula, or like the export's guard against one,
+    # comes back exactly as it was.
+    b = await share(
+        "Martin Dupont", "Just Because", year=1987, country="FR", note="'=) winky", label="'Til"
     )
+    c = await share(
+        "Ruth", "Polaroïd / Roman / Photo", format="cassette", subgenres="minimal synth",
+        note="=HYPERLINK(\"x\")", city="''Quoted",
+    )  # fmt: skip
     await service.link_picks(db, SOURCE, b, a, "same-scene", ALICE, clock.now())
     await service.link_picks(db, SOURCE, c, a, "influenced-by", ALICE, clock.now())
-    await service.second_pick(db, SOURCE, a, BOB, "essential", clock.now())
+    await service.second_pick(db, SOURCE, a, BOB, "'+1 essential", clock.now())
     await service.toggle_vote(db, SOURCE, a, "loved", BOB, clock.now())
     removed = await share("Removed", "Entry")
     await service.remove_pick(db, SOURCE, removed, ALICE, False, clock.now())
@@ -130,6 +135,8 @@ async def test_bad_rows_are_reported_by_line_and_nothing_is_imported(
         b"5,Bad,Link,,,,javascript:alert(1),\n"
         b"6,Bad,Lineage,,,,,influenced-by:99\n"
         b"7,good,row!,,,,,\n"
+        b"8,Links,Back,,,,,same-scene:9\n"
+        b"9,Links,Forth,,,,,same-scene:8; same-scene:8\n"
     )
     with pytest.raises(archive_io.ImportRejected) as caught:
         await archive_io.import_archive(db, TARGET, data, clock.now())
@@ -140,6 +147,9 @@ async def test_bad_rows_are_reported_by_line_and_nothing_is_imported(
     assert problems[3].startswith("line 6: **link**: Only web links")
     assert problems[4] == "line 8: the same entry as line 2 (good — row!)"
     assert problems[5] == "line 7: lineage points to id 99, which is not in the file"
+    assert problems[6:] == [
+        "line 10: same-scene:8 links the same two entries as line 9 already does"
+    ]
     assert (await service.search_archive(db, TARGET, SearchFilters(), 1, clock.now())).total == 0
 
 
