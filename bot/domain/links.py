@@ -70,7 +70,7 @@ _URL_SAFE = ":/?#[]@!$&'()*+,;=%-._~"
 _NUMERIC = re.compile(r"^\d+$")
 _MBID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)
 _SCHEME = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*):")
-_BARE_HOST = re.compile(r"^[a-z0-9-]+(\.[a-z0-9-]+)+(:\d+)?(/|$)", re.I)  # example.com:8080/x
+_BARE_HOST = re.compile(r"^[a-z0-9-]+(\.[a-z0-9-]+)+(:\d+)?(/|$)", re.I)
 _BANDCAMP_SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")  # as Bandcamp makes them from titles
 _SOUNDCLOUD_SECRET = re.compile(r"^s-[A-Za-z0-9]+$")  # a private link's token: case matters
 # Sites with their own ``/album/<id>`` links, which must not be taken for Bandcamp on an
@@ -101,11 +101,10 @@ def canonicalize_link(text: str) -> CanonicalLink:
         kind, spotify_id = uri.group(1).lower(), uri.group(2)
         return _spotify(kind, spotify_id)
 
-    scheme = None if _BARE_HOST.match(raw) else _SCHEME.match(raw)
-    if scheme is None:
-        if not _BARE_HOST.match(raw):
-            raise LinkError("That doesn't look like a link: paste the whole address (https://…).")
+    if _BARE_HOST.match(raw):  # example.com/x, example.com:8080/x
         raw = "https://" + raw
+    elif (scheme := _SCHEME.match(raw)) is None:
+        raise LinkError("That doesn't look like a link: paste the whole address (https://…).")
     elif scheme.group(1).lower() not in ("http", "https"):
         raise LinkError(
             f"Only web links (http:// or https://) can be shared, not `{scheme.group(1).lower()}:`."

@@ -715,3 +715,20 @@ async def test_changed_dedupe_rules_rekey_stored_picks_once(db: Database, clock:
     )
     assert again.pick is None and again.duplicate is not None and again.duplicate.id == older
     assert await service.refresh_match_keys(db) is None  # once only
+
+
+async def test_the_index_folds_every_letter_that_typing_folds(
+    db: Database, clock: FakeClock
+) -> None:
+    # LETTER_FOLDS (Python) and migration 0003's replace() chain (SQL) are two copies of one
+    # table; a letter missing from either makes its records unfindable by the folded spelling.
+    from bot.domain.picks import LETTER_FOLDS
+
+    for n, (code, folded) in enumerate(LETTER_FOLDS.items()):
+        letter = chr(code)
+        for m, spelled in enumerate({letter, letter.upper()}):
+            pick_id = await share(db, clock, f"Zq{spelled}x{n}n{m}", "Record")
+            page = await service.search_archive(
+                db, GUILD, SearchFilters(query=f"zq{folded}x{n}n{m}"), 1, clock.now()
+            )
+            assert [p.id for p in page.results] == [pick_id], spelled

@@ -765,29 +765,28 @@ CREATE_NEW_KEYS = (
     "CREATE INDEX temp.new_match_keys_by_key ON new_match_keys (match_key)",
 )
 INSERT_NEW_KEY = "INSERT INTO temp.new_match_keys (id, match_key) VALUES (?, ?)"
-SET_NEW_KEYS = (
-    # Keys that now collide among one server's live picks: all but the oldest step aside.
-    """
-    UPDATE temp.new_match_keys SET match_key = match_key || char(30) || id
-    WHERE id IN (
-        SELECT n.id FROM temp.new_match_keys n JOIN picks p ON p.id = n.id
-        WHERE p.deleted_at IS NULL AND n.id > (
-            SELECT min(n2.id) FROM temp.new_match_keys n2 JOIN picks p2 ON p2.id = n2.id
-            WHERE p2.deleted_at IS NULL AND p2.guild_id = p.guild_id
-              AND n2.match_key = n.match_key))
-    """,
-    # Two steps, so no key is briefly held twice under the unique index.
-    """
-    UPDATE picks SET match_key = char(31) || char(31) || id
-    WHERE id IN (SELECT n.id FROM temp.new_match_keys n JOIN picks p ON p.id = n.id
-                 WHERE p.match_key <> n.match_key)
-    """,
-    """
-    UPDATE picks SET match_key = (SELECT match_key FROM temp.new_match_keys n WHERE n.id = picks.id)
-    WHERE match_key = char(31) || char(31) || id
-    """,
-    "DROP TABLE temp.new_match_keys",
-)
+# Keys that now collide among one server's live picks: all but the oldest step aside.
+STEP_ASIDE = """
+UPDATE temp.new_match_keys SET match_key = match_key || char(30) || id
+WHERE id IN (
+    SELECT n.id FROM temp.new_match_keys n JOIN picks p ON p.id = n.id
+    WHERE p.deleted_at IS NULL AND n.id > (
+        SELECT min(n2.id) FROM temp.new_match_keys n2 JOIN picks p2 ON p2.id = n2.id
+        WHERE p2.deleted_at IS NULL AND p2.guild_id = p.guild_id
+          AND n2.match_key = n.match_key))
+"""
+# Two steps, so no key is briefly held twice under the unique index: first a placeholder
+# unique to each changing pick, then its new key.
+CLEAR_CHANGING_KEYS = """
+UPDATE picks SET match_key = char(31) || char(31) || id
+WHERE id IN (SELECT n.id FROM temp.new_match_keys n JOIN picks p ON p.id = n.id
+             WHERE p.match_key <> n.match_key)
+"""
+SET_NEW_KEYS = """
+UPDATE picks SET match_key = (SELECT match_key FROM temp.new_match_keys n WHERE n.id = picks.id)
+WHERE match_key = char(31) || char(31) || id
+"""
+DROP_NEW_KEYS = "DROP TABLE temp.new_match_keys"
 
 
 async def match_key_sources(
@@ -809,9 +808,8 @@ async def add_new_match_keys(conn: aiosqlite.Connection, keys: list[tuple[int, s
 
 async def replace_match_keys(conn: aiosqlite.Connection) -> int:
     """Store the keys added since ``start_new_match_keys``; returns how many picks changed."""
-    changed = 0
-    for sql in SET_NEW_KEYS:
-        cursor = await conn.execute(sql)
-        if sql is SET_NEW_KEYS[2]:
-            changed = cursor.rowcount
+    await conn.execute(STEP_ASIDE)
+    await conn.execute(CLEAR_CHANGING_KEYS)
+    changed = (await conn.execute(SET_NEW_KEYS)).rowcount
+    await conn.execute(DROP_NEW_KEYS)
     return changed
