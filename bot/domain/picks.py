@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import pycountry
 
@@ -208,32 +209,44 @@ def resolve_country(raw: str | None) -> str | None:
     )
 
 
-def country_name(code: str) -> str:
-    country = pycountry.countries.get(alpha_2=code)
-    if country is None:
-        return code
+def _common_name(country: Any) -> str:
     return str(getattr(country, "common_name", None) or country.name)
 
 
-def match_countries(query: str, limit: int = 25) -> list[tuple[str, str]]:
-    """``(code, name)`` pairs for autocomplete: exact code, then name prefix, then substring."""
+def country_name(code: str) -> str:
+    country = pycountry.countries.get(alpha_2=code)
+    return code if country is None else _common_name(country)
+
+
+def match_countries(
+    query: str, limit: int = 25, used: Mapping[str, int] | None = None
+) -> list[tuple[str, str]]:
+    """``(code, name)`` pairs for autocomplete, best first: an exact code or alias (``de``,
+    ``uk``), then names or aliases starting with what is typed, then names containing it. Within
+    each, the countries in ``used`` (a server's, by number of picks) come first."""
     folded = fold_diacritics(query.strip()).casefold()
-    ranked: list[tuple[int, str, str]] = []
+    used = used or {}
+    best: dict[str, int] = {}  # code → 0 exact, 1 prefix, 2 substring
     for country in pycountry.countries:
-        name = str(getattr(country, "common_name", None) or country.name)
-        key = fold_diacritics(name).casefold()
+        key = fold_diacritics(_common_name(country)).casefold()
         code = str(country.alpha_2)
         if folded == code.casefold():
-            rank = 0
+            best[code] = 0
         elif key.startswith(folded):
-            rank = 1
+            best[code] = 1
         elif folded in key:
-            rank = 2
-        else:
-            continue
-        ranked.append((rank, name, code))
-    ranked.sort()
-    return [(code, name) for _, name, code in ranked[:limit]]
+            best[code] = 2
+    for alias, code in _COUNTRY_ALIASES.items():
+        if alias == folded:
+            best[code] = 0
+        elif len(folded) >= 3 and alias.startswith(folded):
+            best[code] = min(best.get(code, 1), 1)
+    names = {code: country_name(code) for code in best}
+    order = sorted(
+        best,
+        key=lambda code: (best[code], -used.get(code, 0), names[code]),
+    )
+    return [(code, names[code]) for code in order[:limit]]
 
 
 def validate_year(year: int | None, current_year: int) -> int | None:

@@ -22,6 +22,7 @@ from bot.domain.picks import (
     Second,
     build_draft,
     clean_text,
+    match_countries,
     match_key,
     normalize_format,
     normalize_tag,
@@ -554,7 +555,7 @@ async def random_unheard(
 ) -> Pick | None:
     """A uniformly-placed random pick the member has not marked heard, or None if none is left."""
     if decade is not None and not 1900 <= decade <= now.year:
-        raise UserError(f"**decade** must be between 1900 and {now.year - now.year % 10}.")
+        raise UserError(f"**decade** must be a year from 1900 to {now.year}, such as 1980.")
     first_year = None if decade is None else decade - decade % 10
     filters = normalize_filters(
         SearchFilters(
@@ -589,6 +590,15 @@ async def tag_suggestions(
     needle = normalize_tag(typed.split(",")[-1]) if typed else ""
     async with db.read() as conn:
         return await picks_repo.top_tags(conn, guild_id, needle, limit)
+
+
+async def country_choices(
+    db: Database, guild_id: int, typed: str, limit: int = 25
+) -> list[tuple[str, str]]:
+    """``(code, name)`` for the country autocomplete: the server's own countries first."""
+    async with db.read() as conn:
+        used = await picks_repo.country_uses(conn, guild_id)
+    return match_countries(typed, limit, used)
 
 
 async def stats(

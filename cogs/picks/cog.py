@@ -16,7 +16,7 @@ from discord.ext import commands
 
 from bot.domain.archive_format import EXPORT_FORMATS
 from bot.domain.jobs import Job, JobSpec
-from bot.domain.picks import FORMATS, RELATIONS, country_name, match_countries
+from bot.domain.picks import FORMATS, RELATIONS, country_name, match_countries, resolve_country
 from bot.domain.search import SearchFilters
 from bot.domain.timeutil import discord_timestamp, from_epoch
 from bot.errors import UserError
@@ -77,9 +77,16 @@ async def autocomplete_subgenres(
 async def autocomplete_country(
     interaction: discord.Interaction[Any], current: str
 ) -> list[app_commands.Choice[str]]:
+    """Countries by name, code or common alias; the server's own countries first."""
+    if interaction.guild_id is None:
+        matches = match_countries(current)
+    else:
+        matches = await picks_service.country_choices(
+            bot_of(interaction).db, interaction.guild_id, current
+        )
     return [
-        app_commands.Choice(name=f"{name} ({code})"[:100], value=code)
-        for code, name in match_countries(current)
+        app_commands.Choice(name=clip(f"{name} ({code})", 100), value=code)
+        for code, name in matches
     ]
 
 
@@ -501,7 +508,8 @@ def describe_filters(filters: SearchFilters, shared_by: discord.abc.User | None)
         if value:
             parts.append(f"{name} {clip(value, 40)}")
     if filters.country:
-        parts.append(f"country {clip(filters.country, 40)}")
+        code = resolve_country(filters.country)  # valid: the search has already run with it
+        parts.append(f"country {country_name(code) if code else filters.country}")
     if filters.year_from or filters.year_to:
         parts.append(f"years {filters.year_from or '…'} to {filters.year_to or '…'}")
     if shared_by is not None:

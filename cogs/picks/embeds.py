@@ -169,7 +169,8 @@ def search_embed(page: SearchPage, summary: str) -> discord.Embed:
     embed.description = clip("\n".join(lines), EMBED_DESCRIPTION_LIMIT)
     embed.set_footer(
         text=clip(
-            f"{describe_total(page.total, page.capped)} results for {summary} · page {page.page} of {page.pages}",
+            f"{describe_total(page.total, page.capped)} {'result' if page.total == 1 else 'results'}"
+            f" for {summary} · page {page.page} of {page.pages}",
             2048,
         )
     )

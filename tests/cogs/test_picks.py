@@ -181,7 +181,7 @@ async def test_search_show_and_lineage(server: Server) -> None:
     assert embed.description is not None and embed.description.startswith(
         "**#1** Kas Product — Try Out"
     )
-    assert embed.footer.text is not None and embed.footer.text.startswith("1 results for “kas try”")
+    assert embed.footer.text is not None and embed.footer.text.startswith("1 result for “kas try”")
 
     filtered = await server.member.slash(
         server.channel, "archive search", subgenre="minimal-synth", country="france", public=True

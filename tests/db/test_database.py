@@ -102,6 +102,43 @@ async def test_upgrade_to_v3_indexes_existing_picks_by_place_and_time(tmp_path: 
         await db.close()
 
 
+def country_counts(path: Path) -> list[tuple[int, str, int]]:
+    with sqlite3.connect(path) as conn:
+        return conn.execute(
+            "SELECT guild_id, country, uses FROM archive_countries ORDER BY 1, 2"
+        ).fetchall()
+
+
+async def test_upgrade_to_v4_counts_existing_picks_by_country_and_keeps_counting(
+    tmp_path: Path,
+) -> None:
+    # The country autocomplete offers a server's own countries first, from counts kept by
+    # triggers; picks shared before v4 must be counted by the upgrade itself.
+    path = tmp_path / "v3.sqlite3"
+    build_at_version(path, 3)
+    with sqlite3.connect(path) as conn:
+        conn.executemany(
+            "INSERT INTO picks (guild_id, artist, title, match_key, country, created_at)"
+            " VALUES (?, ?, 'T', ?, ?, 0)",
+            [
+                (1, "A", "at", "ML"),
+                (1, "B", "bt", "ML"),
+                (1, "C", "ct", None),
+                (2, "D", "dt", "ML"),
+            ],
+        )
+    db = await Database.open(path)
+    await db.close()
+    assert country_counts(path) == [(1, "ML", 2), (2, "ML", 1)]
+
+    with sqlite3.connect(path) as conn:
+        conn.execute("UPDATE picks SET country = 'NE' WHERE artist = 'A'")  # moved
+        conn.execute("UPDATE picks SET country = 'NE' WHERE artist = 'C'")  # had none
+        conn.execute("UPDATE picks SET title = 'U' WHERE artist = 'B'")  # country untouched
+        conn.execute("DELETE FROM picks WHERE artist = 'D'")  # purged
+    assert country_counts(path) == [(1, "ML", 1), (1, "NE", 2), (2, "ML", 0)]
+
+
 async def test_database_from_a_newer_version_is_refused_untouched(tmp_path: Path) -> None:
     path = tmp_path / "future.sqlite3"
     build_at_version(path, latest_version())

@@ -115,6 +115,20 @@ def test_unknown_country_suggests() -> None:
 def test_country_autocomplete() -> None:
     assert match_countries("ger")[0] == ("DE", "Germany")
     assert match_countries("ml")[0][0] == "ML"
+    assert match_countries("UK")[0] == ("GB", "United Kingdom")  # an alias, not Ukraine
+    assert match_countries("engl")[0][0] == "GB"
+    assert match_countries("  Côte ")[0][0] == "CI"
+    assert match_countries("zz") == []
+
+
+def test_country_autocomplete_puts_a_servers_countries_first_within_each_kind_of_match() -> None:
+    used = {"NE": 3, "US": 1}
+    assert [code for code, _ in match_countries("", 3, used)] == ["NE", "US", "AF"]
+    # Exact code first (NI, Nicaragua), then prefixes (Niger, used here, before Nigeria), then
+    # names merely containing it (the United States, used here, before the rest).
+    found = [code for code, _ in match_countries("ni", used=used)]
+    assert found[:3] == ["NI", "NE", "NG"]
+    assert found.index("US") < found.index("TN")  # Tunisia
 
 
 @pytest.mark.parametrize(

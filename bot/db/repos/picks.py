@@ -198,6 +198,10 @@ SELECT value, uses FROM archive_terms
 WHERE guild_id = :guild_id AND kind = :kind AND uses > 0 AND instr(value, :needle) > 0
 ORDER BY uses DESC, value LIMIT :limit
 """
+COUNTRY_USES = """
+SELECT country, uses FROM archive_countries WHERE guild_id = :guild_id AND uses > 0
+ORDER BY uses DESC, country
+"""
 EXPORT_BATCH = f"""
 SELECT {PICK_COLUMNS},
     (SELECT group_concat(l.relation || ':' || l.to_id, ';') FROM pick_links l
@@ -623,6 +627,12 @@ async def top_tags(
 async def top_labels(conn: aiosqlite.Connection, guild_id: int, limit: int) -> list[str]:
     params = {"guild_id": guild_id, "kind": "label", "needle": "", "limit": limit}
     return [str(r["value"]) for r in await fetch_all(conn, TOP_TERMS, params)]
+
+
+async def country_uses(conn: aiosqlite.Connection, guild_id: int) -> dict[str, int]:
+    """Picks per country code in the server, most used first (at most one row per country)."""
+    rows = await fetch_all(conn, COUNTRY_USES, {"guild_id": guild_id})
+    return {str(r["country"]): int(r["uses"]) for r in rows}
 
 
 async def count_live(conn: aiosqlite.Connection, guild_id: int) -> int:
