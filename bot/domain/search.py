@@ -20,14 +20,17 @@ total up to that window and "1,000+" beyond it, and ranks the window with BM25 i
 
 from __future__ import annotations
 
+import difflib
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from bot.domain import ranking
 from bot.domain.picks import LETTER_FOLDS, normalize_tag
 from bot.domain.ranking import RankTerm
 
+SUGGESTION_CUTOFF = 0.75  # difflib ratio: "synht"/"synth" 0.8, "desrt"/"desert" 0.91
+SUGGESTIONS_PER_KIND = 3
 RANK_WINDOW = 1000
 PAGE_SIZE = 10
 MAX_TERMS = 8
@@ -261,3 +264,55 @@ def year_bounds(filters: SearchFilters, lowest: int, highest: int) -> tuple[int,
 
 def describe_total(total: int, capped: bool) -> str:
     return f"{RANK_WINDOW:,}+" if capped else f"{total:,}"
+
+
+def closeness(typed: Iterable[str], candidate: str) -> float:
+    """How close (0 to 1) the nearest of the ``typed`` spellings is to ``candidate`` or to one of
+    its words: ``desrt`` is close to the ``desert`` of ``desert-blues``."""
+    parts = re.split(r"[\s-]+", candidate)
+    forms = {candidate, *(part for part in parts if len(part) >= MIN_PREFIX)}
+    matcher = difflib.SequenceMatcher(autojunk=False)
+    best = 0.0
+    for form in forms:
+        matcher.set_seq2(form)
+        for spelling in typed:
+            matcher.set_seq1(spelling)
+            if matcher.real_quick_ratio() > best and matcher.quick_ratio() > best:
+                best = max(best, matcher.ratio())
+    return best
+
+
+def _nearest(typed: set[str], candidates: Mapping[str, str]) -> list[str]:
+    """The shown forms of the candidates (folded form → shown form) closest to what was typed,
+    nearest first; ties keep the candidates' order (most used first)."""
+    scored = [(closeness(typed, folded), shown) for folded, shown in candidates.items()]
+    scored.sort(key=lambda pair: -pair[0])
+    return [shown for score, shown in scored if score >= SUGGESTION_CUTOFF][:SUGGESTIONS_PER_KIND]
+
+
+def suggest_alternatives(
+    filters: SearchFilters, tags: Sequence[str], labels: Sequence[str]
+) -> list[str]:
+    """For a search that found nothing: the server's subgenres and labels closest to what was
+    typed (``tags`` and ``labels`` most used first), as "subgenre `x`" and "label `y`"."""
+    query_words = [w for w in words(filters.query) if len(w) >= MIN_PREFIX]
+    tag_typed = {
+        *query_words,
+        normalize_tag(filters.query or ""),
+        normalize_tag(filters.subgenre or ""),
+    }
+    label_words = words(filters.label)
+    label_typed = {
+        *query_words,
+        *label_words,
+        " ".join(words(filters.query)),
+        " ".join(label_words),
+    }
+    found_tags = _nearest(tag_typed - {""}, {tag: tag for tag in tags})
+    by_spelling: dict[str, str] = {}
+    for label in labels:  # one entry per spelling, shown as the most used one writes it
+        by_spelling.setdefault(" ".join(words(label)), label.replace("`", "'"))
+    found_labels = _nearest(label_typed - {""}, by_spelling)
+    return [f"subgenre `{tag}`" for tag in found_tags] + [
+        f"label `{label}`" for label in found_labels
+    ]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import random
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -49,6 +48,7 @@ from bot.domain.search import (
     last_word,
     match_parts,
     rank_terms,
+    suggest_alternatives,
     use_scope_token,
     words,
     year_bounds,
@@ -525,21 +525,6 @@ def normalize_filters(filters: SearchFilters, now: datetime) -> SearchFilters:
         year_to=filters.year_to,
         shared_by=filters.shared_by,
     )
-
-
-def suggest_alternatives(filters: SearchFilters, tags: list[str], labels: list[str]) -> list[str]:
-    """Existing subgenres and labels that look like what was searched for."""
-    wanted = words(filters.query) + ([filters.subgenre] if filters.subgenre else [])
-    found: list[str] = []
-    for word in wanted:
-        found += [f"subgenre `{t}`" for t in difflib.get_close_matches(word, tags, n=3, cutoff=0.6)]
-    folded_labels = {label.casefold(): label for label in labels}
-    for word in [*words(filters.query), *words(filters.label)]:
-        found += [
-            f"label `{folded_labels[m]}`"
-            for m in difflib.get_close_matches(word, list(folded_labels), n=3, cutoff=0.6)
-        ]
-    return list(dict.fromkeys(found))[:6]
 
 
 async def random_unheard(

@@ -105,3 +105,47 @@ async def test_a_pick_with_every_field_at_its_limit_still_fits_discords_limits(
     await shown.wait_response()
     assert shown.ephemeral and shown.embeds
     assert stack.emulator.recorder.server_errors() == []
+
+
+async def test_digging_pages_autocomplete_random_and_suggestions(stack: Stack) -> None:
+    driver = stack.driver
+    for n in range(11):
+        shared = await driver.run_command(
+            "rec share",
+            user="alice",
+            artist=f"Groupe {n}",
+            title="Cassette",
+            country="Niger" if n else "Mali",
+            subgenres="desert blues",
+        )
+        await shared.wait_response()
+
+    offered = await driver.autocomplete("archive search", user="bob", focused="country", value="")
+    assert [c["value"] for c in offered][:2] == ["NE", "ML"]  # this server's, most used first
+
+    found = await driver.run_command("archive search", user="bob", country="NE")
+    await found.wait_response()
+    assert found.ephemeral and "10 results for country Niger · page 1 of 1" in found.text()
+    everything = await driver.run_command("archive search query:cassette", user="bob")
+    await everything.wait_response()
+    assert "page 1 of 2" in everything.text()
+    page = everything.original
+    assert page is not None
+    turned = await driver.click_button(page, label="Next", user="bob")
+    await turned.wait_done()
+    assert "page 2 of 2" in everything.text() and everything.text().count("**#") == 1
+
+    dug = await driver.run_command("archive random", user="bob", country="ML")
+    await dug.wait_response()
+    assert dug.ephemeral and dug.embeds[0]["title"] == "Groupe 0 — Cassette"
+    assert dug.original is not None
+    heard = await driver.click_button(dug.original, custom_id="uc:pick:heard:1", user="bob")
+    await heard.wait_done()
+    again = await driver.run_command("archive random", user="bob", country="ML")
+    await again.wait_response()
+    assert again.content.startswith("Nothing left to dig up")
+
+    typo = await driver.run_command("archive search query:desrt", user="bob")
+    await typo.wait_response()
+    assert "Closest existing: subgenre `desert-blues`." in typo.text()
+    assert stack.emulator.recorder.server_errors() == []

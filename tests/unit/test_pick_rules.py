@@ -15,7 +15,14 @@ from bot.domain.picks import (
     parse_subgenres,
     resolve_country,
 )
-from bot.domain.search import SearchFilters, build_match, match_parts, words, year_tokens
+from bot.domain.search import (
+    SearchFilters,
+    build_match,
+    match_parts,
+    suggest_alternatives,
+    words,
+    year_tokens,
+)
 from bot.errors import UserError
 
 
@@ -226,3 +233,39 @@ def test_only_a_server_that_is_most_of_the_database_searches_without_its_scope_t
     assert use_scope_token(12, 13)  # everything is cheap in a small database
     assert not use_scope_token(50, 50)  # the only server: nothing to skip
     assert use_scope_token(0, 50)  # an empty server never reads anyone else's picks
+
+
+TAGS = ["minimal-synth", "cold-wave", "desert-blues", "dub-techno", "synth-pop"]
+LABELS = ["Mute Records", "MUTE RECORDS", "Factory", "Sahel `Sounds`"]
+
+
+@pytest.mark.parametrize(
+    "filters,expected",
+    [
+        (
+            SearchFilters(query="minimal synht"),
+            ["subgenre `minimal-synth`", "subgenre `synth-pop`"],
+        ),
+        (SearchFilters(query="desrt"), ["subgenre `desert-blues`"]),  # one word of a tag
+        (SearchFilters(subgenre="coldwave"), ["subgenre `cold-wave`"]),
+        (SearchFilters(label="Mute Recrods"), ["label `Mute Records`"]),  # the most used spelling
+        (SearchFilters(query="factroy"), ["label `Factory`"]),
+        (SearchFilters(query="sahel sounds"), ["label `Sahel 'Sounds'`"]),  # no broken code span
+        (SearchFilters(query="zydeco"), []),
+        (SearchFilters(query="of"), []),  # short words suggest nothing
+        (SearchFilters(country="FR"), []),
+    ],
+)
+def test_no_results_suggests_the_closest_tags_and_labels(
+    filters: SearchFilters, expected: list[str]
+) -> None:
+    assert suggest_alternatives(filters, TAGS, LABELS) == expected
+
+
+def test_suggestions_are_nearest_first_then_most_used_three_of_a_kind() -> None:
+    tags = ["synth-wave", "synth-punk", "synth-pop", "synth-rock"]  # most used first
+    assert suggest_alternatives(SearchFilters(subgenre="synthpop"), tags, []) == [
+        "subgenre `synth-pop`",  # nearest, though least used of these three
+        "subgenre `synth-wave`",  # then equally near ("synth"), by use
+        "subgenre `synth-punk`",
+    ]
