@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from bot.domain import ranking
@@ -266,28 +266,37 @@ def describe_total(total: int, capped: bool) -> str:
     return f"{RANK_WINDOW:,}+" if capped else f"{total:,}"
 
 
-def closeness(typed: Iterable[str], candidate: str) -> float:
-    """How close (0 to 1) the nearest of the ``typed`` spellings is to ``candidate`` or to one of
-    its words: ``desrt`` is close to the ``desert`` of ``desert-blues``."""
-    parts = re.split(r"[\s-]+", candidate)
-    forms = {candidate, *(part for part in parts if len(part) >= MIN_PREFIX)}
-    matcher = difflib.SequenceMatcher(autojunk=False)
-    best = 0.0
-    for form in forms:
-        matcher.set_seq2(form)
-        for spelling in typed:
-            matcher.set_seq1(spelling)
-            if matcher.real_quick_ratio() > best and matcher.quick_ratio() > best:
-                best = max(best, matcher.ratio())
-    return best
-
-
 def _nearest(typed: set[str], candidates: Mapping[str, str]) -> list[str]:
     """The shown forms of the candidates (folded form → shown form) closest to what was typed,
-    nearest first; ties keep the candidates' order (most used first)."""
-    scored = [(closeness(typed, folded), shown) for folded, shown in candidates.items()]
+    nearest first; ties keep the candidates' order (most used first).
+
+    A candidate's score is the best ratio between a typed spelling and the candidate or one of
+    its words (``desrt`` is close to the ``desert`` of ``desert-blues``). Each typed spelling is
+    difflib's second sequence, which it indexes once; each distinct word is scored once (every
+    label ending in "records" shares that word); the cheap upper bounds rule out most pairs
+    before the real comparison, as in ``difflib.get_close_matches``."""
+    matchers = [difflib.SequenceMatcher(None, b=spelling, autojunk=False) for spelling in typed]
+    scores: dict[str, float] = {}
+
+    def score(form: str) -> float:
+        if form not in scores:
+            best = 0.0
+            for matcher in matchers:
+                matcher.set_seq1(form)
+                bar = max(best, SUGGESTION_CUTOFF)
+                if matcher.real_quick_ratio() >= bar and matcher.quick_ratio() >= bar:
+                    best = max(best, matcher.ratio())
+            scores[form] = best
+        return scores[form]
+
+    scored = []
+    for folded, shown in candidates.items():
+        words_of = (part for part in re.split(r"[\s-]+", folded) if len(part) >= MIN_PREFIX)
+        best = max([score(folded), *(score(part) for part in words_of)])
+        if best >= SUGGESTION_CUTOFF:
+            scored.append((best, shown))
     scored.sort(key=lambda pair: -pair[0])
-    return [shown for score, shown in scored if score >= SUGGESTION_CUTOFF][:SUGGESTIONS_PER_KIND]
+    return [shown for _, shown in scored][:SUGGESTIONS_PER_KIND]
 
 
 def suggest_alternatives(
