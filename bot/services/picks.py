@@ -130,6 +130,13 @@ async def attach_card(db: Database, pick_id: int, channel_id: int, message_id: i
         await picks_repo.set_card(conn, pick_id, channel_id, message_id)
 
 
+async def discard_unposted(db: Database, guild_id: int, pick_id: int) -> bool:
+    """Take back a pick whose card could not be posted, so sharing it again starts afresh (a pick
+    with a card is never touched)."""
+    async with db.transaction() as conn:
+        return await picks_repo.delete_unposted(conn, guild_id, pick_id)
+
+
 async def get_live_pick(db: Database, guild_id: int, pick_id: int) -> Pick:
     async with db.read() as conn:
         pick = await picks_repo.get_pick(conn, guild_id, pick_id)

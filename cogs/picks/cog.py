@@ -151,7 +151,14 @@ class RecCog(commands.GroupCog, group_name="rec", group_description="Share music
             return
         pick = result.pick
         assert pick is not None
-        sent = await interaction.response.send_message(embed=card_embed(pick), view=card_view(pick))
+        try:
+            sent = await interaction.response.send_message(
+                embed=card_embed(pick), view=card_view(pick)
+            )
+        except Exception:
+            # No card, no entry: otherwise sharing it again would only say "already shared".
+            await picks_service.discard_unposted(self.bot.db, guild_id, pick.id)
+            raise
         if sent.message_id is not None and interaction.channel_id is not None:
             await picks_service.attach_card(
                 self.bot.db, pick.id, interaction.channel_id, sent.message_id
@@ -321,14 +328,13 @@ class ArchiveCog(
                 is_moderator(confirm),
                 self.bot.clock.now(),
             )
-            await confirm.response.edit_message(
-                content=f"Removed **#{id} {clip(heading(removed), 300)}**. "
-                "Moderators can bring it back with `/archive restore` within 30 days.",
-                view=None,
-            )
             await refresh_card(self.bot, removed, removed=True)
+            await confirm.edit_original_response(
+                content=f"Removed **#{id} {clip(heading(removed), 300)}**. "
+                "Moderators can bring it back with `/archive restore` within 30 days."
+            )
 
-        view = ConfirmView(interaction.user.id, confirmed, "Remove")
+        view = ConfirmView(interaction.user.id, confirmed, "Remove", working="Removing…")
         await interaction.response.send_message(
             f"Remove **#{id} {clip(heading(pick), 300)}** from the archive?",
             view=view,

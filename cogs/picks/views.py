@@ -182,17 +182,25 @@ class SecondPrompt(SafeView):
 
 
 class ConfirmView(SafeView):
-    """Yes/No, for the member who asked only."""
+    """Yes/No, for the member who asked only.
+
+    Confirming answers at once (the prompt becomes ``working``, without buttons), then runs
+    ``on_confirm``, which reports through ``interaction.edit_original_response``: the work may
+    take longer than Discord's 3 s for a first answer. A ``UserError`` (say, the entry was
+    removed meanwhile) replaces the prompt."""
 
     def __init__(
         self,
         owner_id: int,
         on_confirm: Callable[[discord.Interaction[Any]], Awaitable[None]],
         confirm_label: str = "Confirm",
+        *,
+        working: str = "Working…",
     ) -> None:
         super().__init__(timeout=120)
         self.owner_id = owner_id
         self.on_confirm = on_confirm
+        self.working = working
         self.confirm.label = confirm_label
 
     async def interaction_check(self, interaction: discord.Interaction[Any]) -> bool:
@@ -202,8 +210,12 @@ class ConfirmView(SafeView):
     async def confirm(
         self, interaction: discord.Interaction[Any], button: discord.ui.Button[Any]
     ) -> None:
+        await interaction.response.edit_message(content=self.working, embed=None, view=None)
         self.stop()
-        await self.on_confirm(interaction)
+        try:
+            await self.on_confirm(interaction)
+        except UserError as error:
+            await interaction.edit_original_response(content=error.message)
 
     @discord.ui.button(label="Cancel", style=discord.ButtonStyle.secondary)
     async def cancel(

@@ -33,23 +33,26 @@ class ForgetChoice(SafeView):
         return interaction.user.id == self.owner_id
 
     async def _forget(self, interaction: discord.Interaction[Any], delete_picks: bool) -> None:
+        # Answer first: forgetting may take longer than Discord's 3 s for a first answer.
+        await interaction.response.edit_message(content="Forgetting you…", view=None)
         self.stop()
         result = await privacy_service.forget_user(
             self.bot.db, self.owner_id, delete_picks=delete_picks
         )
-        what = "deleted" if delete_picks else "kept without your name"
-        await interaction.response.edit_message(
-            content=(
-                f"Done. Removed {result.votes} vote(s) and your settings; {result.picks} pick(s) and "
-                f"{result.seconds} second(s) {what}. "
-                + (f"Updating {len(result.cards)} posted card(s)." if result.cards else "")
-            ),
-            view=None,
-        )
+        # The cards are updated whatever becomes of the reply below: once the data is gone, no
+        # later /privacy forget could find them again.
         if result.cards:
             task = asyncio.create_task(self._update_cards(result), name="privacy-forget-cards")
             self.bot.background_tasks.add(task)
             task.add_done_callback(self.bot.background_tasks.discard)
+        what = "deleted" if delete_picks else "kept without your name"
+        await interaction.edit_original_response(
+            content=(
+                f"Done. Removed {result.votes} vote(s) and your settings; {result.picks} pick(s) and "
+                f"{result.seconds} second(s) {what}. "
+                + (f"Updating {len(result.cards)} posted card(s)." if result.cards else "")
+            )
+        )
 
     async def _update_cards(self, result: privacy_service.ForgetResult) -> None:
         """Cards still show the member: mark them removed, or re-render them without the name."""

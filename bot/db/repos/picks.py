@@ -56,6 +56,9 @@ WHERE id = :pick_id
 GET_KEYS = "SELECT guild_id, match_key, link_key FROM picks WHERE id = :pick_id"
 SOFT_DELETE = "UPDATE picks SET deleted_at = :now, deleted_by = :user_id WHERE id = :pick_id"
 RESTORE = "UPDATE picks SET deleted_at = NULL, deleted_by = NULL WHERE id = :pick_id"
+DELETE_UNPOSTED = """
+DELETE FROM picks WHERE guild_id = :guild_id AND id = :pick_id AND message_id IS NULL
+"""
 PURGE_REMOVED = "DELETE FROM picks WHERE deleted_at IS NOT NULL AND deleted_at < :before"
 
 ADD_VOTE = """
@@ -633,6 +636,11 @@ async def country_uses(conn: aiosqlite.Connection, guild_id: int) -> dict[str, i
     """Picks per country code in the server, most used first (at most one row per country)."""
     rows = await fetch_all(conn, COUNTRY_USES, {"guild_id": guild_id})
     return {str(r["country"]): int(r["uses"]) for r in rows}
+
+
+async def delete_unposted(conn: aiosqlite.Connection, guild_id: int, pick_id: int) -> bool:
+    cursor = await conn.execute(DELETE_UNPOSTED, {"guild_id": guild_id, "pick_id": pick_id})
+    return cursor.rowcount > 0
 
 
 async def count_live(conn: aiosqlite.Connection, guild_id: int) -> int:
