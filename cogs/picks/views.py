@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any, cast
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 import discord
 
@@ -22,7 +23,8 @@ from bot.errors import UserError
 from bot.interactions import SafeModal, SafeView, report_error
 from bot.replies import NO_MENTIONS
 from bot.services import picks as picks_service
-from cogs.picks.embeds import card_embed, search_embed
+from bot.services.picks import current_fields
+from cogs.picks.embeds import card_embed, heading, search_embed
 
 if TYPE_CHECKING:
     from bot.client import UndercurrentBot
@@ -283,108 +285,175 @@ class SearchPager(SafeView):
         await self._show(interaction, self.page + 1)
 
 
-def _text_input(
-    field: str, label: str, value: str | None, max_length: int, *, paragraph: bool = False
-) -> discord.ui.TextInput[Any]:
-    return discord.ui.TextInput(
-        custom_id=field,
-        label=label,
-        default=value or None,
-        required=False,
-        max_length=max_length,
-        style=discord.TextStyle.paragraph if paragraph else discord.TextStyle.short,
-    )
+@dataclass(frozen=True, slots=True)
+class FormField:
+    name: str  # as edit_pick takes it, and the text input's custom_id
+    label: str
+    max_length: int
+    required: bool = False
+    paragraph: bool = False
+    placeholder: str | None = None
 
 
-async def save_edit(interaction: discord.Interaction[Any], pick: Pick, **changes: Any) -> Pick:
-    """Apply the form's fields through the edit service (over the entry as it is now)."""
-    bot = bot_of(interaction)
-    assert interaction.guild_id is not None
-    return await picks_service.edit_pick(
-        bot.db,
-        guild_id=interaction.guild_id,
-        pick_id=pick.id,
-        user_id=interaction.user.id,
-        is_moderator=is_moderator(interaction),
-        now=bot.clock.now(),
-        changes=changes,
-    )
+def _form_text(pick: Pick, name: str) -> str:
+    """The field as the form shows it."""
+    value = current_fields(pick)[name]
+    return "" if value is None else str(value)
 
 
-class EditPickModal(SafeModal):
-    """Page 1 of an edit: the words (artist, title, link, subgenres, note)."""
+class EditForm(SafeModal):
+    """One page of ``/archive edit``: text inputs filled with the entry (or with what the member
+    typed before a mistake).
 
-    def __init__(self, pick: Pick) -> None:
-        super().__init__(title=f"Edit #{pick.id}"[:45], timeout=900)
+    Only the fields the member changed are saved, over the entry as it is then, so a form left
+    open never undoes someone else's edit. A mistake (a bad link, nine subgenres, a clash with
+    another entry) saves nothing and loses nothing: the reply has a **Fix it** button that opens
+    the form again with what was typed."""
+
+    FIELDS: ClassVar[tuple[FormField, ...]]
+    page_title: ClassVar[str]
+    what: ClassVar[str]  # "Saved {what} #1 …"
+
+    def __init__(self, pick: Pick, typed: Mapping[str, str] | None = None) -> None:
+        super().__init__(title=f"Edit #{pick.id}{self.page_title}"[:45], timeout=900)
         self.pick = pick
-        self.artist = _text_input("artist", "Artist", pick.artist, 200)
-        self.artist.required = True
-        self.title_input = _text_input("title", "Title", pick.title, 200)
-        self.title_input.required = True
-        self.link = _text_input("link", "Link", pick.link_url, 512)
-        self.subgenres = _text_input(
-            "subgenres", "Subgenres (comma-separated, at most 8)", ", ".join(pick.subgenres), 300
-        )
-        self.note = _text_input("note", "Note", pick.note, 1000, paragraph=True)
-        for item in (self.artist, self.title_input, self.link, self.subgenres, self.note):
+        self.inputs: dict[str, discord.ui.TextInput[Any]] = {}
+        for field in self.FIELDS:
+            shown = typed[field.name] if typed is not None else _form_text(pick, field.name)
+            item: discord.ui.TextInput[Any] = discord.ui.TextInput(
+                custom_id=field.name,
+                label=field.label,
+                default=shown or None,
+                required=field.required,
+                max_length=field.max_length,
+                placeholder=field.placeholder,
+                style=discord.TextStyle.paragraph if field.paragraph else discord.TextStyle.short,
+            )
+            self.inputs[field.name] = item
             self.add_item(item)
 
+    def typed(self) -> dict[str, str]:
+        return {name: item.value for name, item in self.inputs.items()}
+
+    def changes(self) -> dict[str, Any]:
+        """The fields that differ from the entry the form was opened on, as edit_pick takes
+        them (an empty field clears it)."""
+        return {
+            name: self.convert(name, value.strip())
+            for name, value in self.typed().items()
+            if value.strip() != _form_text(self.pick, name).strip()
+        }
+
+    def convert(self, name: str, value: str) -> Any:
+        return value or None
+
     async def on_submit(self, interaction: discord.Interaction[Any]) -> None:
-        updated = await save_edit(
-            interaction,
-            self.pick,
-            artist=self.artist.value,
-            title=self.title_input.value,
-            link=self.link.value or None,
-            subgenres=self.subgenres.value or None,
-            note=self.note.value or None,
-        )
-        view = discord.ui.View(timeout=None)
-        view.add_item(EditDetailsButton(updated.id))
+        bot = bot_of(interaction)
+        try:
+            changes = self.changes()
+            updated = None
+            if changes:
+                updated = await picks_service.edit_pick(
+                    bot.db,
+                    guild_id=guild_of(interaction),
+                    pick_id=self.pick.id,
+                    user_id=interaction.user.id,
+                    is_moderator=is_moderator(interaction),
+                    now=bot.clock.now(),
+                    changes=changes,
+                )
+        except UserError as error:
+            typed = self.typed()
+            reopen = FixItView(interaction.user.id, lambda: type(self)(self.pick, typed))
+            await interaction.response.send_message(
+                f"{error.message}\nNothing was saved. **Fix it** opens the form again with what "
+                "you typed.",
+                view=reopen,
+                ephemeral=True,
+                allowed_mentions=NO_MENTIONS,
+            )
+            return
+        await self.saved(interaction, updated)
+        if updated is not None:
+            await refresh_card(bot, updated)
+
+    async def saved(self, interaction: discord.Interaction[Any], updated: Pick | None) -> None:
+        pick = updated or self.pick
+        done = "Saved" if updated else "Nothing changed in"
         await interaction.response.send_message(
-            f"Saved **#{updated.id} {updated.artist} — {updated.title}**. "
+            " ".join(filter(None, (done, self.what, f"**#{pick.id} {heading(pick)}**."))),
+            ephemeral=True,
+            allowed_mentions=NO_MENTIONS,
+        )
+
+
+class FixItView(SafeView):
+    """Reopens a form after a mistake, filled with what the member typed."""
+
+    def __init__(self, owner_id: int, form: Callable[[], discord.ui.Modal]) -> None:
+        super().__init__(timeout=900)
+        self.owner_id = owner_id
+        self.form = form
+
+    async def interaction_check(self, interaction: discord.Interaction[Any]) -> bool:
+        return interaction.user.id == self.owner_id
+
+    @discord.ui.button(label="Fix it", style=discord.ButtonStyle.primary)
+    async def fix(
+        self, interaction: discord.Interaction[Any], button: discord.ui.Button[Any]
+    ) -> None:
+        await interaction.response.send_modal(self.form())
+
+
+class EditPickModal(EditForm):
+    """Page 1 of an edit: the words (artist, title, link, subgenres, note)."""
+
+    page_title = ""
+    what = ""
+    FIELDS = (
+        FormField("artist", "Artist", 200, required=True),
+        FormField("title", "Title", 200, required=True),
+        FormField("link", "Link", 512),
+        FormField("subgenres", "Subgenres (comma-separated, at most 8)", 300),
+        FormField("note", "Note", 1000, paragraph=True),
+    )
+
+    async def saved(self, interaction: discord.Interaction[Any], updated: Pick | None) -> None:
+        pick = updated or self.pick
+        view = discord.ui.View(timeout=None)
+        view.add_item(EditDetailsButton(pick.id))
+        done = "Saved" if updated else "Nothing changed on the first page of"
+        await interaction.response.send_message(
+            f"{done} **#{pick.id} {heading(pick)}**. "
             "Label, year, place and format are on the second page:",
             view=view,
             ephemeral=True,
             allowed_mentions=NO_MENTIONS,
         )
-        await refresh_card(bot_of(interaction), updated)
 
 
-class EditDetailsModal(SafeModal):
+class EditDetailsModal(EditForm):
     """Page 2 of an edit: provenance (label, year, country, city, format)."""
 
-    def __init__(self, pick: Pick) -> None:
-        super().__init__(title=f"Edit #{pick.id}: details"[:45], timeout=900)
-        self.pick = pick
-        self.label = _text_input("label", "Label", pick.label, 100)
-        self.year = _text_input("year", "Year", str(pick.year) if pick.year else None, 4)
-        self.country = _text_input("country", "Country (name or ISO code)", pick.country, 60)
-        self.city = _text_input("city", "City", pick.city, 100)
-        self.format = _text_input("format", "Format", pick.format, 10)
-        self.format.placeholder = "vinyl, cassette, CD, CD-R, minidisc, digital or other"
-        for item in (self.label, self.year, self.country, self.city, self.format):
-            self.add_item(item)
+    page_title = ": details"
+    what = "the details of"
+    FIELDS = (
+        FormField("label", "Label", 100),
+        FormField("year", "Year", 4),
+        FormField("country", "Country (name or ISO code)", 60),
+        FormField("city", "City", 100),
+        FormField(
+            "format", "Format", 10,
+            placeholder="vinyl, cassette, CD, CD-R, minidisc, digital or other",
+        ),
+    )  # fmt: skip
 
-    async def on_submit(self, interaction: discord.Interaction[Any]) -> None:
-        raw_year = self.year.value.strip()
-        if raw_year and not (raw_year.isascii() and raw_year.isdecimal()):
+    def convert(self, name: str, value: str) -> Any:
+        if name != "year" or not value:
+            return value or None
+        if not (value.isascii() and value.isdecimal()):
             raise UserError("**year** must be a number such as 1983.")
-        updated = await save_edit(
-            interaction,
-            self.pick,
-            label=self.label.value or None,
-            year=int(raw_year) if raw_year else None,
-            country=self.country.value or None,
-            city=self.city.value or None,
-            format=self.format.value or None,
-        )
-        await interaction.response.send_message(
-            f"Saved the details of **#{updated.id} {updated.artist} — {updated.title}**.",
-            ephemeral=True,
-            allowed_mentions=NO_MENTIONS,
-        )
-        await refresh_card(bot_of(interaction), updated)
+        return int(value)
 
 
 class EditDetailsButton(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 import simcord
 
@@ -240,10 +242,7 @@ async def test_edit_opens_a_prefilled_modal_and_saves_both_pages(
     await share_kas(server)
     shown = await server.member.slash(server.channel, "archive edit", id=1)
     assert shown.modal is not None
-    prefilled = {
-        row["components"][0]["custom_id"]: row["components"][0].get("value")
-        for row in shown.modal["components"]
-    }
+    prefilled = modal_values(shown.modal)
     assert prefilled == {
         "artist": "Kas Product", "title": "Try Out", "link": "https://kasproduct.bandcamp.com/album/try-out",
         "subgenres": "minimal-synth, cold-wave", "note": "Spatial and cold. @everyone should hear it",
@@ -263,28 +262,62 @@ async def test_edit_opens_a_prefilled_modal_and_saves_both_pages(
 
     details = await server.member.click(saved.response, label="Edit label, year, place and format")
     assert details.modal is not None
-    second = await server.member.submit_modal(
-        details,
-        {"label": "Dorian", "year": "1x83", "country": "FR", "city": "Nancy", "format": "vinyl"},
-    )
-    assert (
-        second.response is not None
-        and second.response.content == "**year** must be a number such as 1983."
-    )
-    simcord.assert_error(server.env, UserError)
-    details = await server.member.click(saved.response, label="Edit label, year, place and format")
+    typed = {"label": "Dorian", "year": "1x83", "country": "FR", "city": "Nancy", "format": "vinyl"}
+    second = await server.member.submit_modal(details, typed)
+    assert second.ephemeral and second.response is not None
+    assert second.response.content.startswith("**year** must be a number such as 1983.\n")
+    # The mistake saved nothing and lost nothing: Fix it opens the form with what was typed.
+    fix = await server.member.click(second.response, label="Fix it")
+    assert fix.modal is not None
+    assert modal_values(fix.modal) == typed
+    await server.member.submit_modal(fix, typed | {"year": "1983", "format": "cassette"})
+    pick = await picks_service.get_live_pick(simcord_bot.db, server.guild.id, 1)
+    assert (pick.label, pick.year, pick.format, pick.city) == ("Dorian", 1983, "cassette", "Nancy")
+
+
+def modal_values(modal: dict[str, Any]) -> dict[str, str | None]:
+    return {
+        row["components"][0]["custom_id"]: row["components"][0].get("value")
+        for row in modal["components"]
+    }
+
+
+async def test_a_mistake_in_the_edit_form_loses_nothing(
+    server: Server, simcord_bot: UndercurrentBot
+) -> None:
+    await share_kas(server)
+    shown = await server.member.slash(server.channel, "archive edit", id=1)
+    assert shown.modal is not None
+    typed = modal_values(shown.modal) | {
+        "title": "Try Out (2021 remaster)",
+        "subgenres": "a, b, c, d, e, f, g, h, i",
+        "note": "A long note I would hate to type again.",
+    }
+    refused = await server.member.submit_modal(shown, typed)
+    assert refused.response is not None
+    assert refused.response.content.startswith("At most 8 subgenres per pick (you gave 9).\n")
+    pick = await picks_service.get_live_pick(simcord_bot.db, server.guild.id, 1)
+    assert pick.title == "Try Out" and pick.edited_at is None  # nothing saved
+    fix = await server.member.click(refused.response, label="Fix it")
+    assert fix.modal is not None and modal_values(fix.modal) == typed
+
+
+async def test_a_form_left_open_does_not_undo_someone_elses_edit(
+    server: Server, simcord_bot: UndercurrentBot
+) -> None:
+    await share_kas(server)
+    moderators_form = await server.moderator.slash(server.channel, "archive edit", id=1)
+    sharers_form = await server.member.slash(server.channel, "archive edit", id=1)
+    assert moderators_form.modal is not None and sharers_form.modal is not None
     await server.member.submit_modal(
-        details,
-        {
-            "label": "Dorian",
-            "year": "1983",
-            "country": "France",
-            "city": "Nancy",
-            "format": "cassette",
-        },
+        sharers_form, modal_values(sharers_form.modal) | {"note": "Better words."}
+    )
+    await server.moderator.submit_modal(
+        moderators_form, modal_values(moderators_form.modal) | {"title": "Try Out!"}
     )
     pick = await picks_service.get_live_pick(simcord_bot.db, server.guild.id, 1)
-    assert (pick.label, pick.year, pick.format) == ("Dorian", 1983, "cassette")
+    assert (pick.title, pick.note) == ("Try Out!", "Better words.")
+    assert pick.edited_by == server.moderator.id
 
 
 async def test_edit_by_someone_else_is_refused(server: Server) -> None:
