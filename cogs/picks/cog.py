@@ -30,6 +30,7 @@ from cogs.picks.embeds import (
     details_embed,
     heading,
     lineage_embed,
+    md,
     search_embed,
 )
 from cogs.picks.views import (
@@ -481,7 +482,7 @@ class ArchiveCog(
         embed = discord.Embed(title="Scene archive stats", colour=CARD_COLOUR)
         for key, panel_title in PANELS:
             top = data[key][:5]
-            lines = [f"{clip(label, 40)} · {n}" for label, n in top] or ["—"]
+            lines = [f"{md(clip(label, 40))} · {n}" for label, n in top] or ["—"]
             embed.add_field(name=panel_title, value=clip("\n".join(lines), 1024))
         embed.set_image(url="attachment://archive-stats.png")
         chart = discord.File(io.BytesIO(png), filename="archive-stats.png")

@@ -20,18 +20,29 @@ from bot.services.picks import PickDetails, SearchPage
 CARD_COLOUR = discord.Colour(0x2E6F73)
 
 
+def md(text: str) -> str:
+    """Member text shown as written: ``M*A*S*H`` keeps its stars, and ``[x](https://…)`` in a
+    name can't become a disguised link in the bot's message. Not for footers or code spans,
+    which Discord does not format."""
+    return discord.utils.escape_markdown(text)
+
+
 def heading(pick: Pick) -> str:
-    return clip(f"{pick.artist} — {pick.title}", EMBED_TITLE_LIMIT)
+    return clip(md(f"{pick.artist} — {pick.title}"), EMBED_TITLE_LIMIT)
 
 
 def provenance(pick: Pick) -> str | None:
     """``Factory · 1979 · Manchester, United Kingdom · vinyl``"""
-    place = ", ".join(
-        p for p in (pick.city, country_name(pick.country) if pick.country else None) if p
-    )
-    parts = [pick.label, str(pick.year) if pick.year else None, place or None, pick.format]
+    parts = [md(pick.label) if pick.label else None, str(pick.year) if pick.year else None,
+             place(pick) or None, pick.format]  # fmt: skip
     found = [p for p in parts if p]
     return " · ".join(found) if found else None
+
+
+def place(pick: Pick) -> str:
+    """``Manchester, United Kingdom``"""
+    city = md(pick.city) if pick.city else None
+    return ", ".join(p for p in (city, country_name(pick.country) if pick.country else None) if p)
 
 
 def tag_line(pick: Pick) -> str | None:
@@ -68,13 +79,10 @@ def details_embed(details: PickDetails) -> discord.Embed:
     """Everything ``/archive show`` knows about an entry."""
     pick = details.pick
     embed = discord.Embed(title=heading(pick), url=pick.link_url, colour=CARD_COLOUR)
-    embed.add_field(name="Label", value=clip(pick.label or "—", EMBED_FIELD_VALUE_LIMIT))
+    embed.add_field(name="Label", value=clip(md(pick.label or "—"), EMBED_FIELD_VALUE_LIMIT))
     embed.add_field(name="Year", value=str(pick.year) if pick.year else "—")
     embed.add_field(name="Format", value=pick.format or "—")
-    place = ", ".join(
-        p for p in (pick.city, country_name(pick.country) if pick.country else None) if p
-    )
-    embed.add_field(name="Place", value=clip(place or "—", EMBED_FIELD_VALUE_LIMIT))
+    embed.add_field(name="Place", value=clip(place(pick) or "—", EMBED_FIELD_VALUE_LIMIT))
     embed.add_field(name="Subgenres", value=clip(tag_line(pick) or "—", EMBED_FIELD_VALUE_LIMIT))
     embed.add_field(name="Heard · Loved", value=f"{pick.heard} · {pick.loved}")
     shared = f"{sharer(pick)} {discord_timestamp(from_epoch(pick.created_at), 'R')}"
@@ -112,7 +120,7 @@ def details_embed(details: PickDetails) -> discord.Embed:
 
 def _ref(pick_id: int, related: dict[int, Pick]) -> str:
     other = related.get(pick_id)
-    return f"#{pick_id} {other.artist} — {other.title}" if other else f"#{pick_id}"
+    return f"#{pick_id} {heading(other)}" if other else f"#{pick_id}"
 
 
 def _edges_text(
@@ -143,7 +151,7 @@ def lineage_text(pick: Pick, details: PickDetails, limit: int = 15) -> str:
 
 def lineage_embed(details: PickDetails) -> discord.Embed:
     embed = discord.Embed(
-        title=clip(f"Lineage of {details.pick.artist} — {details.pick.title}", EMBED_TITLE_LIMIT),
+        title=clip(f"Lineage of {heading(details.pick)}", EMBED_TITLE_LIMIT),
         description=clip(lineage_text(details.pick, details), EMBED_DESCRIPTION_LIMIT),
         colour=CARD_COLOUR,
     )
@@ -154,14 +162,14 @@ def lineage_embed(details: PickDetails) -> discord.Embed:
 def search_embed(page: SearchPage, summary: str) -> discord.Embed:
     embed = discord.Embed(title="Archive search", colour=CARD_COLOUR)
     if not page.results:
-        text = f"Nothing in the archive matches {summary}."
+        text = f"Nothing in the archive matches {md(summary)}."
         if page.suggestions:
             text += "\nClosest existing: " + ", ".join(page.suggestions) + "."
         embed.description = clip(text, EMBED_DESCRIPTION_LIMIT)
         return embed
     lines = []
     for pick in page.results:
-        line = f"**#{pick.id}** {pick.artist} — {pick.title}"
+        line = f"**#{pick.id}** {heading(pick)}"
         extra = provenance(pick)
         if extra:
             line += f"\n-# {extra}"

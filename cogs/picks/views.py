@@ -176,7 +176,7 @@ class SecondPrompt(SafeView):
         )
         button.disabled = True
         await interaction.response.edit_message(
-            content=f"You seconded **#{self.pick.id} {self.pick.artist} — {self.pick.title}**. "
+            content=f"You seconded **#{self.pick.id} {heading(self.pick)}**. "
             "It shows on the entry with `/archive show`.",
             view=self,
         )

@@ -327,3 +327,26 @@ async def test_edit_by_someone_else_is_refused(server: Server) -> None:
     assert refused.modal is None and refused.response is not None
     assert "Only the member who shared this pick, or a moderator" in refused.response.content
     simcord.assert_error(server.env, UserError)
+
+
+async def test_member_text_is_shown_as_written_never_as_formatting(server: Server) -> None:
+    shared = await server.member.slash(
+        server.channel,
+        "rec share",
+        artist="M*A*S*H",
+        title="[Official stream](https://evil.example)",
+        label="||spoiler||",
+        city="_Lyon_",
+    )
+    card = shared.response.embeds[0]  # type: ignore[union-attr]
+    assert card.title == r"M\*A\*S\*H — \[Official stream](https://evil.example)"
+    assert card.description is not None and r"\|\|spoiler\|\| · \_Lyon\_" in card.description
+
+    found = await server.member.slash(server.channel, "archive search", query="official")
+    line = (found.response.embeds[0].description or "").splitlines()[0]  # type: ignore[union-attr]
+    assert line == r"**#1** M\*A\*S\*H — \[Official stream](https://evil.example)"
+
+    bait = "[Claim your free Nitro](https://evil.example/login)"
+    public = await server.member.slash(server.channel, "archive search", query=bait, public=True)
+    text = public.response.embeds[0].description or ""  # type: ignore[union-attr]
+    assert r"“\[Claim your free Nitro](https://evil.example/login)”" in text
