@@ -16,7 +16,14 @@ from discord.ext import commands
 
 from bot.domain.archive_format import EXPORT_FORMATS
 from bot.domain.jobs import Job, JobSpec
-from bot.domain.picks import FORMATS, RELATIONS, country_name, match_countries, resolve_country
+from bot.domain.picks import (
+    FORMATS,
+    RELATIONS,
+    country_name,
+    match_countries,
+    normalize_tag,
+    resolve_country,
+)
 from bot.domain.search import SearchFilters
 from bot.domain.timeutil import discord_timestamp, from_epoch
 from bot.errors import UserError
@@ -56,23 +63,52 @@ FORMAT_CHOICES = [app_commands.Choice(name=name, value=name) for name in FORMATS
 RELATION_CHOICES = [app_commands.Choice(name=name, value=name) for name in RELATIONS]
 PURGE_JOB = "archive.purge_removed"
 MAX_IMPORT_BYTES = 25_000_000
+CHOICE_LIMIT = 100  # Discord's limit on an autocomplete choice's name and value
 
 
 async def autocomplete_subgenres(
     interaction: discord.Interaction[Any], current: str
 ) -> list[app_commands.Choice[str]]:
-    """Completes the last comma-separated piece with the server's tags, most used first."""
+    """For a comma-separated list: completes the last piece with the server's tags, most used
+    first, leaving out tags already in the list and any that would not fit the option."""
     if interaction.guild_id is None:
         return []
     done, _, last = current.rpartition(",")
-    prefix = f"{done}, " if done else ""
-    tags = await picks_service.tag_suggestions(bot_of(interaction).db, interaction.guild_id, last)
+    prefix = f"{done.strip()}, " if done.strip() else ""
+    listed = set(parse_tags_loosely(done))
+    tags = await picks_service.tag_suggestions(
+        bot_of(interaction).db, interaction.guild_id, last, limit=25 + len(listed)
+    )
+    choices = []
+    for tag, count in tags:
+        value = prefix + tag
+        if tag in listed or len(value) > CHOICE_LIMIT:
+            continue
+        name = f"{value} ({count})"
+        if len(name) > CHOICE_LIMIT:  # keep the end in view: it is the tag being chosen
+            name = "…" + name[-(CHOICE_LIMIT - 1) :]
+        choices.append(app_commands.Choice(name=name, value=value))
+    return choices[:25]
+
+
+async def autocomplete_subgenre(
+    interaction: discord.Interaction[Any], current: str
+) -> list[app_commands.Choice[str]]:
+    """For a single-subgenre filter: the server's tags containing what is typed, most used first."""
+    if interaction.guild_id is None:
+        return []
+    tags = await picks_service.tag_suggestions(
+        bot_of(interaction).db, interaction.guild_id, current.replace(",", " ")
+    )
     return [
-        app_commands.Choice(
-            name=clip(f"{prefix}{tag} ({count})", 100), value=clip(prefix + tag, 100)
-        )
+        app_commands.Choice(name=clip(f"{tag} ({count})", CHOICE_LIMIT), value=tag)
         for tag, count in tags
+        if len(tag) <= CHOICE_LIMIT
     ][:25]
+
+
+def parse_tags_loosely(typed: str) -> list[str]:
+    return [normalize_tag(piece) for piece in typed.split(",") if piece.strip()]
 
 
 async def autocomplete_country(
@@ -86,7 +122,7 @@ async def autocomplete_country(
             bot_of(interaction).db, interaction.guild_id, current
         )
     return [
-        app_commands.Choice(name=clip(f"{name} ({code})", 100), value=code)
+        app_commands.Choice(name=clip(f"{name} ({code})", CHOICE_LIMIT), value=code)
         for code, name in matches
     ]
 
@@ -214,7 +250,7 @@ class ArchiveCog(
         public="Post the results in the channel instead of privately",
     )
     @app_commands.choices(format=FORMAT_CHOICES)
-    @app_commands.autocomplete(subgenre=autocomplete_subgenres, country=autocomplete_country)
+    @app_commands.autocomplete(subgenre=autocomplete_subgenre, country=autocomplete_country)
     async def search(
         self,
         interaction: discord.Interaction[Any],
@@ -271,7 +307,7 @@ class ArchiveCog(
     @app_commands.describe(
         subgenre="Only this subgenre", country="Only this country", decade="e.g. 1980"
     )
-    @app_commands.autocomplete(subgenre=autocomplete_subgenres, country=autocomplete_country)
+    @app_commands.autocomplete(subgenre=autocomplete_subgenre, country=autocomplete_country)
     async def random(
         self,
         interaction: discord.Interaction[Any],

@@ -160,6 +160,32 @@ async def test_subgenre_autocomplete_offers_existing_tags_most_used_first(server
         server.channel, "rec share", "subgenres", "minimal synth, co"
     )
     assert partial[0]["value"] == "minimal synth, cold-wave"
+    listed = await server.member.autocomplete(
+        server.channel, "rec share", "subgenres", "Minimal Synth, "
+    )
+    assert [c["value"] for c in listed] == ["Minimal Synth, cold-wave"]  # not listed twice
+
+    # A long list: a tag that would not fit Discord's 100 characters is not offered (picking it
+    # would store it cut short), and what is offered shows the tag, not the start of the list.
+    long_list = "experimental-electronic, post-punk-revival, ethereal-wave, darkwave, zolo, "
+    near_full = await server.member.autocomplete(
+        server.channel, "rec share", "subgenres", long_list + "c"
+    )
+    assert [c["value"] for c in near_full] == [long_list.strip() + " cold-wave"]
+    assert near_full[0]["name"].endswith("darkwave, zolo, cold-wave (1)")
+    assert all(len(c["name"]) <= 100 and len(c["value"]) <= 100 for c in near_full)
+    too_long = long_list + "more-words-to-fill-the-option, m"
+    assert (
+        await server.member.autocomplete(server.channel, "rec share", "subgenres", too_long) == []
+    )
+
+    # The search and random filters take one subgenre: no lists there.
+    single = await server.member.autocomplete(server.channel, "archive search", "subgenre", "syn")
+    assert single == [{"name": "minimal-synth (2)", "value": "minimal-synth"}]
+    typed_comma = await server.member.autocomplete(
+        server.channel, "archive random", "subgenre", "cold, wa"
+    )
+    assert [c["value"] for c in typed_comma] == ["cold-wave"]
 
 
 async def test_search_show_and_lineage(server: Server) -> None:
