@@ -63,6 +63,7 @@ FORMAT_CHOICES = [app_commands.Choice(name=name, value=name) for name in FORMATS
 RELATION_CHOICES = [app_commands.Choice(name=name, value=name) for name in RELATIONS]
 PURGE_JOB = "archive.purge_removed"
 MAX_IMPORT_BYTES = 25_000_000
+FORMER_MEMBER = "a former member"
 CHOICE_LIMIT = 100  # Discord's limit on an autocomplete choice's name and value
 
 
@@ -508,10 +509,12 @@ class ArchiveCog(
             "labels": [(str(label), n) for label, n in raw["labels"]],
             "decades": [(str(decade), n) for decade, n in raw["decades"]],
             "formats": [(str(fmt), n) for fmt, n in raw["formats"]],
-            "curators": [
-                (await self._member_name(interaction, int(str(uid))), n)
-                for uid, n in raw["curators"]
-            ],
+            "curators": distinct_names(
+                [
+                    (await self._member_name(interaction, int(str(uid))), n)
+                    for uid, n in raw["curators"]
+                ]
+            ),
         }
         guild_name = interaction.guild.name if interaction.guild else "This server"
         png = await asyncio.to_thread(render_stats_chart, data, f"{guild_name} — scene archive")
@@ -525,9 +528,11 @@ class ArchiveCog(
         if not public:
             await interaction.followup.send(embed=embed, file=chart, ephemeral=True)
             return
-        # The first follow-up replaces the private "thinking" message; the chart is a second one.
-        await interaction.followup.send("Posted the stats in the channel.", ephemeral=True)
+        # The first follow-up would replace the private "thinking" message, so that is answered
+        # first; it says "Posted" only once the chart is in the channel.
+        await interaction.edit_original_response(content="Posting the stats in the channel…")
         await interaction.followup.send(embed=embed, file=chart)
+        await interaction.edit_original_response(content="Posted the stats in the channel.")
 
     async def _member_name(self, interaction: discord.Interaction[Any], user_id: int) -> str:
         guild = interaction.guild
@@ -536,8 +541,25 @@ class ArchiveCog(
             try:
                 member = await guild.fetch_member(user_id)
             except discord.HTTPException:
-                return "a former member"
-        return member.display_name if member else "a former member"
+                return FORMER_MEMBER
+        return member.display_name if member else FORMER_MEMBER
+
+
+def distinct_names(counts: list[tuple[str, int]]) -> list[tuple[str, int]]:
+    """One row per name on a chart: members who left are added up as one "former members"
+    row, and members who share a display name are numbered (a chart draws equal labels on one
+    row, one bar hiding the other)."""
+    former = sum(n for name, n in counts if name == FORMER_MEMBER)
+    rows = [(name, n) for name, n in counts if name != FORMER_MEMBER]
+    if former:
+        rows.append(("former members", former))
+        rows.sort(key=lambda row: -row[1])
+    seen: dict[str, int] = {}
+    distinct = []
+    for name, n in rows:
+        seen[name] = seen.get(name, 0) + 1
+        distinct.append((name if seen[name] == 1 else f"{name} ({seen[name]})", n))
+    return distinct
 
 
 def describe_filters(filters: SearchFilters, shared_by: discord.abc.User | None) -> str:

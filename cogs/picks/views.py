@@ -19,6 +19,7 @@ import discord
 from bot.domain.links import platform_name
 from bot.domain.picks import Pick
 from bot.domain.search import SearchFilters
+from bot.domain.timeutil import discord_timestamp
 from bot.errors import UserError
 from bot.interactions import SafeModal, SafeView, report_error
 from bot.replies import NO_MENTIONS
@@ -88,6 +89,8 @@ class VoteButton(
                 bot.clock.now(),
             )
             await interaction.response.edit_message(embed=card_embed(pick), view=card_view(pick))
+            if interaction.message is None or interaction.message.id != pick.message_id:
+                await refresh_card(bot, pick)  # clicked on a copy (/archive random): the card too
             label = VOTE_LABELS[self.kind][0].lower()
             note = f"Marked: {label}. Click again to undo." if is_set else f"Unmarked: {label}."
             await interaction.followup.send(note, ephemeral=True)
@@ -106,15 +109,14 @@ def card_view(pick: Pick) -> discord.ui.View:
     return view
 
 
-RESTORABLE = "Moderators can restore it within 30 days."
-
-
 async def refresh_card(bot: UndercurrentBot, pick: Pick, *, removed: bool = False) -> None:
     """Bring the card in the channel up to date (best effort: it may have been deleted)."""
     if pick.channel_id is None or pick.message_id is None:
         return
     if removed:
-        await mark_card_removed(bot, pick.id, pick.channel_id, pick.message_id, RESTORABLE)
+        until = discord_timestamp(bot.clock.now() + picks_service.RESTORE_WINDOW, "D")
+        explanation = f"Moderators can restore it with `/archive restore` until {until}."
+        await mark_card_removed(bot, pick.id, pick.channel_id, pick.message_id, explanation)
         return
     await _edit_card(
         bot, pick.id, pick.channel_id, pick.message_id, card_embed(pick), card_view(pick)
@@ -140,10 +142,8 @@ async def _edit_card(
     embed: discord.Embed,
     view: discord.ui.View | None,
 ) -> None:
-    channel = bot.get_channel(channel_id)
-    if not isinstance(channel, discord.abc.Messageable):
-        return
-    message = channel.get_partial_message(message_id)
+    # By ids alone: a card in a thread that was archived since is not in the cache.
+    message = bot.get_partial_messageable(channel_id).get_partial_message(message_id)
     try:
         await message.edit(embed=embed, view=view)
     except discord.HTTPException as exc:

@@ -102,11 +102,12 @@ class PrivacyCog(
         name="export", description="Everything the bot stores about you, as a JSON file"
     )
     async def export(self, interaction: discord.Interaction[Any]) -> None:
+        await interaction.response.defer(ephemeral=True, thinking=True)
         data = await privacy_service.export_user_data(
             self.bot.db, interaction.user.id, self.bot.clock.now()
         )
         payload = json.dumps(data, ensure_ascii=False, indent=2).encode()
-        await interaction.response.send_message(
+        await interaction.followup.send(
             "Here is everything Undercurrent stores about you, from every server.",
             file=discord.File(
                 io.BytesIO(payload), filename=f"undercurrent-{interaction.user.id}.json"

@@ -7,6 +7,7 @@ import json
 import simcord
 
 from bot.client import UndercurrentBot
+from bot.interactions import APOLOGY
 from bot.services import picks as picks_service
 from tests.cogs.conftest import Server
 
@@ -141,3 +142,14 @@ async def test_public_stats_go_to_the_channel_after_a_private_acknowledgement(
     assert result.response.content == "Posted the stats in the channel."
     chart = result.followups[-1]
     assert not chart.ephemeral and chart.embeds[0].title == "Scene archive stats"
+
+
+async def test_public_stats_never_claim_a_post_that_failed(server: Server) -> None:
+    await seed(server)
+    server.env.inject_error("POST", "/webhooks/*", status=500)  # the chart's follow-up
+    result = await server.member.slash(server.channel, "archive stats", public=True)
+    assert result.response is not None
+    assert result.response.content == "Posting the stats in the channel…"
+    assert [m.content for m in result.followups] == [APOLOGY]
+    assert all(m.ephemeral for m in result.followups)
+    simcord.assert_error(server.env, Exception)

@@ -376,3 +376,17 @@ async def test_member_text_is_shown_as_written_never_as_formatting(server: Serve
     public = await server.member.slash(server.channel, "archive search", query=bait, public=True)
     text = public.response.embeds[0].description or ""  # type: ignore[union-attr]
     assert r"“\[Claim your free Nitro](https://evil.example/login)”" in text
+
+
+async def test_a_vote_on_a_random_pick_updates_its_card_in_the_channel(
+    server: Server, simcord_bot: UndercurrentBot
+) -> None:
+    card = (await share_kas(server)).response
+    assert card is not None
+    dug = await server.moderator.slash(server.channel, "archive random")
+    assert dug.response is not None and dug.response.ephemeral
+    await server.moderator.click(dug.response, custom_id="uc:pick:heard:1")
+    await server.env.settle()
+    in_channel = next(m for m in server.channel.history() if m.id == card.id)
+    labels = [child.label for row in in_channel.components for child in row.children]  # type: ignore[attr-defined]
+    assert labels[:2] == ["Heard it · 1", "Loved it · 0"]

@@ -65,6 +65,11 @@ async def test_remove_answers_before_it_works_and_marks_the_card(
     assert asked.response.content.startswith("Removed **#1 Kas Product — Try Out**")
     marked = server.channel.history()[0]
     assert marked.id == card.id and marked.embeds[0].title == "Removed from the archive"
+    deadline = int((simcord_bot.clock.now() + picks_service.RESTORE_WINDOW).timestamp())
+    assert marked.embeds[0].description == (
+        f"#1 was removed. Moderators can restore it with `/archive restore` until <t:{deadline}:D>."
+    )
+    assert marked.components == []
 
 
 async def test_remove_of_an_entry_removed_meanwhile_says_so_on_the_prompt(

@@ -295,3 +295,21 @@ async def test_cancelling_a_writer_never_leaves_the_connection_in_a_transaction(
         await conn.execute("INSERT INTO bot_meta (key, value) VALUES ('after', 'y')")
     async with db.read() as conn, conn.execute("SELECT key FROM bot_meta ORDER BY key") as cursor:
         assert [row[0] for row in await cursor.fetchall()] == ["after"]
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "SELECT id FROM picks WHERE edited_by = 5",
+        "SELECT id FROM picks WHERE deleted_by = 5",
+        "UPDATE picks SET edited_by = NULL WHERE edited_by = 5",
+        "SELECT from_id FROM pick_links WHERE created_by = 5",
+    ],
+)
+async def test_a_members_traces_are_found_by_index_not_by_reading_every_pick(
+    db: Database, sql: str
+) -> None:
+    async with db.read() as conn, conn.execute(f"EXPLAIN QUERY PLAN {sql}") as cursor:
+        plan = " ".join(str(row[3]) for row in await cursor.fetchall())
+    assert "INDEX picks_by_" in plan or "INDEX pick_links_by_creator" in plan, plan
+    assert "SCAN" not in plan, plan
