@@ -139,6 +139,22 @@ class SafeView(discord.ui.View):
         await report_error(interaction, error, f"Component {custom_id}")
 
 
+class OwnedView(SafeView):
+    """A view for the one member it was made for; anyone else is told so, privately."""
+
+    not_yours = "These buttons belong to the member who ran the command."
+
+    def __init__(self, owner_id: int, *, timeout: float | None) -> None:
+        super().__init__(timeout=timeout)
+        self.owner_id = owner_id
+
+    async def interaction_check(self, interaction: discord.Interaction[Any]) -> bool:
+        if interaction.user.id == self.owner_id:
+            return True
+        await reply_privately(interaction, self.not_yours)
+        return False
+
+
 class SafeModal(discord.ui.Modal):
     """A modal whose errors reach the member the same way command errors do."""
 

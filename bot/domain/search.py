@@ -109,8 +109,7 @@ def tag_token(tag: str) -> str:
 
 def year_tokens(year_from: int | None, year_to: int | None, lowest: int, highest: int) -> list[str]:
     """Tokens matching any year in the range: whole decades as ``d1980``, the rest as ``y1979``."""
-    start = lowest if year_from is None else max(year_from, lowest)
-    end = highest if year_to is None else min(year_to, highest)
+    start, end = _clamped(year_from, year_to, lowest, highest)
     tokens: list[str] = []
     year = start
     while year <= end:
@@ -256,9 +255,15 @@ def year_bounds(filters: SearchFilters, lowest: int, highest: int) -> tuple[int,
     ``year_tokens`` clamps it); None when no year was given."""
     if filters.year_from is None and filters.year_to is None:
         return None
+    return _clamped(filters.year_from, filters.year_to, lowest, highest)
+
+
+def _clamped(
+    year_from: int | None, year_to: int | None, lowest: int, highest: int
+) -> tuple[int, int]:
     return (
-        lowest if filters.year_from is None else max(filters.year_from, lowest),
-        highest if filters.year_to is None else min(filters.year_to, highest),
+        lowest if year_from is None else max(year_from, lowest),
+        highest if year_to is None else min(year_to, highest),
     )
 
 

@@ -15,6 +15,7 @@ from bot.db.repos import meta as meta_repo
 from bot.db.repos import picks as picks_repo
 from bot.domain.picks import (
     MATCH_KEY_VERSION,
+    MIN_YEAR,
     RELATIONS,
     LineageEdge,
     Pick,
@@ -408,7 +409,7 @@ async def _plan_search(
         if use_scope_token(context.guild_picks, context.total_picks)
         else ""
     )
-    lowest, highest = 1900, now.year + 1
+    lowest, highest = MIN_YEAR, now.year + 1
 
     def parts(with_years: bool) -> list[str]:
         return match_parts(
@@ -546,8 +547,8 @@ async def random_unheard(
     rng: random.Random | None = None,
 ) -> Pick | None:
     """A uniformly-placed random pick the member has not marked heard, or None if none is left."""
-    if decade is not None and not 1900 <= decade <= now.year:
-        raise UserError(f"**decade** must be a year from 1900 to {now.year}, such as 1980.")
+    if decade is not None and not MIN_YEAR <= decade <= now.year:
+        raise UserError(f"**decade** must be a year from {MIN_YEAR} to {now.year}, such as 1980.")
     first_year = None if decade is None else decade - decade % 10
     filters = normalize_filters(
         SearchFilters(
@@ -561,7 +562,7 @@ async def random_unheard(
         match = (
             None
             if filters.is_empty
-            else build_match(guild_id, filters, lowest_year=1900, highest_year=now.year + 1)
+            else build_match(guild_id, filters, lowest_year=MIN_YEAR, highest_year=now.year + 1)
         )
         bounds = await picks_repo.id_range(conn, guild_id)
         if bounds is None:
@@ -578,8 +579,8 @@ async def random_unheard(
 async def tag_suggestions(
     db: Database, guild_id: int, typed: str, limit: int = 25
 ) -> list[tuple[str, int]]:
-    """The server's existing subgenres containing what is typed, most used first."""
-    needle = normalize_tag(typed.split(",")[-1]) if typed else ""
+    """The server's existing subgenres containing the one tag typed, most used first."""
+    needle = normalize_tag(typed)
     async with db.read() as conn:
         return await picks_repo.top_tags(conn, guild_id, needle, limit)
 

@@ -27,7 +27,7 @@ from bot.domain.picks import (
 from bot.domain.search import SearchFilters
 from bot.domain.timeutil import discord_timestamp, from_epoch
 from bot.errors import UserError
-from bot.replies import clip
+from bot.replies import EMBED_FIELD_VALUE_LIMIT, MESSAGE_CONTENT_LIMIT, clip
 from bot.services import archive_io
 from bot.services import picks as picks_service
 from cogs.picks.charts import PANELS, render_stats_chart
@@ -76,7 +76,7 @@ async def autocomplete_subgenres(
         return []
     done, _, last = current.rpartition(",")
     prefix = f"{done.strip()}, " if done.strip() else ""
-    listed = set(parse_tags_loosely(done))
+    listed = {normalize_tag(piece) for piece in done.split(",")}
     tags = await picks_service.tag_suggestions(
         bot_of(interaction).db, interaction.guild_id, last, limit=25 + len(listed)
     )
@@ -99,17 +99,13 @@ async def autocomplete_subgenre(
     if interaction.guild_id is None:
         return []
     tags = await picks_service.tag_suggestions(
-        bot_of(interaction).db, interaction.guild_id, current.replace(",", " ")
+        bot_of(interaction).db, interaction.guild_id, current
     )
     return [
         app_commands.Choice(name=clip(f"{tag} ({count})", CHOICE_LIMIT), value=tag)
         for tag, count in tags
         if len(tag) <= CHOICE_LIMIT
     ][:25]
-
-
-def parse_tags_loosely(typed: str) -> list[str]:
-    return [normalize_tag(piece) for piece in typed.split(",") if piece.strip()]
 
 
 async def autocomplete_country(
@@ -421,7 +417,7 @@ class ArchiveCog(
         await interaction.response.send_message(
             clip(
                 f"Linked: **#{source.id} {heading(source)}** is *{relation}* **#{target.id} {heading(target)}**.",
-                2000,
+                MESSAGE_CONTENT_LIMIT,
             ),
             ephemeral=True,
         )
@@ -486,7 +482,7 @@ class ArchiveCog(
                 filename="import-problems.txt",
             )
             await interaction.followup.send(
-                clip(rejected.message, 2000), file=report, ephemeral=True
+                clip(rejected.message, MESSAGE_CONTENT_LIMIT), file=report, ephemeral=True
             )
             return
         await interaction.followup.send(
@@ -522,7 +518,7 @@ class ArchiveCog(
         for key, panel_title in PANELS:
             top = data[key][:5]
             lines = [f"{md(clip(label, 40))} · {n}" for label, n in top] or ["—"]
-            embed.add_field(name=panel_title, value=clip("\n".join(lines), 1024))
+            embed.add_field(name=panel_title, value=clip("\n".join(lines), EMBED_FIELD_VALUE_LIMIT))
         embed.set_image(url="attachment://archive-stats.png")
         chart = discord.File(io.BytesIO(png), filename="archive-stats.png")
         if not public:

@@ -12,6 +12,7 @@ from bot.domain.timeutil import discord_timestamp, from_epoch
 from bot.replies import (
     EMBED_DESCRIPTION_LIMIT,
     EMBED_FIELD_VALUE_LIMIT,
+    EMBED_FOOTER_LIMIT,
     EMBED_TITLE_LIMIT,
     clip,
 )
@@ -179,7 +180,7 @@ def search_embed(page: SearchPage, summary: str) -> discord.Embed:
         text=clip(
             f"{describe_total(page.total, page.capped)} {'result' if page.total == 1 else 'results'}"
             f" for {summary} · page {page.page} of {page.pages}",
-            2048,
+            EMBED_FOOTER_LIMIT,
         )
     )
     return embed

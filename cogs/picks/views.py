@@ -21,7 +21,7 @@ from bot.domain.picks import Pick
 from bot.domain.search import SearchFilters
 from bot.domain.timeutil import discord_timestamp
 from bot.errors import UserError
-from bot.interactions import SafeModal, SafeView, report_error
+from bot.interactions import OwnedView, SafeModal, report_error
 from bot.replies import NO_MENTIONS
 from bot.services import picks as picks_service
 from bot.services.picks import current_fields
@@ -150,12 +150,11 @@ async def _edit_card(
         log.info("Could not update the card of pick %s: %s", pick_id, exc)
 
 
-class SecondPrompt(SafeView):
+class SecondPrompt(OwnedView):
     """Offered privately when a member shares something already in the archive."""
 
     def __init__(self, owner_id: int, pick: Pick, note: str | None) -> None:
-        super().__init__(timeout=600)
-        self.owner_id = owner_id
+        super().__init__(owner_id, timeout=600)
         self.pick = pick
         self.note = note
         self.second.label = "Add my note as a second" if note else "Second it"
@@ -165,10 +164,9 @@ class SecondPrompt(SafeView):
         self, interaction: discord.Interaction[Any], button: discord.ui.Button[Any]
     ) -> None:
         bot = bot_of(interaction)
-        assert interaction.guild_id is not None
         await picks_service.second_pick(
             bot.db,
-            interaction.guild_id,
+            guild_of(interaction),
             self.pick.id,
             interaction.user.id,
             self.note,
@@ -183,7 +181,7 @@ class SecondPrompt(SafeView):
         self.stop()
 
 
-class ConfirmView(SafeView):
+class ConfirmView(OwnedView):
     """Yes/No, for the member who asked only.
 
     Confirming answers at once (the prompt becomes ``working``, without buttons), then runs
@@ -199,14 +197,10 @@ class ConfirmView(SafeView):
         *,
         working: str = "Working…",
     ) -> None:
-        super().__init__(timeout=120)
-        self.owner_id = owner_id
+        super().__init__(owner_id, timeout=120)
         self.on_confirm = on_confirm
         self.working = working
         self.confirm.label = confirm_label
-
-    async def interaction_check(self, interaction: discord.Interaction[Any]) -> bool:
-        return interaction.user.id == self.owner_id
 
     @discord.ui.button(label="Confirm", style=discord.ButtonStyle.danger)
     async def confirm(
@@ -229,8 +223,10 @@ class ConfirmView(SafeView):
         )
 
 
-class SearchPager(SafeView):
+class SearchPager(OwnedView):
     """Previous/Next through a search, for the member who searched."""
+
+    not_yours = "These pages belong to the member who searched; run `/archive search` yourself."
 
     def __init__(
         self,
@@ -241,8 +237,7 @@ class SearchPager(SafeView):
         page: int,
         pages: int,
     ) -> None:
-        super().__init__(timeout=900)
-        self.owner_id = owner_id
+        super().__init__(owner_id, timeout=900)
         self.guild_id = guild_id
         self.filters = filters
         self.summary = summary
@@ -253,15 +248,6 @@ class SearchPager(SafeView):
     def _sync_buttons(self) -> None:
         self.previous.disabled = self.page <= 1
         self.next.disabled = self.page >= self.pages
-
-    async def interaction_check(self, interaction: discord.Interaction[Any]) -> bool:
-        if interaction.user.id != self.owner_id:
-            await interaction.response.send_message(
-                "These pages belong to the member who searched; run `/archive search` yourself.",
-                ephemeral=True,
-            )
-            return False
-        return True
 
     async def _show(self, interaction: discord.Interaction[Any], page: int) -> None:
         bot = bot_of(interaction)
@@ -387,16 +373,12 @@ class EditForm(SafeModal):
         )
 
 
-class FixItView(SafeView):
+class FixItView(OwnedView):
     """Reopens a form after a mistake, filled with what the member typed."""
 
     def __init__(self, owner_id: int, form: Callable[[], discord.ui.Modal]) -> None:
-        super().__init__(timeout=900)
-        self.owner_id = owner_id
+        super().__init__(owner_id, timeout=900)
         self.form = form
-
-    async def interaction_check(self, interaction: discord.Interaction[Any]) -> bool:
-        return interaction.user.id == self.owner_id
 
     @discord.ui.button(label="Fix it", style=discord.ButtonStyle.primary)
     async def fix(

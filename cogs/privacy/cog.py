@@ -12,7 +12,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.errors import UserError
-from bot.interactions import SafeView
+from bot.interactions import OwnedView
 from bot.services import picks as picks_service
 from bot.services import privacy as privacy_service
 from cogs.picks.views import mark_card_removed, refresh_card
@@ -21,16 +21,12 @@ if TYPE_CHECKING:
     from bot.client import UndercurrentBot
 
 
-class ForgetChoice(SafeView):
+class ForgetChoice(OwnedView):
     """Delete or anonymise your picks, or cancel. Only for the member who asked."""
 
     def __init__(self, bot: UndercurrentBot, owner_id: int) -> None:
-        super().__init__(timeout=120)
+        super().__init__(owner_id, timeout=120)
         self.bot = bot
-        self.owner_id = owner_id
-
-    async def interaction_check(self, interaction: discord.Interaction[Any]) -> bool:
-        return interaction.user.id == self.owner_id
 
     async def _forget(self, interaction: discord.Interaction[Any], delete_picks: bool) -> None:
         # Answer first: forgetting may take longer than Discord's 3 s for a first answer.

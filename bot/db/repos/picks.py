@@ -31,13 +31,14 @@ FIND_BY_LINK_KEY = f"""
 SELECT {PICK_COLUMNS} FROM picks p
 WHERE p.guild_id = :guild_id AND p.link_key = :link_key AND p.deleted_at IS NULL
 """
-INSERT_PICK = """
-INSERT INTO picks (guild_id, artist, title, match_key, link_url, link_key, link_platform, label,
-                   year, country, city, format, note, tags, shared_by, created_at)
-VALUES (:guild_id, :artist, :title, :match_key, :link_url, :link_key, :link_platform, :label,
-        :year, :country, :city, :format, :note, :tags, :shared_by, :created_at)
-RETURNING id
+# :id NULL takes the next id (an INTEGER PRIMARY KEY); an import gives its own.
+INSERT_PICK_WITH_ID = """
+INSERT INTO picks (id, guild_id, artist, title, match_key, link_url, link_key, link_platform,
+                   label, year, country, city, format, note, tags, shared_by, created_at)
+VALUES (:id, :guild_id, :artist, :title, :match_key, :link_url, :link_key, :link_platform,
+        :label, :year, :country, :city, :format, :note, :tags, :shared_by, :created_at)
 """
+INSERT_PICK = INSERT_PICK_WITH_ID + "RETURNING id"
 INSERT_TAG = "INSERT INTO pick_tags (guild_id, tag, pick_id) VALUES (:guild_id, :tag, :pick_id)"
 DELETE_TAGS = "DELETE FROM pick_tags WHERE pick_id = :pick_id"
 SET_CARD = "UPDATE picks SET channel_id = :channel_id, message_id = :message_id WHERE id = :pick_id"
@@ -232,12 +233,6 @@ WHERE p.guild_id = :guild_id AND p.deleted_at IS NULL
   AND p.link_key IN (SELECT value FROM json_each(:link_keys))
 """
 MAX_PICK_ID = "SELECT coalesce(max(id), 0) FROM picks"
-INSERT_PICK_WITH_ID = """
-INSERT INTO picks (id, guild_id, artist, title, match_key, link_url, link_key, link_platform,
-                   label, year, country, city, format, note, tags, shared_by, created_at)
-VALUES (:id, :guild_id, :artist, :title, :match_key, :link_url, :link_key, :link_platform,
-        :label, :year, :country, :city, :format, :note, :tags, :shared_by, :created_at)
-"""
 COUNT_LIVE = "SELECT count(*) FROM picks WHERE guild_id = :guild_id AND deleted_at IS NULL"
 STATS = {
     "subgenres": """SELECT tag, count(*) FROM pick_tags t JOIN picks p ON p.id = t.pick_id
@@ -371,6 +366,7 @@ async def insert_pick(
     created_at: int,
 ) -> int:
     params = _draft_params(draft) | {
+        "id": None,
         "guild_id": guild_id,
         "shared_by": shared_by,
         "created_at": created_at,
@@ -378,10 +374,16 @@ async def insert_pick(
     row = await fetch_one(conn, INSERT_PICK, params)
     assert row is not None
     pick_id = int(row["id"])
-    await conn.executemany(
-        INSERT_TAG, [{"guild_id": guild_id, "tag": t, "pick_id": pick_id} for t in draft.subgenres]
-    )
+    await _insert_tags(conn, guild_id, pick_id, draft.subgenres)
     return pick_id
+
+
+async def _insert_tags(
+    conn: aiosqlite.Connection, guild_id: int, pick_id: int, tags: Sequence[str]
+) -> None:
+    await conn.executemany(
+        INSERT_TAG, [{"guild_id": guild_id, "tag": tag, "pick_id": pick_id} for tag in tags]
+    )
 
 
 async def update_pick(
@@ -396,9 +398,7 @@ async def update_pick(
         UPDATE_PICK, _draft_params(draft) | {"pick_id": pick_id, "user_id": user_id, "now": now}
     )
     await conn.execute(DELETE_TAGS, {"pick_id": pick_id})
-    await conn.executemany(
-        INSERT_TAG, [{"guild_id": guild_id, "tag": t, "pick_id": pick_id} for t in draft.subgenres]
-    )
+    await _insert_tags(conn, guild_id, pick_id, draft.subgenres)
 
 
 async def set_card(
@@ -495,18 +495,12 @@ async def lineage(
     conn: aiosqlite.Connection, pick_id: int
 ) -> tuple[list[LineageEdge], list[LineageEdge]]:
     """``(grew_from, grew_into)``: edges up to two steps from ``pick_id`` in each direction."""
-    rows = await fetch_all(conn, LINEAGE, {"pick_id": pick_id})
-    up = [
-        LineageEdge(r["from_id"], r["to_id"], r["relation"], r["depth"])
-        for r in rows
-        if r["direction"] == "up"
-    ]
-    down = [
-        LineageEdge(r["from_id"], r["to_id"], r["relation"], r["depth"])
-        for r in rows
-        if r["direction"] == "down"
-    ]
-    return up, down
+    edges: dict[str, list[LineageEdge]] = {"up": [], "down": []}
+    for r in await fetch_all(conn, LINEAGE, {"pick_id": pick_id}):
+        edges[r["direction"]].append(
+            LineageEdge(r["from_id"], r["to_id"], r["relation"], r["depth"])
+        )
+    return edges["up"], edges["down"]
 
 
 @dataclass(frozen=True, slots=True)
