@@ -708,7 +708,6 @@ class Driver:
         if target.is_thread:
             target.message_count += 1
         self.emulator.gateway.dispatch_message("MESSAGE_CREATE", message)
-        self.recorder.notify()
         return message
 
     async def rsvp(self, event: ScheduledEvent, *, user: UserRef) -> None:

@@ -209,6 +209,7 @@ class Gateway:
             if data is None:
                 continue
             self._dispatch_to(session, event, data)
+        self.emulator.recorder.notify()  # whatever changed the world, waiters look again
 
     def dispatch_message(self, event: str, message: Message) -> None:
         """MESSAGE_CREATE/UPDATE with content hidden from sessions without MESSAGE_CONTENT,

@@ -102,10 +102,6 @@ class User:
             payload["bot"] = True
         return payload
 
-    @property
-    def mention(self) -> str:
-        return f"<@{self.id}>"
-
 
 @dataclass(slots=True, eq=False)
 class Role:
@@ -121,10 +117,6 @@ class Role:
     mentionable: bool = False
     managed: bool = False
     bot_id: int | None = None
-
-    @property
-    def is_everyone(self) -> bool:
-        return self.id == self.guild_id
 
     def to_payload(self) -> JSON:
         payload: JSON = {
@@ -216,10 +208,6 @@ class Channel:
     @property
     def is_thread(self) -> bool:
         return self.type in THREAD_TYPES
-
-    @property
-    def mention(self) -> str:
-        return f"<#{self.id}>"
 
     def visible_messages(self, user_id: int | None = None) -> list[Message]:
         """Messages not deleted; ephemeral ones only for the user they were meant for."""

@@ -55,11 +55,12 @@ class BotProcess:
         self.module = module
         self.python = python
         self.log_level = log_level
-        self.log_path = (
-            Path(log_path)
-            if log_path
-            else Path(tempfile.mkstemp(prefix="sandbox-bot-", suffix=".log")[1])
-        )
+        if log_path:
+            self.log_path = Path(log_path)
+        else:
+            handle, name = tempfile.mkstemp(prefix="sandbox-bot-", suffix=".log")
+            os.close(handle)  # the bot's process opens the file itself
+            self.log_path = Path(name)
         self.extra_env = dict(extra_env or {})
         self.ready_log = re.compile(ready_log) if ready_log else None
         self.pythonpath = [str(p) for p in pythonpath or []]
@@ -175,9 +176,7 @@ class BotProcess:
         process if it does not exit in time and raises ``TimeoutError``."""
         process = self.process
         if process is None or process.returncode is not None:
-            return (
-                process.returncode if process is not None and process.returncode is not None else 0
-            )
+            return self.returncode or 0
         process.send_signal(sig)
         try:
             return await asyncio.wait_for(process.wait(), within)
@@ -192,9 +191,7 @@ class BotProcess:
         """SIGKILL: a crash, with no chance to clean up."""
         process = self.process
         if process is None or process.returncode is not None:
-            return (
-                process.returncode if process is not None and process.returncode is not None else 0
-            )
+            return self.returncode or 0
         process.kill()
         return await process.wait()
 

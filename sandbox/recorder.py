@@ -259,14 +259,6 @@ class Recorder:
         """5xx answers that were not injected faults (emulator bugs)."""
         return [r for r in self.requests if r.status >= 500 and r.fault is None]
 
-    def client_errors(self, *, after: int = 0) -> list[RecordedRequest]:
-        """4xx answers (other than injected faults), e.g. validation failures."""
-        return [
-            r
-            for r in self.requests
-            if r.index > after and 400 <= r.status < 500 and r.fault is None
-        ]
-
 
 def _matches(entry: RecordedRequest, method: str | None, route: str | None) -> bool:
     if method is not None and entry.method != method.upper():

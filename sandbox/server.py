@@ -16,7 +16,7 @@ import contextlib
 import time
 from collections.abc import Iterator
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 
@@ -164,7 +164,6 @@ class Emulator:
 
     def _announce(self, event: str, payload: JSON, guild_id: int | None) -> None:
         self.gateway.dispatch(event, payload, guild_id=guild_id)
-        self.recorder.notify()
 
     def register_interaction(self, interaction: Interaction) -> None:
         self.world.interactions[interaction.id] = interaction
@@ -178,12 +177,3 @@ class Emulator:
 
             self._driver = Driver(self)
         return self._driver
-
-    def summary(self) -> dict[str, Any]:
-        """Counts for logs and the try-out mode."""
-        return {
-            "guilds": len(self.world.guilds),
-            "requests": len(self.recorder.requests),
-            "frames": len(self.recorder.frames),
-            "sessions": len(self.gateway.sessions),
-        }

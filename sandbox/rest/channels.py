@@ -442,7 +442,7 @@ async def get_thread_member(ctx: Ctx) -> Reply:
     thread = _thread(ctx)
     user_id = ctx.snowflake("user_id", unknown=errors.unknown_member)
     if user_id not in thread.member_ids:
-        raise errors.ApiError(404, 10007, "Unknown Member")
+        raise errors.unknown_member()
     return Reply(body=_thread_member_payload(thread, user_id))
 
 

@@ -163,9 +163,9 @@ def _member_role(ctx: Ctx) -> tuple[Guild, Member, Role]:
     member = guild.members.get(ctx.snowflake("user_id", unknown=errors.unknown_member))
     if member is None:
         raise errors.unknown_member()
-    role = guild.roles.get(ctx.snowflake("role_id"))
+    role = guild.roles.get(ctx.snowflake("role_id", unknown=errors.unknown_role))
     if role is None:
-        raise errors.ApiError(404, 10011, "Unknown Role")
+        raise errors.unknown_role()
     ctx.require_guild(guild, Permission.MANAGE_ROLES)
     me = ctx.bot_member(guild)
     top = max((guild.roles[r].position for r in me.role_ids if r in guild.roles), default=0)
