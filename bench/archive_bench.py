@@ -98,7 +98,7 @@ def percentile(samples: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-async def timed(label: str, runs: int, make_call) -> tuple[float, float]:  # type: ignore[no-untyped-def]
+async def timed(label: str, runs: int, make_call) -> None:  # type: ignore[no-untyped-def]
     samples = []
     for i in range(runs):
         t0 = time.perf_counter()
@@ -106,19 +106,12 @@ async def timed(label: str, runs: int, make_call) -> tuple[float, float]:  # typ
         samples.append((time.perf_counter() - t0) * 1000)
     p50, p99 = statistics.median(samples), percentile(samples, 0.99)
     print(f"  {label:<52} p50 {p50:7.2f} ms   p99 {p99:7.2f} ms   ({runs} runs)")
-    return p50, p99
 
 
-def peak_rss_kb() -> int:
+def proc_status_kb(field: str) -> int:
+    """``VmHWM`` (peak RSS) or ``VmRSS`` (current), in kB, from /proc/self/status."""
     for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1])
-    return 0
-
-
-def current_rss_kb() -> int:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
+        if line.startswith(f"{field}:"):
             return int(line.split()[1])
     return 0
 
@@ -223,13 +216,13 @@ async def run_benchmarks(db: Database, args: argparse.Namespace, fresh: bool, pa
     for fmt in ("csv", "json"):
         with tempfile.TemporaryDirectory() as tmp:
             Path("/proc/self/clear_refs").write_text("5")  # reset the peak-RSS counter
-            before = current_rss_kb()
+            before = proc_status_kb("VmRSS")
             t0 = time.perf_counter()
             result = await archive_io.export_archive(
                 db, EXPORT_GUILD, fmt, Path(tmp), limit_bytes=25 * 1024 * 1024, title="bench"
             )
             elapsed = time.perf_counter() - t0
-            growth = (peak_rss_kb() - before) / 1024
+            growth = (proc_status_kb("VmHWM") - before) / 1024
             size = sum(p.stat().st_size for p in result.files) / 1e6
             print(f"  {fmt:<5} {result.entries:,} entries in {elapsed:5.1f} s, {len(result.files)} file(s), "
                   f"{size:.1f} MB{' (gzip)' if result.compressed else ''}; peak RSS growth {growth:.1f} MB")  # fmt: skip

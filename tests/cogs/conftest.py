@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,6 +29,22 @@ async def simcord_bot(db_path: Path, clock: FakeClock) -> AsyncIterator[Undercur
     # simcord never calls close(): do it here, or aiosqlite's worker thread keeps pytest alive.
     await bot.close()
     await database.close()
+
+
+@asynccontextmanager
+async def restarted_bot(
+    env: simcord.Env, db_path: Path, clock: FakeClock
+) -> AsyncIterator[UndercurrentBot]:
+    """The bot as it comes back after a restart: a new process state over the same database."""
+    database = await Database.open(db_path)
+    settings = Settings(discord_token=Secret("unused-by-simcord"), database_path=db_path)
+    fresh = UndercurrentBot(settings=settings, db=database, clock=clock, run_scheduler=False)
+    try:
+        await env.restart_bot(fresh)
+        yield fresh
+    finally:
+        await fresh.close()
+        await database.close()
 
 
 @dataclass

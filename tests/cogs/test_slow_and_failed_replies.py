@@ -13,9 +13,11 @@ import simcord
 
 from bot.client import UndercurrentBot
 from bot.errors import UserError
+from bot.interactions import APOLOGY
 from bot.services import picks as picks_service
 from bot.services import privacy as privacy_service
 from tests.cogs.conftest import Server
+from tests.fakes import wait_until
 
 
 def held(
@@ -29,14 +31,6 @@ def held(
         return await real(*args, **kwargs)
 
     return waiting, release
-
-
-async def until(condition: Callable[[], bool]) -> None:
-    for _ in range(200):
-        if condition():
-            return
-        await asyncio.sleep(0.01)
-    raise AssertionError("the condition never came true")
 
 
 async def share_with_card(server: Server) -> simcord.ResponseMessage:
@@ -57,7 +51,7 @@ async def test_remove_answers_before_it_works_and_marks_the_card(
     monkeypatch.setattr(picks_service, "remove_pick", slow)
 
     click = asyncio.create_task(server.member.click(asked.response, label="Remove"))
-    await until(lambda: asked.response is not None and asked.response.content == "Removing…")
+    await wait_until(lambda: asked.response is not None and asked.response.content == "Removing…")
     assert asked.response.components == []  # no second click while it works
     release.set()
     await click
@@ -99,7 +93,9 @@ async def test_forget_answers_first_and_updates_cards_even_if_the_last_reply_fai
     click = asyncio.create_task(
         server.member.click(asked.response, label="Keep my picks, without my name")
     )
-    await until(lambda: asked.response is not None and asked.response.content == "Forgetting you…")
+    await wait_until(
+        lambda: asked.response is not None and asked.response.content == "Forgetting you…"
+    )
     assert asked.response.components == []
     release.set()
     await click
@@ -122,7 +118,8 @@ async def test_a_share_whose_card_cannot_be_posted_leaves_no_entry(
     with pytest.raises(UserError):
         await picks_service.get_live_pick(simcord_bot.db, server.guild.id, 1)
     simcord.assert_error(server.env, Exception)
-    assert failed is not None
+    assert failed.ephemeral and failed.response is not None  # told privately; nothing posted
+    assert failed.response.content == APOLOGY
 
     again = await server.member.slash(
         server.channel, "rec share", artist="Kas Product", title="Try Out"

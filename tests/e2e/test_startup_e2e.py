@@ -8,8 +8,7 @@ import sys
 from pathlib import Path
 
 from sandbox import Emulator
-
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
+from tests.e2e.conftest import PROJECT_ROOT
 
 
 async def run_bot(env: dict[str, str], cwd: Path) -> tuple[int, str]:

@@ -163,9 +163,7 @@ class ProbeBot(commands.Bot):
             await interaction.response.defer(ephemeral=True, thinking=True)
             channel = interaction.channel
             assert isinstance(channel, discord.TextChannel)
-            started = asyncio.get_running_loop().time()
             message = await channel.send(text)
-            seen["post_seconds"] = asyncio.get_running_loop().time() - started
             await interaction.followup.send(f"posted {message.id}", ephemeral=True)
 
         @tree.command(description="Think, then answer")
