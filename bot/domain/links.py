@@ -37,10 +37,6 @@ class CanonicalLink:
     platform: str | None  # "bandcamp", "spotify", …; None for other sites
     kind: str | None  # "album", "track", "artist", "playlist", "video", …
 
-    @property
-    def platform_name(self) -> str:
-        return platform_name(self.platform)
-
 
 def platform_name(platform: str | None) -> str:
     """``"bandcamp"`` → ``"Bandcamp"``; None or an unknown site → ``"the link"``."""
