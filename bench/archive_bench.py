@@ -27,9 +27,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bot.db import Database
 from bot.db.repos import picks as picks_repo
-from bot.domain.picks import FORMATS, build_draft
+from bot.domain.picks import FORMATS, PickFields, build_draft
 from bot.domain.search import SearchFilters
-from bot.services import archive_io
+from bot.services import archive_io, archive_search
 from bot.services import picks as picks_service
 
 BUSY_GUILD, EXPORT_GUILD = 1, 2
@@ -45,7 +45,7 @@ def word(rng: random.Random) -> str:
     return "".join(rng.choice(SYLLABLES) for _ in range(rng.randint(2, 4)))
 
 
-def make_draft(rng: random.Random, n: int):  # type: ignore[no-untyped-def]
+def make_fields(rng: random.Random, n: int) -> PickFields:
     tags = []
     if rng.random() < 0.15:  # "ambient" on an ambient-heavy server: ~15 % of the archive
         tags.append("ambient")
@@ -53,10 +53,9 @@ def make_draft(rng: random.Random, n: int):  # type: ignore[no-untyped-def]
     note_words = [word(rng) for _ in range(rng.randint(0, 12))]
     if rng.random() < 0.12:
         note_words.append("hypnotic")  # a common note word, ~12 %
-    return build_draft(
+    return PickFields(
         artist=f"{word(rng).title()} {word(rng).title()}",
         title=f"{word(rng).title()} {n}",
-        current_year=2026,
         subgenres=", ".join(tags),
         label=f"{word(rng).title()} Records" if rng.random() < 0.7 else None,
         year=rng.randint(1965, 2026) if rng.random() < 0.9 else None,
@@ -72,7 +71,10 @@ async def build(db: Database, guild_id: int, count: int, seed: int) -> None:
     started = time.perf_counter()
     batch = 20_000
     for start in range(0, count, batch):
-        drafts = [make_draft(rng, n) for n in range(start, min(count, start + batch))]
+        drafts = [
+            build_draft(make_fields(rng, n), current_year=2026)
+            for n in range(start, min(count, start + batch))
+        ]
         async with db.transaction() as conn:
             for offset, draft in enumerate(drafts):
                 await picks_repo.insert_pick(
@@ -152,7 +154,7 @@ async def run_benchmarks(db: Database, args: argparse.Namespace, fresh: bool, pa
     rare_titles = [f"{n}" for n in rng.sample(range(args.entries), args.runs)]
 
     async def search(filters: SearchFilters, page: int = 1, guild: int = BUSY_GUILD) -> None:
-        await picks_service.search_archive(db, guild, filters, page, NOW)
+        await archive_search.search_archive(db, guild, filters, page, NOW)
 
     def small(filters: SearchFilters) -> Awaitable[None]:
         return search(filters, guild=EXPORT_GUILD)
@@ -192,19 +194,21 @@ async def run_benchmarks(db: Database, args: argparse.Namespace, fresh: bool, pa
     share_rng = random.Random(4)
 
     async def share(i: int) -> None:
-        draft = make_draft(share_rng, 10_000_000 + i)
+        given = make_fields(share_rng, 10_000_000 + i)
         result = await picks_service.share_pick(
-            db, guild_id=BUSY_GUILD, user_id=42, now=NOW, artist=draft.artist, title=draft.title,
-            subgenres=", ".join(draft.subgenres), label=draft.label, year=draft.year,
-            country=draft.country, city=draft.city, format=draft.format, note=draft.note,
-        )  # fmt: skip
+            db, guild_id=BUSY_GUILD, user_id=42, now=NOW, given=given
+        )
         assert result.pick is not None
 
     await timed("share a new pick", max(args.runs, 1000), share)
 
     async def share_duplicate(i: int) -> None:
         result = await picks_service.share_pick(
-            db, guild_id=BUSY_GUILD, user_id=43, now=NOW, artist="Ka Lo", title="Duplicate"
+            db,
+            guild_id=BUSY_GUILD,
+            user_id=43,
+            now=NOW,
+            given=PickFields(artist="Ka Lo", title="Duplicate"),
         )
         assert i == 0 or result.duplicate is not None
 

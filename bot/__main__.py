@@ -20,7 +20,7 @@ from bot.client import UndercurrentBot
 from bot.config import Settings, apply_endpoints, load_settings
 from bot.db import Database
 from bot.errors import StartupError
-from bot.services import picks as picks_service
+from bot.services import archive_upkeep
 
 log = logging.getLogger("bot")
 
@@ -58,7 +58,7 @@ async def run(settings: Settings) -> int:
     apply_endpoints(settings)
     db = await Database.open(settings.database_path)
     try:
-        rekeyed = await picks_service.refresh_match_keys(db)
+        rekeyed = await archive_upkeep.refresh_match_keys(db)
         if rekeyed:
             log.info("Dedupe rules changed: recomputed the keys of %d picks", rekeyed)
         async with UndercurrentBot(settings=settings, db=db) as bot:

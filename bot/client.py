@@ -29,7 +29,13 @@ from bot.scheduler import Scheduler
 
 log = logging.getLogger(__name__)
 
-DEFAULT_EXTENSIONS: tuple[str, ...] = ("cogs.settings", "cogs.about", "cogs.picks", "cogs.privacy")
+DEFAULT_EXTENSIONS: tuple[str, ...] = (
+    "cogs.settings",
+    "cogs.about",
+    "cogs.rec",
+    "cogs.archive",
+    "cogs.privacy",
+)
 
 
 class UndercurrentTree(app_commands.CommandTree["UndercurrentBot"]):

@@ -1,9 +1,15 @@
-"""One way to turn any interaction error into what the member sees, for commands and components.
+"""The interaction kit's plumbing: guards every command shares, and one way to turn any
+interaction error into what the member sees.
 
-The command tree, every view and every restart-proof button route their errors through
-``report_error``: a ``UserError`` becomes its message, privately; Discord's own check failures
-become a plain sentence; anything else is logged with where it happened and the member gets a
-short apology.
+* ``require_guild``, ``bot_of``, ``is_moderator`` and the ``moderators_only`` /
+  ``server_managers_only`` checks: what every feature asks of an interaction.
+* ``report_error``: the command tree, every view, modal and restart-proof button route their
+  errors here. A ``UserError`` becomes its message, privately; Discord's own check failures
+  become a plain sentence; anything else is logged with where it happened and the member gets a
+  short apology.
+* ``answer_if_expired``: a click on buttons nothing handles any more gets a clear answer.
+
+The views built on these (owned, confirm, fix-it, safe dynamic items) are in ``bot.views``.
 """
 
 from __future__ import annotations
@@ -11,13 +17,16 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import discord
 from discord import app_commands
 
 from bot.errors import UserError
 from bot.replies import reply_privately
+
+if TYPE_CHECKING:
+    from bot.client import UndercurrentBot
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +38,30 @@ APOLOGY = (
     "Sorry — something went wrong on our side and your request was not completed. "
     "It has been logged; please try again in a moment."
 )
+
+
+NOT_IN_A_SERVER = "That only works inside a server."
+
+# Who counts as a moderator is Discord's own permissions, never a bot-specific role list.
+moderators_only = app_commands.checks.has_permissions(manage_messages=True)
+server_managers_only = app_commands.checks.has_permissions(manage_guild=True)
+
+
+def require_guild(interaction: discord.Interaction[Any]) -> int:
+    """The server the interaction came from; a private ``UserError`` in a DM."""
+    if interaction.guild_id is None:
+        raise UserError(NOT_IN_A_SERVER)
+    return interaction.guild_id
+
+
+def bot_of(interaction: discord.Interaction[UndercurrentBot]) -> UndercurrentBot:
+    """The bot, typed (views and dynamic items have no cog to hold it)."""
+    return interaction.client
+
+
+def is_moderator(interaction: discord.Interaction[Any]) -> bool:
+    """Whether the member may moderate the archive here (Manage Messages)."""
+    return bool(interaction.permissions.manage_messages)
 
 
 def describe_permissions(names: Sequence[str]) -> str:
@@ -86,21 +119,39 @@ async def report_error(
 def is_routed_to_a_view(interaction: discord.Interaction[Any]) -> bool:
     """Whether discord.py found a live view, modal or dynamic item for this component click or
     form submission. If none, nothing will answer it and the member would only see Discord's
-    "This interaction failed".
-
-    discord.py has no public query for this, so it reads the client's view store (the same
-    lookups ``ViewStore.dispatch_view``/``dispatch_modal`` make; discord.py is pinned to 2.7.x and
-    ``tests/cogs/test_expired_components.py`` would catch a change)."""
+    "This interaction failed"."""
     data: dict[str, Any] = dict(interaction.data or {})
     custom_id = str(data.get("custom_id", ""))
-    store = interaction.client._connection._view_store
+    routes = live_routes(interaction.client)
     if interaction.type is discord.InteractionType.modal_submit:
-        return custom_id in store._modals
-    if any(pattern.fullmatch(custom_id) for pattern in store._dynamic_items):
+        return custom_id in routes.modals
+    if any(pattern.fullmatch(custom_id) for pattern in routes.dynamic_items):
         return True
     key = (data.get("component_type"), custom_id)
     message_id = interaction.message.id if interaction.message else None
-    return key in store._views.get(message_id, {}) or key in store._views.get(None, {})
+    return key in routes.views.get(message_id, {}) or key in routes.views.get(None, {})
+
+
+class LiveRoutes:
+    """What discord.py would route a component or form to: modal custom ids, dynamic item
+    patterns, and ``{message id or None: {(component type, custom id): item}}``."""
+
+    __slots__ = ("dynamic_items", "modals", "views")
+
+    def __init__(self, store: Any) -> None:
+        self.modals: dict[str, Any] = store._modals
+        self.dynamic_items: dict[Any, Any] = store._dynamic_items
+        self.views: dict[int | None, dict[tuple[Any, str], Any]] = store._views
+
+
+def live_routes(client: discord.Client) -> LiveRoutes:
+    """The one read of discord.py's private view store.
+
+    discord.py (2.7) has no public way to ask whether a component or form will be handled:
+    ``Client.persistent_views`` lists only views without a timeout, and nothing lists modals or
+    dynamic items. This mirrors the lookups ``ViewStore.dispatch_view``/``dispatch_modal`` make;
+    ``tests/cogs/test_expired_components.py`` fails loudly if discord.py renames any of it."""
+    return LiveRoutes(client._connection._view_store)
 
 
 EXPIRY_GRACE_SECONDS = 2.5  # Discord's deadline for the first answer is 3 s
@@ -127,39 +178,3 @@ async def answer_if_expired(interaction: discord.Interaction[Any]) -> None:
         await interaction.response.send_message(EXPIRED, ephemeral=True)
     except discord.HTTPException:
         log.info("Could not tell a member their buttons expired", exc_info=True)
-
-
-class SafeView(discord.ui.View):
-    """A view whose errors reach the member the same way command errors do."""
-
-    async def on_error(
-        self, interaction: discord.Interaction[Any], error: Exception, item: discord.ui.Item[Any]
-    ) -> None:
-        custom_id = getattr(item, "custom_id", None) or type(item).__name__
-        await report_error(interaction, error, f"Component {custom_id}")
-
-
-class OwnedView(SafeView):
-    """A view for the one member it was made for; anyone else is told so, privately."""
-
-    not_yours = "These buttons belong to the member who ran the command."
-
-    def __init__(self, owner_id: int, *, timeout: float | None) -> None:
-        super().__init__(timeout=timeout)
-        self.owner_id = owner_id
-
-    async def interaction_check(self, interaction: discord.Interaction[Any]) -> bool:
-        if interaction.user.id == self.owner_id:
-            return True
-        await reply_privately(interaction, self.not_yours)
-        return False
-
-
-class SafeModal(discord.ui.Modal):
-    """A modal whose errors reach the member the same way command errors do."""
-
-    # discord.py's Modal.on_error drops the ``item`` parameter of the View method it overrides.
-    async def on_error(  # type: ignore[override]
-        self, interaction: discord.Interaction[Any], error: Exception, /
-    ) -> None:
-        await report_error(interaction, error, f"Modal {self.title!r}")

@@ -1,4 +1,5 @@
-"""Small helpers for answering interactions safely: private replies, clipping to Discord's limits.
+"""Small helpers for answering interactions safely: private replies, clipping to Discord's limits,
+member text escaped for Markdown.
 
 Every message the bot sends goes out with ``allowed_mentions`` that ping nobody (set on the
 client), and every piece of member-typed text that lands in an embed is clipped here first.
@@ -53,3 +54,10 @@ async def reply_privately(
         log.warning(
             "Could not send a private reply to interaction %s", interaction.id, exc_info=True
         )
+
+
+def md(text: str) -> str:
+    """Member text shown as written: ``M*A*S*H`` keeps its stars, and ``[x](https://…)`` in a
+    name can't become a disguised link in the bot's message. Not for footers or code spans,
+    which Discord does not format."""
+    return discord.utils.escape_markdown(text)

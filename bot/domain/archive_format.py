@@ -21,7 +21,15 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from bot.domain.picks import RELATIONS, Pick, PickDraft, Second, build_draft
+from bot.domain.picks import (
+    FORMER_MEMBER,
+    RELATIONS,
+    Pick,
+    PickDraft,
+    PickFields,
+    Second,
+    build_draft,
+)
 from bot.errors import UserError
 
 COLUMNS = (
@@ -127,7 +135,7 @@ def _markdown(record: dict[str, Any]) -> str:
         ("Label", record["label"]), ("Year", record["year"]), ("City", record["city"]),
         ("Country", record["country"]), ("Format", record["format"]),
         ("Subgenres", record["subgenres"]), ("Link", record["link"]),
-        ("Shared", f"by {record['shared_by'] or 'a former member'} at {record['shared_at']}"),
+        ("Shared", f"by {record['shared_by'] or FORMER_MEMBER} at {record['shared_at']}"),
         ("Heard / loved", f"{record['heard']} / {record['loved']}"), ("Lineage", record["lineage"]),
     ]  # fmt: skip
     lines += [
@@ -294,10 +302,9 @@ def _parse_import(data: bytes, now: datetime, current_year: int) -> ImportReport
             continue
         try:
             source_id = _optional_int(record.get("id"), "id")
-            draft = build_draft(
+            given = PickFields(
                 artist=_text(record.get("artist")) or "",
                 title=_text(record.get("title")) or "",
-                current_year=current_year,
                 link=_text(record.get("link")),
                 subgenres=_text(record.get("subgenres")),
                 label=_text(record.get("label")),
@@ -307,6 +314,7 @@ def _parse_import(data: bytes, now: datetime, current_year: int) -> ImportReport
                 format=_text(record.get("format")),
                 note=_text(record.get("note")),
             )
+            draft = build_draft(given, current_year=current_year)
             entry = ImportedEntry(
                 where=where,
                 source_id=source_id,

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, fields, replace
 from typing import Any
 
 import pycountry
@@ -21,6 +21,13 @@ FORMATS = ("vinyl", "cassette", "CD", "CD-R", "minidisc", "digital", "other")
 RELATIONS = ("influenced-by", "same-scene", "reissue-of", "side-project-of", "remix-of")
 MAX_TAGS = 8
 MIN_YEAR = 1900
+# The ceiling a slash option's year can be given up to; ``validate_year`` checks the real one
+# (next year at most), so a typo says what the limit is instead of being refused by Discord.
+YEAR_OPTION_MAX = 2100
+# Removed entries can be restored for this many days, then they are purged for good.
+RESTORE_DAYS = 30
+# Who a pick or second is credited to once its member asked to be forgotten.
+FORMER_MEMBER = "a former member"
 
 # Longest text a member may type into each field (Discord's own limits are larger).
 LIMITS = {
@@ -33,6 +40,9 @@ LIMITS = {
     "subgenres": 300,
     "country": 60,
     "link": 512,
+    "query": 200,  # words to search the archive for
+    "year": 4,  # digits, as a form takes it
+    "format": 10,  # the longest of FORMATS, as a form takes it
 }
 
 _COUNTRY_ALIASES = {
@@ -82,6 +92,44 @@ class PickDraft:
     note: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class PickFields:
+    """The ten things a member says about a pick, as given (before ``build_draft`` checks
+    them): the one list of a pick's fields that shares, edits, forms and imports use."""
+
+    artist: str
+    title: str
+    link: str | None = None
+    subgenres: str | None = None  # comma-separated, as typed
+    label: str | None = None
+    year: int | None = None
+    country: str | None = None  # a name, alias or ISO code
+    city: str | None = None
+    format: str | None = None
+    note: str | None = None
+
+    @classmethod
+    def of(cls, pick: Pick) -> PickFields:
+        """A stored pick's fields, as a member would give them again."""
+        return cls(
+            artist=pick.artist, title=pick.title, link=pick.link_url,
+            subgenres=", ".join(pick.subgenres) or None, label=pick.label, year=pick.year,
+            country=pick.country, city=pick.city, format=pick.format, note=pick.note,
+        )  # fmt: skip
+
+    def changed(self, changes: Mapping[str, Any]) -> PickFields:
+        """These fields with ``changes`` applied; a name that is not a field is a bug."""
+        unknown = set(changes) - set(PICK_FIELDS)
+        if unknown:
+            raise ValueError(f"not pick fields: {sorted(unknown)}")
+        return replace(self, **changes)
+
+    def as_typed(self, name: str) -> str:
+        """One field as a text input shows it (empty when unset)."""
+        value = getattr(self, name)
+        return "" if value is None else str(value)
+
+
 def fold_diacritics(text: str) -> str:
     """``Sigur Rós`` → ``Sigur Ros`` (Latin accents only; other scripts are left intact)."""
     return unicodedata.normalize("NFC", _COMBINING.sub("", unicodedata.normalize("NFD", text)))
@@ -114,7 +162,7 @@ def clean_text(value: str | None, name: str, *, required: bool = False) -> str |
 
 
 # Bumped whenever ``match_key`` changes, so stored keys are recomputed once at start-up
-# (bot.services.picks.refresh_match_keys).
+# (bot.services.archive_upkeep.refresh_match_keys).
 MATCH_KEY_VERSION = 2
 
 
@@ -276,39 +324,23 @@ def parse_link(raw: str | None) -> CanonicalLink | None:
         raise UserError(f"**link**: {exc}") from exc
 
 
-def build_draft(
-    *,
-    artist: str,
-    title: str,
-    current_year: int,
-    link: str | None = None,
-    subgenres: str | Iterable[str] | None = None,
-    label: str | None = None,
-    year: int | None = None,
-    country: str | None = None,
-    city: str | None = None,
-    format: str | None = None,
-    note: str | None = None,
-) -> PickDraft:
+def build_draft(given: PickFields, *, current_year: int) -> PickDraft:
     """Validate and normalise every field; the first problem found raises ``UserError``."""
-    clean_artist = clean_text(artist, "artist", required=True)
-    clean_title = clean_text(title, "title", required=True)
-    assert clean_artist is not None and clean_title is not None
-    tags = parse_subgenres(
-        subgenres if isinstance(subgenres, str) or subgenres is None else ",".join(subgenres)
-    )
+    artist = clean_text(given.artist, "artist", required=True)
+    title = clean_text(given.title, "title", required=True)
+    assert artist is not None and title is not None
     return PickDraft(
-        artist=clean_artist,
-        title=clean_title,
-        match_key=match_key(clean_artist, clean_title),
-        link=parse_link(link),
-        subgenres=tags,
-        label=clean_text(label, "label"),
-        year=validate_year(year, current_year),
-        country=resolve_country(country),
-        city=clean_text(city, "city"),
-        format=normalize_format(format),
-        note=clean_text(note, "note"),
+        artist=artist,
+        title=title,
+        match_key=match_key(artist, title),
+        link=parse_link(given.link),
+        subgenres=parse_subgenres(given.subgenres),
+        label=clean_text(given.label, "label"),
+        year=validate_year(given.year, current_year),
+        country=resolve_country(given.country),
+        city=clean_text(given.city, "city"),
+        format=normalize_format(given.format),
+        note=clean_text(given.note, "note"),
     )
 
 
@@ -361,3 +393,6 @@ class LineageEdge:
     to_id: int
     relation: str
     depth: int
+
+
+PICK_FIELDS: tuple[str, ...] = tuple(field.name for field in fields(PickFields))

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.db import Database
-from bot.db.repos import picks as picks_repo
+from bot.db.repos import archive_files as files_repo
 from bot.domain.archive_format import (
     EXPORT_FORMATS,
     FILE_SUFFIX,
@@ -54,7 +54,7 @@ async def export_records(db: Database, guild_id: int) -> AsyncIterator[dict[str,
     after = 0
     while True:
         async with db.read() as conn:
-            batch = await picks_repo.export_batch(conn, guild_id, after, EXPORT_BATCH)
+            batch = await files_repo.export_batch(conn, guild_id, after, EXPORT_BATCH)
         if not batch:
             return
         for pick, lineage, seconds in batch:
@@ -166,7 +166,7 @@ async def import_archive(db: Database, guild_id: int, data: bytes, now: datetime
     match_keys = {entry.draft.match_key: entry for entry in report.entries}
     link_keys = {entry.draft.link.key: entry for entry in report.entries if entry.draft.link}
     async with db.transaction() as conn:
-        existing = await picks_repo.find_existing_keys(
+        existing = await files_repo.find_existing_keys(
             conn, guild_id, list(match_keys), list(link_keys)
         )
         problems = []
@@ -177,7 +177,7 @@ async def import_archive(db: Database, guild_id: int, data: bytes, now: datetime
             )
         if problems:
             raise ImportRejected(sorted(set(problems), key=_by_position))
-        links, seconds = await picks_repo.bulk_import(conn, guild_id, report.entries, to_epoch(now))
+        links, seconds = await files_repo.bulk_import(conn, guild_id, report.entries, to_epoch(now))
     return ImportResult(len(report.entries), links, seconds)
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from bot import __version__
 from bot.db import Database
-from bot.db.repos import picks as picks_repo
+from bot.db.repos import member_data as member_repo
 from bot.db.repos import settings as settings_repo
 from bot.domain.archive_format import iso
 from bot.domain.timeutil import to_epoch
@@ -18,7 +18,7 @@ async def export_user_data(db: Database, user_id: int, now: datetime) -> dict[st
     """Everything stored about ``user_id``, across every server, as plain JSON-able data."""
     async with db.read() as conn:
         settings = await settings_repo.user_settings_data(conn, user_id)
-        archive = await picks_repo.user_data(conn, user_id)
+        archive = await member_repo.user_data(conn, user_id)
     return {
         "about": "Everything Undercurrent stores about you. Times are UTC epoch seconds.",
         "user_id": user_id,
@@ -53,8 +53,8 @@ async def forget_user(db: Database, user_id: int, *, delete_picks: bool) -> Forg
     """Delete votes and settings; delete or anonymise picks and seconds; clear edit traces.
     The result lists the cards in channels that still show the member's name and words."""
     async with db.transaction() as conn:
-        cards = [CardToUpdate(*card) for card in await picks_repo.user_cards(conn, user_id)]
-        counts = await picks_repo.forget_user(conn, user_id, delete_picks=delete_picks)
+        cards = [CardToUpdate(*card) for card in await member_repo.user_cards(conn, user_id)]
+        counts = await member_repo.forget_user(conn, user_id, delete_picks=delete_picks)
         settings = await settings_repo.delete_user_settings(conn, user_id)
     return ForgetResult(
         counts["votes"], counts["picks"], counts["seconds"], settings, delete_picks, cards

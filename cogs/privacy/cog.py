@@ -12,10 +12,10 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.errors import UserError
-from bot.interactions import OwnedView
+from bot.pick_cards import mark_card_removed, refresh_card
 from bot.services import picks as picks_service
 from bot.services import privacy as privacy_service
-from cogs.picks.views import mark_card_removed, refresh_card
+from bot.views import OwnedView
 
 if TYPE_CHECKING:
     from bot.client import UndercurrentBot
@@ -28,7 +28,9 @@ class ForgetChoice(OwnedView):
         super().__init__(owner_id, timeout=120)
         self.bot = bot
 
-    async def _forget(self, interaction: discord.Interaction[Any], delete_picks: bool) -> None:
+    async def _forget(
+        self, interaction: discord.Interaction[UndercurrentBot], delete_picks: bool
+    ) -> None:
         # Answer first: forgetting may take longer than Discord's 3 s for a first answer.
         await interaction.response.edit_message(content="Forgetting you…", view=None)
         self.stop()
@@ -67,19 +69,19 @@ class ForgetChoice(OwnedView):
 
     @discord.ui.button(label="Delete my picks too", style=discord.ButtonStyle.danger)
     async def delete(
-        self, interaction: discord.Interaction[Any], button: discord.ui.Button[Any]
+        self, interaction: discord.Interaction[UndercurrentBot], button: discord.ui.Button[Any]
     ) -> None:
         await self._forget(interaction, delete_picks=True)
 
     @discord.ui.button(label="Keep my picks, without my name", style=discord.ButtonStyle.primary)
     async def anonymise(
-        self, interaction: discord.Interaction[Any], button: discord.ui.Button[Any]
+        self, interaction: discord.Interaction[UndercurrentBot], button: discord.ui.Button[Any]
     ) -> None:
         await self._forget(interaction, delete_picks=False)
 
     @discord.ui.button(label="Cancel", style=discord.ButtonStyle.secondary)
     async def cancel(
-        self, interaction: discord.Interaction[Any], button: discord.ui.Button[Any]
+        self, interaction: discord.Interaction[UndercurrentBot], button: discord.ui.Button[Any]
     ) -> None:
         self.stop()
         await interaction.response.edit_message(
@@ -97,7 +99,7 @@ class PrivacyCog(
     @app_commands.command(
         name="export", description="Everything the bot stores about you, as a JSON file"
     )
-    async def export(self, interaction: discord.Interaction[Any]) -> None:
+    async def export(self, interaction: discord.Interaction[UndercurrentBot]) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
         data = await privacy_service.export_user_data(
             self.bot.db, interaction.user.id, self.bot.clock.now()
@@ -114,7 +116,7 @@ class PrivacyCog(
     @app_commands.command(
         name="forget", description="Delete your votes and settings; delete or anonymise your picks"
     )
-    async def forget(self, interaction: discord.Interaction[Any]) -> None:
+    async def forget(self, interaction: discord.Interaction[UndercurrentBot]) -> None:
         await interaction.response.send_message(
             "This deletes your Heard/Loved marks and your settings, in every server. "
             "Your picks and seconds can be **deleted**, or **kept without your name** so the "

@@ -9,6 +9,7 @@ from typing import Any
 import simcord
 
 from bot.client import UndercurrentBot
+from bot.domain.picks import PickFields
 from bot.errors import UserError
 from bot.services import picks as picks_service
 from tests.cogs.conftest import Server
@@ -17,7 +18,11 @@ from tests.cogs.conftest import Server
 async def seed(bot: UndercurrentBot, server: Server, **fields: Any) -> int:
     """A pick stored straight through the service (no card): these tests are about finding."""
     result = await picks_service.share_pick(
-        bot.db, guild_id=server.guild.id, user_id=server.member.id, now=bot.clock.now(), **fields
+        bot.db,
+        guild_id=server.guild.id,
+        user_id=server.member.id,
+        now=bot.clock.now(),
+        given=PickFields(**fields),
     )
     assert result.pick is not None
     return result.pick.id

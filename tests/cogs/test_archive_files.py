@@ -7,7 +7,9 @@ import json
 import simcord
 
 from bot.client import UndercurrentBot
+from bot.domain.search import SearchFilters
 from bot.interactions import APOLOGY
+from bot.services import archive_search
 from bot.services import picks as picks_service
 from tests.cogs.conftest import Server
 
@@ -62,8 +64,8 @@ async def test_import_is_for_moderators_and_reports_bad_rows(
         "Nothing was imported: 1 problem(s).\n• line 3: **year** must be between 1900"
     )
     assert rejected.response.attachments[0].filename == "import-problems.txt"
-    empty = await picks_service.search_archive(
-        simcord_bot.db, server.guild.id, picks_service.SearchFilters(), 1, simcord_bot.clock.now()
+    empty = await archive_search.search_archive(
+        simcord_bot.db, server.guild.id, SearchFilters(), 1, simcord_bot.clock.now()
     )
     assert empty.total == 0
 
@@ -127,8 +129,8 @@ async def test_forget_can_delete_picks(server: Server, simcord_bot: Undercurrent
     await seed(server)
     asked = await server.member.slash(server.channel, "privacy forget")
     await server.member.click(asked.response, label="Delete my picks too")  # type: ignore[arg-type]
-    remaining = await picks_service.search_archive(
-        simcord_bot.db, server.guild.id, picks_service.SearchFilters(), 1, simcord_bot.clock.now()
+    remaining = await archive_search.search_archive(
+        simcord_bot.db, server.guild.id, SearchFilters(), 1, simcord_bot.clock.now()
     )
     assert [p.title for p in remaining.results] == ["Polaroid"]
 

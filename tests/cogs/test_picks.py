@@ -9,7 +9,9 @@ import pytest
 import simcord
 
 from bot.client import UndercurrentBot
+from bot.domain.search import SearchFilters
 from bot.errors import UserError
+from bot.services import archive_search
 from bot.services import picks as picks_service
 from tests.cogs.conftest import Server, restarted_bot
 from tests.fakes import FakeClock
@@ -108,10 +110,10 @@ async def test_duplicate_is_refused_privately_and_can_be_seconded(
     details = await picks_service.pick_details(simcord_bot.db, server.guild.id, 1)
     assert [(s.user_id, s.note) for s in details.seconds] == [(server.moderator.id, "my favourite")]
     assert (
-        await picks_service.search_archive(
+        await archive_search.search_archive(
             simcord_bot.db,
             server.guild.id,
-            picks_service.SearchFilters(),
+            SearchFilters(),
             1,
             simcord_bot.clock.now(),
         )

@@ -13,7 +13,7 @@ from bot.db import Database
 from bot.db.migrate import latest_version, load_migrations
 from bot.domain.search import SearchFilters
 from bot.errors import DatabaseRefused
-from bot.services.picks import search_archive
+from bot.services.archive_search import search_archive
 
 
 def schema_of(path: Path) -> list[tuple[str, str]]:

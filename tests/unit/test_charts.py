@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from cogs.picks.charts import render_stats_chart
-from cogs.picks.cog import FORMER_MEMBER, distinct_names
+from bot.domain.picks import FORMER_MEMBER
+from cogs.archive.charts import render_stats_chart
+from cogs.archive.files import distinct_names
 
 
 def test_dollar_signs_in_labels_and_titles_render() -> None:

@@ -7,6 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.domain.picks import (
+    PickFields,
     build_draft,
     match_countries,
     match_key,
@@ -155,9 +156,8 @@ def test_formats(raw: str, fmt: str) -> None:
     ],
 )
 def test_field_limits_name_the_field(field: str, value: object, message: str) -> None:
-    kwargs: dict[str, object] = {"artist": "A", "title": "T", "current_year": 2026, field: value}
     with pytest.raises(UserError) as caught:
-        build_draft(**kwargs)  # type: ignore[arg-type]
+        build_draft(PickFields(artist="A", title="T").changed({field: value}), current_year=2026)
     assert message in caught.value.message
 
 
@@ -197,7 +197,8 @@ def test_search_text_never_becomes_fts_syntax(text: str) -> None:
 
 def test_note_keeps_paragraphs_but_collapses_spaces() -> None:
     draft = build_draft(
-        artist="A", title="T", current_year=2026, note="  first   line \n\n\n\nsecond\tline "
+        PickFields(artist="A", title="T", note="  first   line \n\n\n\nsecond\tline "),
+        current_year=2026,
     )
     assert draft.note == "first line\n\nsecond line"
 

@@ -1,4 +1,6 @@
-"""Embeds for picks: the card in the channel, the full archive entry, search pages, lineage."""
+"""Embeds of the archive: an entry in full, its lineage, and a page of search results.
+
+The card itself (and its pieces: heading, provenance, tags) is ``bot.pick_cards``."""
 
 from __future__ import annotations
 
@@ -6,74 +8,28 @@ from collections.abc import Sequence
 
 import discord
 
-from bot.domain.picks import LineageEdge, Pick, country_name
-from bot.domain.search import describe_total
-from bot.domain.timeutil import discord_timestamp, from_epoch
+from bot.domain.picks import LineageEdge, Pick, country_name, resolve_country
+from bot.domain.search import SearchFilters, describe_total
+from bot.domain.timeutil import from_epoch
+from bot.pick_cards import (
+    CARD_COLOUR,
+    heading,
+    member_mention,
+    place,
+    provenance,
+    quoted,
+    tag_line,
+)
 from bot.replies import (
     EMBED_DESCRIPTION_LIMIT,
     EMBED_FIELD_VALUE_LIMIT,
     EMBED_FOOTER_LIMIT,
     EMBED_TITLE_LIMIT,
     clip,
+    md,
 )
-from bot.services.picks import PickDetails, SearchPage
-
-CARD_COLOUR = discord.Colour(0x2E6F73)
-
-
-def md(text: str) -> str:
-    """Member text shown as written: ``M*A*S*H`` keeps its stars, and ``[x](https://…)`` in a
-    name can't become a disguised link in the bot's message. Not for footers or code spans,
-    which Discord does not format."""
-    return discord.utils.escape_markdown(text)
-
-
-def heading(pick: Pick) -> str:
-    return clip(md(f"{pick.artist} — {pick.title}"), EMBED_TITLE_LIMIT)
-
-
-def provenance(pick: Pick) -> str | None:
-    """``Factory · 1979 · Manchester, United Kingdom · vinyl``"""
-    parts = [md(pick.label) if pick.label else None, str(pick.year) if pick.year else None,
-             place(pick) or None, pick.format]  # fmt: skip
-    found = [p for p in parts if p]
-    return " · ".join(found) if found else None
-
-
-def place(pick: Pick) -> str:
-    """``Manchester, United Kingdom``"""
-    city = md(pick.city) if pick.city else None
-    return ", ".join(p for p in (city, country_name(pick.country) if pick.country else None) if p)
-
-
-def tag_line(pick: Pick) -> str | None:
-    return " ".join(f"`{tag}`" for tag in pick.subgenres) or None
-
-
-def quoted(note: str) -> str:
-    return "\n".join(f"> {line}" if line else ">" for line in note.splitlines())
-
-
-def sharer(pick: Pick) -> str:
-    return f"<@{pick.shared_by}>" if pick.shared_by is not None else "a former member"
-
-
-def card_embed(pick: Pick) -> discord.Embed:
-    """The pick card posted in the channel by ``/rec share``."""
-    lines = [line for line in (provenance(pick), tag_line(pick)) if line]
-    if pick.note:
-        lines.append(quoted(clip(pick.note, 1000)) + f"\n— {sharer(pick)}")
-    else:
-        lines.append(f"Shared by {sharer(pick)}")
-    embed = discord.Embed(
-        title=heading(pick),
-        url=pick.link_url,
-        description=clip("\n".join(lines), EMBED_DESCRIPTION_LIMIT),
-        colour=CARD_COLOUR,
-        timestamp=from_epoch(pick.created_at),
-    )
-    embed.set_footer(text=f"#{pick.id} in the archive · /archive show id:{pick.id}")
-    return embed
+from bot.services.archive_search import SearchPage
+from bot.services.picks import PickDetails
 
 
 def details_embed(details: PickDetails) -> discord.Embed:
@@ -86,9 +42,9 @@ def details_embed(details: PickDetails) -> discord.Embed:
     embed.add_field(name="Place", value=clip(place(pick) or "—", EMBED_FIELD_VALUE_LIMIT))
     embed.add_field(name="Subgenres", value=clip(tag_line(pick) or "—", EMBED_FIELD_VALUE_LIMIT))
     embed.add_field(name="Heard · Loved", value=f"{pick.heard} · {pick.loved}")
-    shared = f"{sharer(pick)} {discord_timestamp(from_epoch(pick.created_at), 'R')}"
+    shared = f"{member_mention(pick.shared_by)} {discord.utils.format_dt(from_epoch(pick.created_at), 'R')}"
     if pick.edited_at is not None:
-        shared += f"\nedited {discord_timestamp(from_epoch(pick.edited_at), 'R')}"
+        shared += f"\nedited {discord.utils.format_dt(from_epoch(pick.edited_at), 'R')}"
     embed.add_field(name="Shared by", value=shared)
     if pick.link_url:
         embed.add_field(name="Link", value=clip(pick.link_url, EMBED_FIELD_VALUE_LIMIT))
@@ -102,7 +58,7 @@ def details_embed(details: PickDetails) -> discord.Embed:
     if details.seconds:
         voices = []
         for second in details.seconds:
-            who = f"<@{second.user_id}>" if second.user_id is not None else "a former member"
+            who = member_mention(second.user_id)
             voices.append(f"{who}: {second.note}" if second.note else who)
         embed.add_field(
             name=f"Seconded by {len(details.seconds)}",
@@ -184,3 +140,24 @@ def search_embed(page: SearchPage, summary: str) -> discord.Embed:
         )
     )
     return embed
+
+
+def describe_filters(filters: SearchFilters, shared_by: discord.abc.User | None) -> str:
+    """What a search looked for, in words: its summary line and footer."""
+    parts = []
+    if filters.query:
+        parts.append(f"“{clip(filters.query, 60)}”")
+    for name, value in (
+        ("subgenre", filters.subgenre), ("label", filters.label), ("city", filters.city),
+        ("format", filters.format),
+    ):  # fmt: skip
+        if value:
+            parts.append(f"{name} {clip(value, 40)}")
+    if filters.country:
+        code = resolve_country(filters.country)  # valid: the search has already run with it
+        parts.append(f"country {country_name(code) if code else filters.country}")
+    if filters.year_from or filters.year_to:
+        parts.append(f"years {filters.year_from or '…'} to {filters.year_to or '…'}")
+    if shared_by is not None:
+        parts.append(f"shared by {clip(shared_by.display_name, 40)}")
+    return ", ".join(parts) if parts else "everything"

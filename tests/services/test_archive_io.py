@@ -12,8 +12,9 @@ from pathlib import Path
 import pytest
 
 from bot.db import Database
+from bot.domain.picks import PickFields
 from bot.domain.search import SearchFilters
-from bot.services import archive_io
+from bot.services import archive_io, archive_search
 from bot.services import picks as service
 from tests.fakes import FakeClock
 
@@ -23,9 +24,10 @@ ALICE, BOB = 11, 22
 
 async def seed(db: Database, clock: FakeClock) -> None:
     async def share(artist: str, title: str, **kw: object) -> int:
+        given = PickFields(artist=artist, title=title, **kw)  # type: ignore[arg-type]
         result = await service.share_pick(
-            db, guild_id=SOURCE, user_id=ALICE, now=clock.now(), artist=artist, title=title, **kw
-        )  # type: ignore[arg-type]
+            db, guild_id=SOURCE, user_id=ALICE, now=clock.now(), given=given
+        )
         assert result.pick is not None
         return result.pick.id
 
@@ -59,7 +61,7 @@ async def seed(db: Database, clock: FakeClock) -> None:
 
 
 async def snapshot(db: Database, guild_id: int, clock: FakeClock) -> list[tuple[object, ...]]:
-    page = await service.search_archive(db, guild_id, SearchFilters(), 1, clock.now())
+    page = await archive_search.search_archive(db, guild_id, SearchFilters(), 1, clock.now())
     rows = []
     for pick in sorted(page.results, key=lambda p: p.created_at * 1000 + p.id):
         details = await service.pick_details(db, guild_id, pick.id)
@@ -109,7 +111,7 @@ async def test_large_export_is_gzipped_and_split_into_complete_files(
         for n in range(3000):
             noise = "".join(hashlib.sha256(f"{n}:{i}".encode()).hexdigest() for i in range(6))
             draft = build_draft(
-                artist=f"Artist {n}", title=f"Title {n}", current_year=2026, note=noise
+                PickFields(artist=f"Artist {n}", title=f"Title {n}", note=noise), current_year=2026
             )
             await picks_repo.insert_pick(conn, SOURCE, draft, ALICE, n)
     result = await archive_io.export_archive(
@@ -150,7 +152,9 @@ async def test_bad_rows_are_reported_by_line_and_nothing_is_imported(
     assert problems[6:] == [
         "line 10: same-scene:8 links the same two entries as line 9 already does"
     ]
-    assert (await service.search_archive(db, TARGET, SearchFilters(), 1, clock.now())).total == 0
+    assert (
+        await archive_search.search_archive(db, TARGET, SearchFilters(), 1, clock.now())
+    ).total == 0
 
 
 async def test_import_refuses_entries_already_in_the_archive(
@@ -168,7 +172,7 @@ async def test_import_refuses_entries_already_in_the_archive(
     with pytest.raises(archive_io.ImportRejected, match=r"entry 2: already in the archive as #1"):
         await archive_io.import_archive(db, SOURCE, data, clock.now())
     assert (
-        await service.search_archive(db, SOURCE, SearchFilters(query="new"), 1, clock.now())
+        await archive_search.search_archive(db, SOURCE, SearchFilters(query="new"), 1, clock.now())
     ).total == 0
 
 
@@ -237,9 +241,7 @@ async def test_csv_cells_that_look_like_formulas_are_guarded_and_restored(
         guild_id=SOURCE,
         user_id=ALICE,
         now=clock.now(),
-        artist="=HYPERLINK(1)",
-        title="-+-",
-        note="@here",
+        given=PickFields(artist="=HYPERLINK(1)", title="-+-", note="@here"),
     )
     result = await archive_io.export_archive(
         db, SOURCE, "csv", tmp_path, limit_bytes=10_000_000, title="t"
@@ -247,7 +249,7 @@ async def test_csv_cells_that_look_like_formulas_are_guarded_and_restored(
     row = next(csv.DictReader(io.StringIO(result.files[0].read_text())))
     assert (row["artist"], row["title"], row["note"]) == ("'=HYPERLINK(1)", "'-+-", "'@here")
     await archive_io.import_archive(db, TARGET, result.files[0].read_bytes(), clock.now())
-    page = await service.search_archive(db, TARGET, SearchFilters(), 1, clock.now())
+    page = await archive_search.search_archive(db, TARGET, SearchFilters(), 1, clock.now())
     assert (page.results[0].artist, page.results[0].title, page.results[0].note) == (
         "=HYPERLINK(1)",
         "-+-",

@@ -1,0 +1,127 @@
+"""``/rec share``: a pick gets a card in the channel and a place in the archive."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.domain.picks import Pick, PickFields
+from bot.domain.timeutil import from_epoch
+from bot.interactions import require_guild
+from bot.pick_cards import VoteButton, card_embed, card_view, heading_in_text, member_mention
+from bot.pick_options import (
+    FORMAT_CHOICES,
+    ArtistOption,
+    CityOption,
+    CountryOption,
+    LabelOption,
+    LinkOption,
+    NoteOption,
+    SubgenresOption,
+    TitleOption,
+    YearOption,
+    autocomplete_country,
+    autocomplete_subgenres,
+)
+from bot.services import picks as picks_service
+from cogs.rec.views import SecondPrompt
+
+if TYPE_CHECKING:
+    from bot.client import UndercurrentBot
+
+
+class RecCog(commands.GroupCog, group_name="rec", group_description="Share music with the server"):
+    def __init__(self, bot: UndercurrentBot) -> None:
+        self.bot = bot
+        super().__init__()
+
+    async def cog_load(self) -> None:
+        self.bot.add_dynamic_items(VoteButton)
+
+    async def cog_unload(self) -> None:
+        self.bot.remove_dynamic_items(VoteButton)
+
+    @app_commands.command(
+        name="share", description="Share a pick: it gets a card here and a place in the archive"
+    )
+    @app_commands.describe(
+        artist="Who made it",
+        title="The release or track",
+        link="Bandcamp, Spotify, YouTube, SoundCloud, Apple Music, Tidal, Deezer, Discogs…",
+        subgenres="Comma-separated, at most 8 (e.g. minimal synth, cold wave)",
+        label="The label that released it",
+        year="Year of release",
+        country="Where it comes from (name or ISO code)",
+        city="The city or town of its scene",
+        format="What you heard it on",
+        note="Why it matters to you (shown as your words)",
+    )
+    @app_commands.choices(format=FORMAT_CHOICES)
+    @app_commands.autocomplete(subgenres=autocomplete_subgenres, country=autocomplete_country)
+    async def share(
+        self,
+        interaction: discord.Interaction[UndercurrentBot],
+        artist: ArtistOption,
+        title: TitleOption,
+        link: LinkOption | None = None,
+        subgenres: SubgenresOption | None = None,
+        label: LabelOption | None = None,
+        year: YearOption | None = None,
+        country: CountryOption | None = None,
+        city: CityOption | None = None,
+        format: str | None = None,
+        note: NoteOption | None = None,
+    ) -> None:
+        guild_id = require_guild(interaction)
+        given = PickFields(
+            artist=artist, title=title, link=link, subgenres=subgenres, label=label, year=year,
+            country=country, city=city, format=format, note=note,
+        )  # fmt: skip
+        result = await picks_service.share_pick(
+            self.bot.db,
+            guild_id=guild_id,
+            user_id=interaction.user.id,
+            now=self.bot.clock.now(),
+            given=given,
+        )
+        if result.duplicate is not None:
+            await self._already_shared(interaction, result.duplicate, note)
+            return
+        pick = result.pick
+        assert pick is not None
+        try:
+            sent = await interaction.response.send_message(
+                embed=card_embed(pick), view=card_view(pick)
+            )
+        except Exception:
+            # No card, no entry: otherwise sharing it again would only say "already shared".
+            await picks_service.discard_unposted(self.bot.db, guild_id, pick.id)
+            raise
+        if sent.message_id is not None and interaction.channel_id is not None:
+            await picks_service.attach_card(
+                self.bot.db, pick.id, interaction.channel_id, sent.message_id
+            )
+
+    async def _already_shared(
+        self,
+        interaction: discord.Interaction[UndercurrentBot],
+        existing: Pick,
+        note: str | None,
+    ) -> None:
+        when = discord.utils.format_dt(from_epoch(existing.created_at), "R")
+        text = (
+            f"**{heading_in_text(existing)}** is already in the archive as "
+            f"#{existing.id}, shared by {member_mention(existing.shared_by)} {when}."
+        )
+        jump = existing.jump_url()
+        if jump:
+            text += f" [See the card]({jump})."
+        if existing.shared_by == interaction.user.id:
+            await interaction.response.send_message(text, ephemeral=True)
+            return
+        text += "\nYou can add your voice to it as a second" + (" with your note." if note else ".")
+        view = SecondPrompt(interaction.user.id, existing, note)
+        await interaction.response.send_message(text, view=view, ephemeral=True)
