@@ -1,8 +1,10 @@
 """The interaction kit's plumbing: guards every command shares, and one way to turn any
 interaction error into what the member sees.
 
-* ``require_guild``, ``bot_of``, ``is_moderator`` and the ``moderators_only`` /
-  ``server_managers_only`` checks: what every feature asks of an interaction.
+* ``require_guild``, ``is_moderator`` and the ``moderators_only`` / ``server_managers_only``
+  checks: what every feature asks of an interaction. Interactions are typed
+  ``discord.Interaction[UndercurrentBot]``, so ``interaction.client`` is the bot, typed, in
+  views and dynamic items that have no cog to hold it.
 * ``report_error``: the command tree, every view, modal and restart-proof button route their
   errors here. A ``UserError`` becomes its message, privately; Discord's own check failures
   become a plain sentence; anything else is logged with where it happened and the member gets a
@@ -17,16 +19,13 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import discord
 from discord import app_commands
 
 from bot.errors import UserError
 from bot.replies import reply_privately
-
-if TYPE_CHECKING:
-    from bot.client import UndercurrentBot
 
 log = logging.getLogger(__name__)
 
@@ -52,11 +51,6 @@ def require_guild(interaction: discord.Interaction[Any]) -> int:
     if interaction.guild_id is None:
         raise UserError(NOT_IN_A_SERVER)
     return interaction.guild_id
-
-
-def bot_of(interaction: discord.Interaction[UndercurrentBot]) -> UndercurrentBot:
-    """The bot, typed (views and dynamic items have no cog to hold it)."""
-    return interaction.client
 
 
 def is_moderator(interaction: discord.Interaction[Any]) -> bool:

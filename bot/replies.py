@@ -8,6 +8,7 @@ client), and every piece of member-typed text that lands in an embed is clipped 
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import discord
 
@@ -32,7 +33,7 @@ def clip(text: str, limit: int) -> str:
 
 
 async def reply_privately(
-    interaction: discord.Interaction,
+    interaction: discord.Interaction[Any],
     content: str | None = None,
     *,
     embed: discord.Embed | None = None,

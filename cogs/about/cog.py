@@ -19,7 +19,7 @@ class AboutCog(commands.Cog):
         self.bot = bot
 
     @app_commands.command(name="about", description="What this bot is, its version and uptime")
-    async def about(self, interaction: discord.Interaction) -> None:
+    async def about(self, interaction: discord.Interaction[UndercurrentBot]) -> None:
         embed = about_embed(
             version=self.bot.version,
             uptime_seconds=self.bot.uptime_seconds,

@@ -7,7 +7,6 @@ from datetime import datetime, timedelta
 import discord
 
 from bot import DESCRIPTION
-from bot.domain.timeutil import discord_timestamp
 
 ACCENT = discord.Colour(0x5B7DB1)
 
@@ -36,7 +35,7 @@ def about_embed(
     embed.add_field(name="Version", value=version)
     embed.add_field(
         name="Uptime",
-        value=f"{format_duration(uptime_seconds)} (since {discord_timestamp(started, 'R')})",
+        value=f"{format_duration(uptime_seconds)} (since {discord.utils.format_dt(started, 'R')})",
     )
     embed.add_field(name="Commands", value=f"[Command reference]({docs_url})", inline=False)
     return embed

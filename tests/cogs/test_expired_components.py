@@ -52,3 +52,23 @@ async def test_a_timed_out_confirmation_says_it_expired_and_changes_nothing(
     assert (
         await picks_service.get_live_pick(simcord_bot.db, server.guild.id, 1)
     ).deleted_at is None
+
+
+async def test_the_one_read_of_discord_py_s_view_store_still_sees_what_it_routes(
+    server: Server, simcord_bot: UndercurrentBot
+) -> None:
+    """``live_routes`` reads discord.py's private view store (there is no public way to ask
+    whether a click will be handled). If discord.py renames or reshapes it, this fails here,
+    loudly, instead of every expired click going unanswered."""
+    from bot.pick_cards import VoteButton
+
+    routes = interactions.live_routes(simcord_bot)
+    assert VoteButton.__discord_ui_compiled_template__ in routes.dynamic_items
+    assert isinstance(routes.modals, dict) and isinstance(routes.views, dict)
+
+    await server.member.slash(server.channel, "rec share", artist="Ruth", title="Polaroid")
+    asked = await server.member.slash(server.channel, "archive remove", id=1)
+    assert asked.response is not None
+    live = [key for items in routes.views.values() for key in items]
+    assert len(live) >= 2  # the confirmation's two buttons, keyed (component type, custom id)
+    assert all(isinstance(kind, int) and isinstance(custom_id, str) for kind, custom_id in live)

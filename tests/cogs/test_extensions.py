@@ -1,0 +1,70 @@
+"""Every feature package loads, unloads and loads again, and what features register is unique:
+a restart-proof button's template or a job kind claimed twice would route one feature's clicks
+or jobs to another."""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+from typing import Any
+
+import discord
+import pytest
+
+from bot.client import DEFAULT_EXTENSIONS, UndercurrentBot
+from bot.config import Secret, Settings
+from bot.db import Database
+from tests.fakes import FakeClock
+
+COGS = Path(__file__).resolve().parents[2] / "cogs"
+
+
+def feature_packages() -> set[str]:
+    return {
+        f"cogs.{path.parent.name}"
+        for path in COGS.glob("*/__init__.py")
+        if hasattr(importlib.import_module(f"cogs.{path.parent.name}"), "setup")
+    }
+
+
+def test_every_feature_package_is_loaded_by_default() -> None:
+    assert set(DEFAULT_EXTENSIONS) == feature_packages()
+
+
+async def test_extensions_register_unique_buttons_and_job_kinds(
+    db: Database, db_path: Path, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = Settings(discord_token=Secret("unused"), database_path=db_path)
+    bot = UndercurrentBot(settings=settings, db=db, clock=clock, run_scheduler=False)
+    templates: dict[str, str] = {}
+    kinds: dict[str, str] = {}
+    loading = ""
+
+    def add_dynamic_items(*items: type[discord.ui.DynamicItem[Any]]) -> None:
+        for item in items:
+            pattern = item.__discord_ui_compiled_template__.pattern
+            assert pattern not in templates, f"{loading} reuses {templates[pattern]}'s {pattern}"
+            templates[pattern] = loading
+
+    register = bot.scheduler.register
+
+    def register_kind(kind: str, *args: Any, **kwargs: Any) -> None:
+        assert kind not in kinds, f"{loading} reuses {kinds[kind]}'s job kind {kind}"
+        kinds[kind] = loading
+        register(kind, *args, **kwargs)
+
+    monkeypatch.setattr(bot, "add_dynamic_items", add_dynamic_items)
+    monkeypatch.setattr(bot.scheduler, "register", register_kind)
+    try:
+        for extension in DEFAULT_EXTENSIONS:
+            loading = extension
+            await bot.load_extension(extension)
+        assert templates  # the cards' vote buttons at least
+        assert "archive.purge_removed" in kinds
+        for extension in DEFAULT_EXTENSIONS:  # unloading lets go of every job kind
+            await bot.unload_extension(extension)
+        monkeypatch.undo()
+        for extension in DEFAULT_EXTENSIONS:
+            await bot.load_extension(extension)  # and loading again claims them afresh
+    finally:
+        await bot.close()
