@@ -8,5 +8,6 @@ except PackageNotFoundError:  # running from a source tree that was never instal
     __version__ = "0.0.0+source"
 
 DESCRIPTION = (
-    "Recommendation swaps, listening parties and a scene archive for listening communities."
+    "For listening communities: share picks and dig through your scene's archive, "
+    "with provenance, lineage and search."
 )

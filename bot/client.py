@@ -37,6 +37,16 @@ DEFAULT_EXTENSIONS: tuple[str, ...] = (
     "cogs.privacy",
 )
 
+# What the invite link asks for: only what the features that exist use (README → "Creating the
+# Discord application and inviting the bot"; tests/unit/test_readme.py keeps the two equal).
+INVITE_PERMISSIONS = discord.Permissions(
+    view_channel=True,
+    send_messages=True,
+    send_messages_in_threads=True,
+    embed_links=True,
+    read_message_history=True,
+)
+
 
 class UndercurrentTree(app_commands.CommandTree["UndercurrentBot"]):
     """The command tree: every command error ends here, exactly once."""
