@@ -58,8 +58,13 @@ class UndercurrentTree(app_commands.CommandTree["UndercurrentBot"]):
         await report_error(interaction, error, f"Command /{name}")
 
 
-class UndercurrentBot(commands.Bot):
-    """Undercurrent's client. Construct with an open ``Database``; ``close()`` leaves it open."""
+class UndercurrentBot(commands.AutoShardedBot):
+    """Undercurrent's client. Construct with an open ``Database``; ``close()`` leaves it open.
+
+    One process runs every shard, as many as Discord recommends (``GET /gateway/bot``) unless
+    ``shard_count`` pins it. Discord sends a guild's events to shard ``(guild_id >> 22) %
+    shard_count`` and DMs to shard 0 only.
+    """
 
     def __init__(
         self,
@@ -69,6 +74,7 @@ class UndercurrentBot(commands.Bot):
         clock: Clock | None = None,
         extensions: Sequence[str] = DEFAULT_EXTENSIONS,
         run_scheduler: bool = True,
+        shard_count: int | None = None,
     ) -> None:
         # Undercurrent never joins voice: don't warn at every start that voice libraries are absent.
         discord.VoiceClient.warn_nacl = False
@@ -82,6 +88,7 @@ class UndercurrentBot(commands.Bot):
             tree_cls=UndercurrentTree,
             allowed_mentions=NO_MENTIONS,
             max_messages=None,
+            shard_count=shard_count,
         )
         self.settings = settings
         self.db = db
@@ -107,17 +114,22 @@ class UndercurrentBot(commands.Bot):
         await self.sync_commands()
 
     async def on_ready(self) -> None:
-        # Fires again on every reconnect: it only logs. Everything that starts, starts in
-        # setup_hook, which discord.py runs once per process.
+        # Fires once every shard is ready, and again if they all re-identify: it only logs.
+        # Everything that starts, starts in setup_hook, which discord.py runs once per process.
         self.ready_count += 1
         user = self.user
         log.info(
-            "Ready as %s (id %s) in %d server(s)%s",
+            "Ready as %s (id %s) in %d server(s) over %d shard(s)%s",
             user,
             user.id if user else "?",
             len(self.guilds),
+            self.shard_count or 1,
             "" if self.ready_count == 1 else f" — reconnect #{self.ready_count - 1}",
         )
+
+    async def on_shard_ready(self, shard_id: int) -> None:
+        served = sum(1 for guild in self.guilds if guild.shard_id == shard_id)
+        log.info("Shard %d/%d ready with %d server(s)", shard_id, self.shard_count or 1, served)
 
     async def on_interaction(self, interaction: discord.Interaction[UndercurrentBot]) -> None:
         await answer_if_expired(interaction)

@@ -1,8 +1,10 @@
-"""Run the emulator on its own: ``python -m sandbox [--port 8765]``.
+"""Run the emulator on its own: ``python -m sandbox [--port 8765] [--shards 2]``.
 
 It serves the default world (guild "Sandbox" with #general, #mod-log, members owner, mod, alice
-and bob) and prints the environment variables that point a bot at it. This is the seed of the
-no-token try-out mode; for now members can only be driven from Python (``Emulator.driver``).
+and bob) and prints the environment variables that point a bot at it. With ``--shards N`` it
+recommends N shards and adds a guild "Shard n" on each shard after the first. This is the seed
+of the no-token try-out mode; for now members can only be driven from Python
+(``Emulator.driver``).
 """
 
 from __future__ import annotations
@@ -13,11 +15,13 @@ import contextlib
 import logging
 import signal
 
+from sandbox.model import World
 from sandbox.server import Emulator
 
 
-async def serve(host: str, port: int) -> None:
-    async with Emulator(host=host, port=port) as emulator:
+async def serve(host: str, port: int, shards: int) -> None:
+    world = World.sharded(shards) if shards > 1 else World.default()
+    async with Emulator(world, host=host, port=port, shards=shards) as emulator:
         print("Local Discord emulator running. Point the bot at it with:")
         for key, value in emulator.bot_env().items():
             print(f"  export {key}={value}")
@@ -34,12 +38,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m sandbox", description=__doc__)
     parser.add_argument("--host", default="127.0.0.1", help="only loopback makes sense here")
     parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
+    parser.add_argument(
+        "--shards",
+        type=int,
+        default=1,
+        help="the shard count GET /gateway/bot recommends; above 1, a guild is added per shard",
+    )
     parser.add_argument("--log-level", default="INFO")
     args = parser.parse_args()
     logging.basicConfig(
         level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    asyncio.run(serve(args.host, args.port))
+    asyncio.run(serve(args.host, args.port, args.shards))
 
 
 if __name__ == "__main__":

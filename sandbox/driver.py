@@ -190,8 +190,14 @@ def message_text(message: Message) -> str:
 class Driver:
     """Acts as members of the emulated guilds and reads back the bot's effects."""
 
-    def __init__(self, emulator: Emulator) -> None:
+    def __init__(self, emulator: Emulator, *, home: Guild | None = None) -> None:
         self.emulator = emulator
+        #: The guild members act in when none is named; None: the world's first guild.
+        self.home = home
+
+    def in_guild(self, guild: Guild | str | int) -> Driver:
+        """A driver whose members act in ``guild`` (commands, clicks, messages)."""
+        return Driver(self.emulator, home=self.guild(guild))
 
     @property
     def world(self) -> World:
@@ -207,7 +213,7 @@ class Driver:
         if isinstance(guild, Guild):
             return guild
         if guild is None:
-            return self.world.guild
+            return self.home if self.home is not None else self.world.guild
         for candidate in self.world.guilds.values():
             if guild in (candidate.id, candidate.name):
                 return candidate

@@ -7,8 +7,17 @@ connection and flushed with ``Z_SYNC_FLUSH``, as Discord does. For any other com
 frames go out as plain text, which discord.py accepts whatever it asked for.
 
 A session outlives its connection: events dispatched while the bot is disconnected are kept (up
-to ``BACKLOG``) and replayed on RESUME. Not emulated: zombie detection (the server never closes
-a connection for missed heartbeats), sharding beyond ``[0, 1]``, ETF encoding.
+to ``BACKLOG``) and replayed on RESUME.
+
+Sharding as Discord does it: IDENTIFY may carry ``shard: [shard_id, shard_count]`` (a bad one is
+closed with 4010); a session gets only the guilds with ``(guild_id >> 22) % shard_count ==
+shard_id`` (in READY, GUILD_CREATE and every guild event, interactions included), and events
+without a guild (DMs) only on shard 0. A session without ``shard`` is shard ``[0, 1]`` and gets
+everything; one that would hold more than ``max_guilds_per_shard`` guilds is closed with 4011.
+RESUME keeps the session's shard. ``GET /gateway/bot`` recommends ``recommended_shards``.
+
+Not emulated: zombie detection (the server never closes a connection for missed heartbeats),
+the identify rate limit (``max_concurrency``), ETF encoding.
 """
 
 from __future__ import annotations
@@ -26,7 +35,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from aiohttp import WSMsgType, web
 
-from sandbox.ids import new_session_id
+from sandbox.ids import new_session_id, shard_of
 
 if TYPE_CHECKING:
     from sandbox.model import Message
@@ -36,6 +45,10 @@ _log = logging.getLogger(__name__)
 
 JSON = dict[str, Any]
 BACKLOG = 2000
+#: Discord refuses a connection that would hold more guilds than this (close code 4011).
+MAX_GUILDS_PER_SHARD = 2500
+#: IDENTIFYs a bot may send per day (``session_start_limit.total`` in ``GET /gateway/bot``).
+SESSION_START_TOTAL = 1000
 
 
 class Op(enum.IntEnum):
@@ -148,6 +161,17 @@ class Session:
     connection: Connection | None = None
     invalidated: bool = False
     resumes: int = 0
+    #: ``(shard_id, shard_count)`` from IDENTIFY; None (unsharded) is ``(0, 1)``.
+    shard: tuple[int, int] | None = None
+
+    def serves(self, guild_id: int | None) -> bool:
+        """Whether Discord sends this session the events of ``guild_id`` (None: a DM)."""
+        if self.shard is None:
+            return True
+        shard_id, shard_count = self.shard
+        if guild_id is None:
+            return shard_id == 0
+        return shard_of(guild_id, shard_count) == shard_id
 
 
 @dataclass(slots=True, eq=False)
@@ -168,9 +192,20 @@ class Connection:
 class Gateway:
     """All gateway sessions and connections of one emulator."""
 
-    def __init__(self, emulator: Emulator, *, heartbeat_interval_ms: int = 41250) -> None:
+    def __init__(
+        self, emulator: Emulator, *, heartbeat_interval_ms: int = 41250, shards: int = 1
+    ) -> None:
+        if shards < 1:
+            raise ValueError("shards must be at least 1")
         self.emulator = emulator
         self.heartbeat_interval_ms = heartbeat_interval_ms
+        #: The shard count ``GET /gateway/bot`` recommends.
+        self.recommended_shards = shards
+        #: ``session_start_limit.max_concurrency``: shards that may IDENTIFY at once.
+        self.max_concurrency = 1
+        self.max_guilds_per_shard = MAX_GUILDS_PER_SHARD
+        #: IDENTIFYs accepted so far (``session_start_limit.remaining`` counts down from them).
+        self.session_starts = 0
         self.sessions: dict[str, Session] = {}
         self.connections: list[Connection] = []
         #: Privileged intents the application is allowed (Discord's portal switches).
@@ -195,7 +230,8 @@ class Gateway:
     def dispatch(
         self, event: str, payload: JSON | Callable[[Session], JSON | None], *, guild_id: int | None
     ) -> None:
-        """Send a DISPATCH to every live session whose intents cover the event.
+        """Send a DISPATCH to every live session whose shard serves ``guild_id`` and whose
+        intents cover the event.
 
         ``payload`` may be a function of the session (returning None skips that session), for
         events whose content depends on intents (MESSAGE_CONTENT).
@@ -203,6 +239,8 @@ class Gateway:
         table = _GUILD_EVENT_INTENTS if guild_id is not None else _DM_EVENT_INTENTS
         needed = table.get(event)
         for session in self.live_sessions:
+            if not session.serves(guild_id):
+                continue
             if needed is not None and not session.intents & needed:
                 continue
             data = payload(session) if callable(payload) else payload
@@ -308,17 +346,21 @@ class Gateway:
         *,
         after: int = 0,
         kind: Literal["READY", "RESUMED", "any"] = "any",
+        count: int = 1,
         within: float = 10.0,
     ) -> str:
-        """Wait until a READY or RESUMED is sent after ``after``; returns the event name."""
+        """Wait until ``count`` READY or RESUMED frames (one per shard of a sharded bot) are sent
+        after ``after``; returns the last one's event name."""
         recorder = self.emulator.recorder
         wanted = {"READY", "RESUMED"} if kind == "any" else {kind}
 
         def find() -> str | None:
-            for frame in recorder.frames:
-                if frame.index > after and frame.direction == "send" and frame.event in wanted:
-                    return frame.event
-            return None
+            seen = [
+                frame.event
+                for frame in recorder.frames
+                if frame.index > after and frame.direction == "send" and frame.event in wanted
+            ]
+            return seen[count - 1] if len(seen) >= count else None
 
         return await recorder.wait_until(find, within=within, what=f"gateway {kind}")
 
@@ -430,14 +472,20 @@ class Gateway:
         if intents & PRIVILEGED_INTENTS & ~self.allowed_privileged:
             await ws.close(code=4014, message=b"Disallowed intent(s).")
             return
-        shard = data.get("shard")
-        if shard is not None and list(shard) != [0, 1]:
+        raw_shard = data.get("shard")
+        shard = _valid_shard(raw_shard)
+        if raw_shard is not None and shard is None:
+            await ws.close(code=4010, message=b"Invalid shard.")
+            return
+        session = Session(id=new_session_id(), intents=intents, connection=connection, shard=shard)
+        world = self.emulator.world
+        guilds = [g for g in world.guilds.values() if session.serves(g.id)]
+        if len(guilds) > self.max_guilds_per_shard:
             await ws.close(code=4011, message=b"Sharding required.")
             return
-        session = Session(id=new_session_id(), intents=intents, connection=connection)
         self.sessions[session.id] = session
         connection.session = session
-        world = self.emulator.world
+        self.session_starts += 1
         ready = {
             "v": 10,
             "user": {
@@ -448,7 +496,7 @@ class Gateway:
                 "email": None,
                 "locale": "en-US",
             },
-            "guilds": [{"id": str(g), "unavailable": True} for g in world.guilds],
+            "guilds": [{"id": str(g.id), "unavailable": True} for g in guilds],
             "session_id": session.id,
             "session_type": "normal",
             "resume_gateway_url": self.emulator.resume_gateway_url,
@@ -467,7 +515,7 @@ class Gateway:
         self._dispatch_to(session, "READY", ready)
         include_members = bool(intents & Intent.GUILD_MEMBERS)
         if intents & Intent.GUILDS:
-            for guild in world.guilds.values():
+            for guild in guilds:
                 payload = guild.to_create_payload(
                     include_members=include_members, bot_user_id=world.bot_user.id
                 )
@@ -514,7 +562,7 @@ class Gateway:
         session = connection.session
         assert session is not None
         guild = self.emulator.world.guilds.get(int(data.get("guild_id") or 0))
-        if guild is None:
+        if guild is None or not session.serves(guild.id):
             return
         query = str(data.get("query") or "").lower()
         wanted = {int(u) for u in data.get("user_ids") or []}
@@ -567,6 +615,18 @@ class Gateway:
                 _log.debug("gateway send failed: %s", exc)
                 return
             self.emulator.recorder.record_frame(session=session_id, direction="send", frame=frame)
+
+
+def _valid_shard(raw: Any) -> tuple[int, int] | None:
+    """``[shard_id, shard_count]`` as Discord accepts it, or None."""
+    if not isinstance(raw, list) or len(raw) != 2:
+        return None
+    shard_id, shard_count = raw
+    if not all(isinstance(n, int) and not isinstance(n, bool) for n in raw):
+        return None
+    if not 0 <= shard_id < shard_count:
+        return None
+    return shard_id, shard_count
 
 
 def _redacted(frame: JSON) -> JSON:

@@ -19,11 +19,15 @@ _last_ms = 0
 _sequence = 0
 
 
-def new_snowflake(*, worker: int = 1, process: int = 0) -> int:
+def new_snowflake(
+    *, worker: int = 1, process: int = 0, shard: tuple[int, int] | None = None
+) -> int:
     """Return a new snowflake for "now", always greater than every one issued before.
 
     Up to 4,096 IDs share a millisecond; past that, or if the clock steps back, the timestamp
-    part moves ahead of the clock by as little as needed.
+    part moves ahead of the clock by as little as needed. With ``shard=(shard_id, shard_count)``
+    the ID is one Discord routes to that shard (``(id >> 22) % shard_count == shard_id``): the
+    timestamp moves ahead by under ``shard_count`` milliseconds.
     """
     global _last_ms, _sequence
     with _lock:
@@ -34,12 +38,24 @@ def new_snowflake(*, worker: int = 1, process: int = 0) -> int:
             _sequence += 1
             if _sequence > 0xFFF:
                 _last_ms, _sequence = _last_ms + 1, 0
+        if shard is not None:
+            shard_id, shard_count = shard
+            if not 0 <= shard_id < shard_count:
+                raise ValueError(f"no shard {shard_id} among {shard_count}")
+            ahead = (shard_id - (_last_ms - DISCORD_EPOCH_MS)) % shard_count
+            if ahead:
+                _last_ms, _sequence = _last_ms + ahead, 0
         return (
             ((_last_ms - DISCORD_EPOCH_MS) << 22)
             | ((worker & 0x1F) << 17)
             | ((process & 0x1F) << 12)
             | _sequence
         )
+
+
+def shard_of(guild_id: int, shard_count: int) -> int:
+    """The shard Discord sends a guild's events to."""
+    return (guild_id >> 22) % shard_count
 
 
 def snowflake_time(snowflake: int) -> datetime.datetime:

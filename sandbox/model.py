@@ -813,15 +813,16 @@ class World:
         return world
 
     @classmethod
-    def default(cls, **kwargs: Any) -> World:
+    def default(cls, *, shard: tuple[int, int] | None = None, **kwargs: Any) -> World:
         """A world with one guild, "Sandbox": the owner, a moderator, two members, and channels
         #general (everyone), #mod-log (moderators only) and #party-voice (voice).
 
         Names: members ``owner``, ``mod``, ``alice``, ``bob``; role ``Moderator``
-        (MANAGE_GUILD, MANAGE_EVENTS, MANAGE_MESSAGES, MANAGE_THREADS).
+        (MANAGE_GUILD, MANAGE_EVENTS, MANAGE_MESSAGES, MANAGE_THREADS). ``shard`` as for
+        ``add_guild``.
         """
         world = cls.create(**kwargs)
-        guild = world.add_guild("Sandbox", owner="owner")
+        guild = world.add_guild("Sandbox", owner="owner", shard=shard)
         moderator = guild.add_role(
             "Moderator",
             Permission.MANAGE_GUILD
@@ -846,6 +847,19 @@ class World:
         guild.add_member("bob")
         return world
 
+    @classmethod
+    def sharded(cls, shard_count: int, **kwargs: Any) -> World:
+        """The default world with "Sandbox" on shard 0 of ``shard_count``, and for each further
+        shard n a guild "Shard n" on it: owner ``owner``, members ``alice`` and ``bob``, and
+        #general (its system channel)."""
+        world = cls.default(shard=(0, shard_count), **kwargs)
+        for shard_id in range(1, shard_count):
+            guild = world.add_guild(f"Shard {shard_id}", shard=(shard_id, shard_count))
+            guild.system_channel_id = guild.add_text_channel("general").id
+            for name in ("alice", "bob"):
+                guild.add_member(world.user_named(name))
+        return world
+
     # -- building -----------------------------------------------------------------------------
 
     def announce(self, event: str, payload: JSON, guild_id: int | None) -> None:
@@ -864,12 +878,14 @@ class World:
         self.users[user.id] = user
         return user
 
-    def add_guild(self, name: str, *, owner: User | str = "owner") -> Guild:
+    def add_guild(
+        self, name: str, *, owner: User | str = "owner", shard: tuple[int, int] | None = None
+    ) -> Guild:
         """Create a guild with an @everyone role, an owner, and the bot as a member with its
-        managed role."""
+        managed role. ``shard=(shard_id, shard_count)`` picks an ID Discord routes to that shard."""
         if isinstance(owner, str):
             owner = self.user_named(owner) if self.has_user(owner) else self.add_user(owner)
-        guild_id = new_snowflake()
+        guild_id = new_snowflake(shard=shard)
         guild = Guild(world=self, id=guild_id, name=name, owner_id=owner.id)
         guild.roles[guild_id] = Role(
             id=guild_id, guild_id=guild_id, name="@everyone", permissions=DEFAULT_EVERYONE

@@ -2,10 +2,11 @@
 
 The bot gets ``DISCORD_TOKEN``, ``DISCORD_API_BASE``, ``DISCORD_GATEWAY_URL``,
 ``DATABASE_PATH`` and ``LOG_LEVEL``. Run it with ``cwd`` set to a scratch directory and the
-project on ``pythonpath`` so that a developer's ``.env`` is not read. Its stdout and stderr go to a log file (never a pipe, so a
-chatty bot cannot block on a full pipe). Start-up is complete when the emulator has sent READY
-to a session identified after the start, or, with ``ready_log``, when that pattern appears in
-the log (the log is polled every 50 ms: a process's output has no event to wait on).
+project on ``pythonpath`` so that a developer's ``.env`` is not read. Its stdout and stderr go
+to a log file (never a pipe, so a chatty bot cannot block on a full pipe). Start-up is complete
+when the emulator has sent READY to as many sessions identified after the start as it recommends
+shards (one for an unsharded emulator), or, with ``ready_log``, when that pattern appears in the
+log (the log is polled every 50 ms: a process's output has no event to wait on).
 """
 
 from __future__ import annotations
@@ -123,12 +124,16 @@ class BotProcess:
     async def wait_ready(
         self, *, after: int = 0, log_offset: int = 0, within: float = 20.0
     ) -> None:
-        """Wait for READY after ``after`` (and ``ready_log`` if set); fail fast if the bot dies."""
+        """Wait for READY after ``after`` on every shard the emulator recommends (and for
+        ``ready_log`` if set); fail fast if the bot dies."""
         process = self.process
         if process is None:
             raise RuntimeError("bot not started")
+        gateway = self.emulator.gateway
         ready = asyncio.ensure_future(
-            self.emulator.gateway.wait_session(after=after, kind="READY", within=within)
+            gateway.wait_session(
+                after=after, kind="READY", count=gateway.recommended_shards, within=within
+            )
         )
         died = asyncio.ensure_future(process.wait())
         try:

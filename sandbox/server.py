@@ -47,7 +47,9 @@ class Emulator:
         interaction_deadline: float = INTERACTION_DEADLINE,
         followup_lifetime: float = FOLLOWUP_LIFETIME,
         heartbeat_interval_ms: int = 41250,
+        shards: int = 1,
     ) -> None:
+        """``shards`` is the shard count ``GET /gateway/bot`` recommends (see ``sandbox.gateway``)."""
         self.world = world if world is not None else World.default()
         self.host = host
         self.port = port
@@ -55,7 +57,7 @@ class Emulator:
         self.followup_lifetime = followup_lifetime
         self.recorder = Recorder()
         self.faults = FaultPlan()
-        self.gateway = Gateway(self, heartbeat_interval_ms=heartbeat_interval_ms)
+        self.gateway = Gateway(self, heartbeat_interval_ms=heartbeat_interval_ms, shards=shards)
         self.attachments: dict[int, Attachment] = {}
         self.reactions: dict[int, dict[str, set[int]]] = {}
         self.interaction_tokens: dict[str, Interaction] = {}

@@ -4,6 +4,7 @@ members, roles and DM channels."""
 from __future__ import annotations
 
 from sandbox import errors
+from sandbox.gateway import SESSION_START_TOTAL
 from sandbox.model import Guild, Member, Role
 from sandbox.permissions import Permission
 from sandbox.rest.common import Ctx, Reply, RouteTable
@@ -82,15 +83,16 @@ async def get_gateway(ctx: Ctx) -> Reply:
 
 @routes.get("/gateway/bot")
 async def get_gateway_bot(ctx: Ctx) -> Reply:
+    gateway = ctx.emulator.gateway
     return Reply(
         body={
             "url": ctx.emulator.gateway_url,
-            "shards": 1,
+            "shards": gateway.recommended_shards,
             "session_start_limit": {
-                "total": 1000,
-                "remaining": 999,
+                "total": SESSION_START_TOTAL,
+                "remaining": max(0, SESSION_START_TOTAL - gateway.session_starts),
                 "reset_after": 86_400_000,
-                "max_concurrency": 1,
+                "max_concurrency": gateway.max_concurrency,
             },
         }
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -24,10 +25,16 @@ async def simcord_bot(db_path: Path, clock: FakeClock) -> AsyncIterator[Undercur
     settings = Settings(discord_token=Secret("unused-by-simcord"), database_path=db_path)
     # The runner task would be a never-settling background wait to simcord; cog tests advance the
     # fake clock and call ``bot.scheduler.run_due()`` instead (the runner has its own tests).
-    bot = UndercurrentBot(settings=settings, db=database, clock=clock, run_scheduler=False)
+    # simcord needs an AutoShardedBot's shard count up front (it has no GET /gateway/bot).
+    bot = UndercurrentBot(
+        settings=settings, db=database, clock=clock, run_scheduler=False, shard_count=1
+    )
     yield bot
     # simcord never calls close(): do it here, or aiosqlite's worker thread keeps pytest alive.
-    await bot.close()
+    # An AutoShardedBot can only close once it has logged in (discord.py makes its shard queue
+    # then); a test that never started simcord has nothing to close.
+    if isinstance(bot.loop, asyncio.AbstractEventLoop):
+        await bot.close()
     await database.close()
 
 
@@ -38,7 +45,9 @@ async def restarted_bot(
     """The bot as it comes back after a restart: a new process state over the same database."""
     database = await Database.open(db_path)
     settings = Settings(discord_token=Secret("unused-by-simcord"), database_path=db_path)
-    fresh = UndercurrentBot(settings=settings, db=database, clock=clock, run_scheduler=False)
+    fresh = UndercurrentBot(
+        settings=settings, db=database, clock=clock, run_scheduler=False, shard_count=1
+    )
     try:
         await env.restart_bot(fresh)
         yield fresh

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,26 +34,32 @@ class Stack:
         return self.emulator.driver
 
 
+@asynccontextmanager
+async def bot_stack(emulator: Emulator, tmp_path: Path) -> AsyncIterator[Stack]:
+    """The bot process started against a running ``emulator``, READY and with its commands."""
+    database_path = tmp_path / "undercurrent.sqlite3"
+    bot = BotProcess(
+        emulator,
+        database_path=database_path,
+        cwd=tmp_path,
+        pythonpath=[PROJECT_ROOT],
+        python=sys.executable,
+        log_level="DEBUG",
+        log_path=tmp_path / "bot.log",
+    )
+    await bot.start()
+    try:
+        await emulator.driver.wait_for_commands("settings", within=10)
+        yield Stack(emulator, bot, database_path)
+        if bot.running:
+            assert await bot.stop() == 0, bot.log_tail()
+        emulator.recorder.assert_all_implemented()
+        assert emulator.recorder.server_errors() == []
+    finally:
+        await bot.kill()
+
+
 @pytest.fixture
 async def stack(tmp_path: Path) -> AsyncIterator[Stack]:
-    database_path = tmp_path / "undercurrent.sqlite3"
-    async with Emulator() as emulator:
-        bot = BotProcess(
-            emulator,
-            database_path=database_path,
-            cwd=tmp_path,
-            pythonpath=[PROJECT_ROOT],
-            python=sys.executable,
-            log_level="DEBUG",
-            log_path=tmp_path / "bot.log",
-        )
-        await bot.start()
-        try:
-            await emulator.driver.wait_for_commands("settings", within=10)
-            yield Stack(emulator, bot, database_path)
-            if bot.running:
-                assert await bot.stop() == 0, bot.log_tail()
-            emulator.recorder.assert_all_implemented()
-            assert emulator.recorder.server_errors() == []
-        finally:
-            await bot.kill()
+    async with Emulator() as emulator, bot_stack(emulator, tmp_path) as running:
+        yield running
