@@ -154,7 +154,9 @@ def apply_endpoints(settings: Settings) -> None:
     """Point discord.py's REST and gateway clients at the configured endpoints, if any.
 
     discord.py sends every REST call (including interaction callbacks and webhook follow-ups)
-    through ``Route.BASE``, and a non-sharded client opens its gateway at ``DEFAULT_GATEWAY``.
+    through ``Route.BASE``. The sharded client opens each shard's gateway where
+    ``GET /gateway/bot`` says (so the emulator's REST base brings its gateway with it), and
+    falls back on ``DEFAULT_GATEWAY`` only when it reconnects without that answer.
     """
     if settings.api_base is not None:
         discord.http.Route.BASE = settings.api_base
