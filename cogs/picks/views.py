@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 import discord
 
-from bot.domain.links import platform_name
+from bot.domain.links import site_name
 from bot.domain.picks import Pick
 from bot.domain.search import SearchFilters
 from bot.domain.timeutil import discord_timestamp
@@ -104,7 +104,7 @@ def card_view(pick: Pick) -> discord.ui.View:
     view.add_item(VoteButton("heard", pick.id, pick.heard))
     view.add_item(VoteButton("loved", pick.id, pick.loved))
     if pick.link_url:
-        label = f"Listen on {platform_name(pick.link_platform)}"
+        label = f"Listen on {site_name(pick.link_url)}"
         view.add_item(discord.ui.Button(label=label[:80], url=pick.link_url))
     return view
 
