@@ -3,10 +3,14 @@ types, refused in links) and lone surrogates (refused everywhere)."""
 
 from __future__ import annotations
 
+import json
+from datetime import UTC, datetime
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from bot.domain.archive_format import parse_import
 from bot.domain.picks import build_draft, clean_text
 from bot.domain.text import BIDI_CONTROLS, has_lone_surrogate, strip_bidi_controls
 from bot.errors import UserError
@@ -72,3 +76,27 @@ def test_a_draft_carries_no_direction_controls() -> None:
         draft.match_key
         == build_draft(artist="Kas Product", title="Try Out", current_year=2026).match_key
     )
+
+
+def imported(record: dict[str, object]) -> tuple[list[str], list[object]]:
+    data = json.dumps([{"id": 1, "artist": "Kas Product", "title": "Try Out", **record}])
+    report = parse_import(data.encode(), datetime(2026, 1, 1, tzinfo=UTC))
+    return report.errors, [entry.seconds for entry in report.entries]
+
+
+def test_an_imported_second_is_cleaned_like_one_added_by_command() -> None:
+    errors, seconds = imported({"seconds": [{"user_id": 5, "note": f"  so {RLO}cold  "}]})
+    assert (errors, seconds) == ([], [[(5, "so cold", None)]])
+
+
+def test_an_imported_second_with_a_broken_character_is_a_problem_in_the_report() -> None:
+    errors, _ = imported({"seconds": [{"user_id": 5, "note": "\ud800"}]})
+    assert errors == [
+        "entry 1: **note** contains a broken character (half of an emoji, perhaps): "
+        "please type it again."
+    ]
+
+
+def test_a_lineage_id_in_superscript_digits_is_a_problem_in_the_report() -> None:
+    errors, _ = imported({"lineage": "influenced-by:\u00b2"})
+    assert len(errors) == 1 and "must look like `influenced-by:12`" in errors[0]
