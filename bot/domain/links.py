@@ -58,8 +58,8 @@ def site_name(url: str, limit: int = 64) -> str:
 
     Read from the URL, never from a stored platform, so a link can't be named for a site it
     doesn't go to. A host too long to show keeps its end, the part that says whose it is."""
-    try:
-        host = _ascii_host(urlsplit(url).hostname or "")
+    try:  # browsers read a backslash in a web address as "/" (in links stored before it was refused)
+        host = _ascii_host(urlsplit(url.replace("\\", "/")).hostname or "")
     except (ValueError, LinkError):
         return "the link"
     platform = platform_of_host(host.removeprefix("www."))

@@ -420,6 +420,8 @@ def test_a_non_ascii_website_name_is_one_key_in_every_spelling() -> None:
         ("https://b\u00fccher.example/x", "xn--bcher-kva.example"),
         ("https://www.youtube.com/watch?v=dQw4w9WgXcQ", "YouTube"),
         ("https://open%2Espotify.com/album/x", "Spotify"),
+        ("https://evil.example\\@open.spotify.com/x", "evil.example"),
+        ("https://open.spotify.com@evil.example/x", "evil.example"),
         ("https://exa mple.com/", "the link"),
         ("not a link", "the link"),
     ],
