@@ -13,6 +13,7 @@ import json
 import logging
 import time
 from collections.abc import Sequence
+from typing import Any
 
 import discord
 from discord import app_commands
@@ -23,8 +24,8 @@ from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.db import Database
 from bot.db.repos import meta as meta_repo
-from bot.interactions import answer_if_expired, report_error
-from bot.replies import NO_MENTIONS
+from bot.interactions import answer_if_expired, report_error, unusable_option
+from bot.replies import NO_MENTIONS, reply_privately
 from bot.scheduler import Scheduler
 
 log = logging.getLogger(__name__)
@@ -50,6 +51,19 @@ INVITE_PERMISSIONS = discord.Permissions(
 
 class UndercurrentTree(app_commands.CommandTree["UndercurrentBot"]):
     """The command tree: every command error ends here, exactly once."""
+
+    async def interaction_check(self, interaction: discord.Interaction[UndercurrentBot]) -> bool:
+        """Refuse, privately, option values Discord itself never sends (numbers past its limit,
+        broken text) before any command or autocomplete sees them."""
+        data: dict[str, Any] = dict(interaction.data or {})
+        problem = unusable_option(data.get("options", ()))
+        if problem is None:
+            return True
+        if interaction.type is discord.InteractionType.autocomplete:
+            await interaction.response.autocomplete([])
+        else:
+            await reply_privately(interaction, problem)
+        return False
 
     async def on_error(
         self, interaction: discord.Interaction[UndercurrentBot], error: app_commands.AppCommandError

@@ -24,6 +24,7 @@ from typing import Any
 import discord
 from discord import app_commands
 
+from bot.domain.text import broken_text_message, has_lone_surrogate
 from bot.errors import UserError
 from bot.replies import reply_privately
 
@@ -56,6 +57,28 @@ def require_guild(interaction: discord.Interaction[Any]) -> int:
 def is_moderator(interaction: discord.Interaction[Any]) -> bool:
     """Whether the member may moderate the archive here (Manage Messages)."""
     return bool(interaction.permissions.manage_messages)
+
+
+# Discord sends integer and number options between -2**53 and 2**53; past that a value is
+# not from Discord's own client (and past 2**63 SQLite can't even hold it).
+OPTION_NUMBER_LIMIT = 2**53
+
+
+def unusable_option(options: Sequence[Any]) -> str | None:
+    """Why a command's options (``interaction.data["options"]``, subcommands included) can't be
+    used, for the member; None if they can. Only what no real Discord client sends is caught
+    here: a number past Discord's limit, or text holding half of a character."""
+    for option in options:
+        name, value = option.get("name", "?"), option.get("value")
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            if not -OPTION_NUMBER_LIMIT <= value <= OPTION_NUMBER_LIMIT:
+                return f"`{str(value)[:40]}` is not a valid value for **{name}**."
+        elif isinstance(value, str) and has_lone_surrogate(value):
+            return broken_text_message(name)
+        problem = unusable_option(option.get("options", ()))
+        if problem is not None:
+            return problem
+    return None
 
 
 def describe_permissions(names: Sequence[str]) -> str:

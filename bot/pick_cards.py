@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import discord
 
-from bot.domain.links import platform_name
+from bot.domain.links import site_name
 from bot.domain.picks import FORMER_MEMBER, Pick, country_name
 from bot.domain.timeutil import from_epoch
 from bot.interactions import require_guild
@@ -140,7 +140,7 @@ def card_view(pick: Pick) -> discord.ui.View:
     view.add_item(VoteButton("heard", pick.id, pick.heard))
     view.add_item(VoteButton("loved", pick.id, pick.loved))
     if pick.link_url:
-        label = f"Listen on {platform_name(pick.link_platform)}"
+        label = f"Listen on {site_name(pick.link_url)}"
         view.add_item(discord.ui.Button(label=label[:80], url=pick.link_url))
     return view
 

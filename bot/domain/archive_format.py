@@ -29,6 +29,7 @@ from bot.domain.picks import (
     PickFields,
     Second,
     build_draft,
+    clean_text,
 )
 from bot.errors import UserError
 
@@ -252,7 +253,8 @@ def _seconds(value: Any, now: datetime) -> list[tuple[int | None, str | None, in
     if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
         raise UserError("**seconds** must be a list of {user_id, note, at}.")
     return [
-        (_optional_int(item.get("user_id"), "seconds.user_id"), _text(item.get("note")) or None,
+        (_optional_int(item.get("user_id"), "seconds.user_id"),
+         clean_text(_text(item.get("note")), "note"),
          _optional_time(item.get("at"), "seconds.at", now))
         for item in value
     ]  # fmt: skip
@@ -266,7 +268,7 @@ def _lineage(value: Any) -> list[tuple[str, int]]:
         if not piece.strip():
             continue
         relation, _, target = piece.strip().partition(":")
-        if relation not in RELATIONS or not target.strip().isdigit():
+        if relation not in RELATIONS or not target.strip().isdecimal():  # "²" is a digit
             raise UserError(
                 f"**lineage** entry `{piece.strip()[:40]}` must look like `influenced-by:12`."
             )

@@ -3,15 +3,24 @@
 ``canonicalize_link`` returns the URL to store and show, plus a ``key`` that is equal for every
 spelling of the same release (http/https, www or not, mobile hosts, storefront or language
 prefixes, share and tracking parameters, trailing slashes). Links to other sites are kept as
-given; their key is a conservative normalisation. Anything that is not http(s) is refused.
+given (a non-ASCII website name in its ASCII "xn--" form); their key is a conservative
+normalisation. Anything that is not http(s) is refused, and so is anything that would make a
+browser go somewhere other than the website the link seems to name.
+
+A platform is named only on its own hosts (``site_name``): a Bandcamp release on an artist's own
+domain keeps Bandcamp's key, so its spellings are one release, but the button names its domain.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from urllib.parse import SplitResult, parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
+
+import idna
+
+from bot.domain.text import has_bidi_control, has_lone_surrogate
 
 MAX_LINK_LENGTH = 512
 
@@ -34,13 +43,29 @@ class LinkError(ValueError):
 class CanonicalLink:
     url: str
     key: str
-    platform: str | None  # "bandcamp", "spotify", …; None for other sites
+    platform: str | None  # "bandcamp", "spotify", …; None for other sites (own domains too)
     kind: str | None  # "album", "track", "artist", "playlist", "video", …
 
 
 def platform_name(platform: str | None) -> str:
     """``"bandcamp"`` → ``"Bandcamp"``; None or an unknown site → ``"the link"``."""
     return PLATFORM_NAMES.get(platform or "", "the link")
+
+
+def site_name(url: str, limit: int = 64) -> str:
+    """Where a link goes, as a button may say it: the platform's name on one of its own hosts,
+    otherwise the host itself (``xn--`` form for non-ASCII names), at most ``limit`` characters.
+
+    Read from the URL, never from a stored platform, so a link can't be named for a site it
+    doesn't go to. A host too long to show keeps its end, the part that says whose it is."""
+    try:  # browsers read a backslash in a web address as "/" (in links stored before it was refused)
+        host = _ascii_host(urlsplit(url.replace("\\", "/")).hostname or "")
+    except (ValueError, LinkError):
+        return "the link"
+    platform = platform_of_host(host.removeprefix("www."))
+    if platform is not None:
+        return platform_name(platform)
+    return host if len(host) <= limit else "…" + host[-(limit - 1) :]
 
 
 PLATFORM_NAMES = {
@@ -67,6 +92,7 @@ _NUMERIC = re.compile(r"^\d+$")
 _MBID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)
 _SCHEME = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*):")
 _BARE_HOST = re.compile(r"^[a-z0-9-]+(\.[a-z0-9-]+)+(:\d+)?(/|$)", re.I)
+_ASCII_HOST = re.compile(r"^[a-z0-9_-]+(\.[a-z0-9_-]+)*$")
 _BANDCAMP_SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")  # as Bandcamp makes them from titles
 _SOUNDCLOUD_SECRET = re.compile(r"^s-[A-Za-z0-9]+$")  # a private link's token: case matters
 # Sites with their own ``/album/<id>`` links, which must not be taken for Bandcamp on an
@@ -78,7 +104,7 @@ _NOT_BANDCAMP = ("qobuz.com", "anghami.com", "allmusic.com", "yandex.ru", "yande
 
 @dataclass(frozen=True, slots=True)
 class _Parts:
-    host: str  # lowercase, without "www." or port
+    host: str  # lowercase ASCII, without "www." or port
     segments: list[str]  # non-empty path segments, as given
     query: list[tuple[str, str]]  # without tracking parameters
 
@@ -91,6 +117,15 @@ def canonicalize_link(text: str) -> CanonicalLink:
         raise LinkError(f"The link is too long (at most {MAX_LINK_LENGTH} characters).")
     if any(ch.isspace() or ord(ch) < 32 for ch in raw):
         raise LinkError("A link cannot contain spaces or control characters.")
+    if has_lone_surrogate(raw):
+        raise LinkError("The link contains a broken character: paste it again.")
+    if has_bidi_control(raw):
+        raise LinkError(
+            "A link cannot contain invisible text-direction characters: they can disguise "
+            "where it goes. Paste it again from your browser's address bar."
+        )
+    if "\\" in raw:
+        raise LinkError("A link cannot contain a backslash: browsers read it as `/`.")
 
     uri = _SPOTIFY_URI.match(raw)
     if uri:
@@ -108,19 +143,38 @@ def canonicalize_link(text: str) -> CanonicalLink:
 
     try:
         split = urlsplit(raw)
-        host = (split.hostname or "").lower().rstrip(".")
+        written = (split.hostname or "").rstrip(".")
         split.port  # noqa: B018 - raises ValueError for a malformed port
     except ValueError as exc:
         raise LinkError("That link is malformed (check the address and any port number).") from exc
-    if not host or "." not in host:
+    if "@" in split.netloc:
+        raise LinkError("A link cannot contain a user name or password (an `@` before the site).")
+    if not written or "." not in written:
         raise LinkError("That link has no website in it.")
+    host = _ascii_host(written)
     bare = host.removeprefix("www.")
     parts = _Parts(
         host=bare,
         segments=[_decoded(s) for s in split.path.split("/") if s],
         query=[(k, v) for k, v in parse_qsl(split.query) if k.lower() not in TRACKING_PARAMS],
     )
-    return _within_limit(_recognise(raw, split, bare, parts))
+    return _within_limit(_recognise(raw, split, host, parts))
+
+
+def _ascii_host(written: str) -> str:
+    """The host a browser would go to, in ASCII: percent-escapes decoded and a non-ASCII name
+    mapped and encoded as IDNA (UTS #46, as browsers do): bandcamp.com spelt with a Cyrillic a
+    is ``xn--bndcamp-2fg.com``, never ``bandcamp.com``."""
+    host = unquote(written).rstrip(".")
+    if not host.isascii():
+        try:
+            host = idna.encode(host, uts46=True).decode("ascii")
+        except UnicodeError as exc:  # idna.IDNAError is one
+            raise LinkError("The website name in that link is not a valid domain name.") from exc
+    host = host.lower()
+    if not _ASCII_HOST.match(host):
+        raise LinkError("The website name in that link is not a valid domain name.")
+    return host
 
 
 def _decoded(segment: str) -> str:
@@ -130,15 +184,26 @@ def _decoded(segment: str) -> str:
     return segment if "/" in decoded else decoded
 
 
-def _recognise(raw: str, split: SplitResult, bare: str, parts: _Parts) -> CanonicalLink:
-    for matches, handler in _PLATFORMS:
-        if matches(bare):
+def _recognise(raw: str, split: SplitResult, host: str, parts: _Parts) -> CanonicalLink:
+    for _platform, matches, handler in _PLATFORMS:
+        if matches(parts.host):
             found = handler(parts)
             if found is not None:
-                return found
-    if _custom_bandcamp(parts):  # Bandcamp on an artist's own domain
-        return _bandcamp_release(parts)
-    return _other(raw, split)
+                return _encoded(found)
+    if _custom_bandcamp(parts):  # Bandcamp on an artist's own domain: not Bandcamp's host
+        return _encoded(replace(_bandcamp_release(parts), platform=None))
+    return _other(raw, split, host)
+
+
+def _encoded(rebuilt: CanonicalLink) -> CanonicalLink:
+    """Percent-encode a URL we rebuilt from decoded path pieces."""
+    return replace(rebuilt, url=quote(rebuilt.url, safe=_URL_SAFE))
+
+
+def platform_of_host(host: str) -> str | None:
+    """``"kasproduct.bandcamp.com"`` → ``"bandcamp"``: the platform whose own host this is
+    (lowercase ASCII, without ``www.``), or None."""
+    return next((platform for platform, matches, _ in _PLATFORMS if matches(host)), None)
 
 
 def _custom_bandcamp(p: _Parts) -> bool:
@@ -157,10 +222,8 @@ def _custom_bandcamp(p: _Parts) -> bool:
 
 
 def _within_limit(link: CanonicalLink) -> CanonicalLink:
-    """Percent-encode what we rebuilt from path pieces, and re-check the length: the canonical
-    form can be longer than what was typed (``https://`` added, say)."""
-    if link.platform is not None:
-        link = CanonicalLink(quote(link.url, safe=_URL_SAFE), link.key, link.platform, link.kind)
+    """Re-check the length: the canonical form can be longer than what was typed (``https://``
+    added, say)."""
     if len(link.url) > MAX_LINK_LENGTH:
         raise LinkError(f"The link is too long (at most {MAX_LINK_LENGTH} characters).")
     return link
@@ -355,36 +418,49 @@ def _musicbrainz(p: _Parts) -> CanonicalLink | None:
     return None
 
 
-def _other(raw: str, split: SplitResult) -> CanonicalLink:
-    """Any other site: stored as given; keyed without scheme, www, fragment or tracking."""
-    host = (split.hostname or "").lower().rstrip(".").removeprefix("www.")
+def _other(raw: str, split: SplitResult, host: str) -> CanonicalLink:
+    """Any other site: stored as given, but for a website name written in anything other than
+    ASCII (``host`` then replaces it); keyed without scheme, www, fragment or tracking."""
     port = f":{split.port}" if split.port and split.port not in (80, 443) else ""
     query = sorted((k, v) for k, v in parse_qsl(split.query) if k.lower() not in TRACKING_PARAMS)
-    key = "url:" + urlunsplit(("", host + port, split.path.rstrip("/"), urlencode(query), ""))
-    return CanonicalLink(raw, key.replace("url://", "url:"), None, None)
+    bare = host.removeprefix("www.")
+    key = "url:" + urlunsplit(("", bare + port, split.path.rstrip("/"), urlencode(query), ""))
+    url = raw
+    if not split.netloc.isascii() or "%" in split.netloc:
+        rest = raw[len(f"{split.scheme}://{split.netloc}") :]
+        url = f"{split.scheme}://{host}{'' if split.port is None else f':{split.port}'}{rest}"
+    return CanonicalLink(url, key.replace("url://", "url:"), None, None)
 
 
 def _host_is(*names: str) -> Callable[[str], bool]:
     return lambda host: host in names
 
 
-_PLATFORMS: list[tuple[Callable[[str], bool], Callable[[_Parts], CanonicalLink | None]]] = [
-    (_host_is("open.spotify.com", "play.spotify.com", "spotify.com"), _spotify_url),
-    (lambda h: h.endswith(".bandcamp.com") or h == "bandcamp.com", _bandcamp),
+# Each platform's own hosts (lowercase ASCII, without "www.") and how to read its links.
+_PLATFORMS: list[tuple[str, Callable[[str], bool], Callable[[_Parts], CanonicalLink | None]]] = [
+    ("spotify", _host_is("open.spotify.com", "play.spotify.com", "spotify.com"), _spotify_url),
+    ("bandcamp", lambda h: h.endswith(".bandcamp.com") or h == "bandcamp.com", _bandcamp),
     (
+        "youtube",
         _host_is(
             "youtube.com", "m.youtube.com", "music.youtube.com", "youtu.be", "youtube-nocookie.com"
         ),
         _youtube,
     ),
-    (_host_is("soundcloud.com", "m.soundcloud.com", "on.soundcloud.com"), _soundcloud),
     (
+        "soundcloud",
+        _host_is("soundcloud.com", "m.soundcloud.com", "on.soundcloud.com"),
+        _soundcloud,
+    ),
+    (
+        "apple",
         _host_is(
             "music.apple.com", "itunes.apple.com", "geo.music.apple.com", "embed.music.apple.com"
         ),
         _apple,
     ),
     (
+        "tidal",
         _host_is("tidal.com", "listen.tidal.com", "embed.tidal.com"),
         _numbered(
             "tidal",
@@ -394,6 +470,7 @@ _PLATFORMS: list[tuple[Callable[[str], bool], Callable[[_Parts], CanonicalLink |
         ),
     ),
     (
+        "deezer",
         _host_is("deezer.com"),
         _numbered(
             "deezer",
@@ -402,7 +479,7 @@ _PLATFORMS: list[tuple[Callable[[str], bool], Callable[[_Parts], CanonicalLink |
             lambda s: bool(re.fullmatch(r"[a-z]{2}(-[a-z]{2})?", s)),
         ),
     ),
-    (_host_is("mixcloud.com", "m.mixcloud.com"), _mixcloud),
-    (_host_is("discogs.com"), _discogs),
-    (_host_is("musicbrainz.org", "beta.musicbrainz.org"), _musicbrainz),
+    ("mixcloud", _host_is("mixcloud.com", "m.mixcloud.com"), _mixcloud),
+    ("discogs", _host_is("discogs.com"), _discogs),
+    ("musicbrainz", _host_is("musicbrainz.org", "beta.musicbrainz.org"), _musicbrainz),
 ]

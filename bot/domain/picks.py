@@ -15,6 +15,7 @@ from typing import Any
 import pycountry
 
 from bot.domain.links import CanonicalLink, LinkError, canonicalize_link
+from bot.domain.text import broken_text_message, has_lone_surrogate, strip_bidi_controls
 from bot.errors import UserError
 
 FORMATS = ("vinyl", "cassette", "CD", "CD-R", "minidisc", "digital", "other")
@@ -141,10 +142,13 @@ def fold_for_matching(text: str) -> str:
 
 
 def clean_text(value: str | None, name: str, *, required: bool = False) -> str | None:
-    """Trim, collapse runs of spaces (keeping line breaks in notes), check the length limit."""
+    """Trim, collapse runs of spaces (keeping line breaks in notes), drop control and
+    text-direction characters, check the length limit."""
     if value is None:
         value = ""
-    text = _CONTROL.sub("", unicodedata.normalize("NFC", value))
+    if has_lone_surrogate(value):
+        raise UserError(broken_text_message(name))
+    text = strip_bidi_controls(_CONTROL.sub("", unicodedata.normalize("NFC", value)))
     if name == "note":
         lines = [" ".join(line.split()) for line in text.strip().splitlines()]
         text = "\n".join(lines).strip()

@@ -8,7 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.domain.links import LinkError, canonicalize_link
+from bot.domain.links import PLATFORM_NAMES, LinkError, canonicalize_link, platform_name, site_name
+from bot.domain.text import BIDI_CONTROLS
 
 SPOTIFY_ID = "4aawyAB9vmqN3uQ7FjRGTy"
 VIDEO = "dQw4w9WgXcQ"
@@ -331,3 +332,141 @@ def test_rebuilt_urls_are_percent_encoded() -> None:
     assert canonicalize_link('https://soundcloud.com/a"b/c').url == "https://soundcloud.com/a%22b/c"
     odd = canonicalize_link("https://youtube.com/playlist?list=PL%20x%22%3E")
     assert odd.platform is None and " " not in odd.url  # not a real playlist id: kept as given
+
+
+# -- naming where a link goes ---------------------------------------------------------------
+
+CYRILLIC_A = "\u0430"
+
+
+@pytest.mark.parametrize(
+    "given_url,url,name",
+    [
+        (
+            f"https://b{CYRILLIC_A}ndcamp.com/album/x",
+            "https://xn--bndcamp-2fg.com/album/x",
+            "xn--bndcamp-2fg.com",
+        ),
+        (
+            f"https://kasproduct.b{CYRILLIC_A}ndcamp.com/album/x",
+            "https://kasproduct.xn--bndcamp-2fg.com/album/x",
+            "kasproduct.xn--bndcamp-2fg.com",
+        ),
+        (
+            "https://open.spotify.com.evil.com/album/x",
+            "https://open.spotify.com.evil.com/album/x",
+            "open.spotify.com.evil.com",
+        ),
+        (
+            f"https://open.spotify.com.evil.com/album/{SPOTIFY_ID}",
+            f"https://open.spotify.com.evil.com/album/{SPOTIFY_ID}",
+            "open.spotify.com.evil.com",
+        ),
+        (
+            "https://music.minimalwave.com/album/the-lost-tapes",
+            "https://music.minimalwave.com/album/the-lost-tapes",
+            "music.minimalwave.com",
+        ),
+        (
+            "https://www.example.org/a",
+            "https://www.example.org/a",
+            "www.example.org",
+        ),
+        (
+            "https://kasproduct.bandcamp.com/album/try-out",
+            "https://kasproduct.bandcamp.com/album/try-out",
+            "Bandcamp",
+        ),
+        # Full-width letters are how browsers read them: this really is bandcamp.com.
+        (
+            "https://\uff42\uff41\uff4e\uff44\uff43\uff41\uff4d\uff50.com/album/x",
+            "https://bandcamp.com/album/x",
+            "Bandcamp",
+        ),
+        ("https://on.soundcloud.com/AbCd", "https://on.soundcloud.com/AbCd", "SoundCloud"),
+    ],
+)
+def test_a_platform_is_named_only_on_its_own_hosts(given_url: str, url: str, name: str) -> None:
+    link = canonicalize_link(given_url)
+    assert (link.url, site_name(link.url)) == (url, name)
+    assert link.platform is None or platform_name(link.platform) == name
+
+
+def test_an_artists_own_domain_keeps_bandcamps_key_but_not_its_name() -> None:
+    link = canonicalize_link("HTTP://Music.MinimalWave.com/album/the-lost-tapes/")
+    assert link.key == "bandcamp:music.minimalwave.com/album/the-lost-tapes"
+    assert link.platform is None
+
+
+def test_a_non_ascii_website_name_is_one_key_in_every_spelling() -> None:
+    spellings = [
+        "https://B\u00fccher.example/Liste?utm_source=x",
+        "https://xn--bcher-kva.example/Liste",
+        "https://b%C3%BCcher.example/Liste",
+    ]
+    links = [canonicalize_link(s) for s in spellings]
+    assert {link.key for link in links} == {"url:xn--bcher-kva.example/Liste"}
+    assert links[0].url == "https://xn--bcher-kva.example/Liste?utm_source=x"
+    assert canonicalize_link("https://b\u00fccher.example:8080/x").url == (
+        "https://xn--bcher-kva.example:8080/x"
+    )
+
+
+@pytest.mark.parametrize(
+    "stored,name",
+    [
+        # Stored before this rule by the custom-domain path, percent-encoded and as "bandcamp".
+        ("https://b%D0%B0ndcamp.com/album/x", "xn--bndcamp-2fg.com"),
+        ("https://b\u00fccher.example/x", "xn--bcher-kva.example"),
+        ("https://www.youtube.com/watch?v=dQw4w9WgXcQ", "YouTube"),
+        ("https://open%2Espotify.com/album/x", "Spotify"),
+        ("https://evil.example\\@open.spotify.com/x", "evil.example"),
+        ("https://open.spotify.com@evil.example/x", "evil.example"),
+        ("https://exa mple.com/", "the link"),
+        ("not a link", "the link"),
+    ],
+)
+def test_stored_links_are_named_from_their_host(stored: str, name: str) -> None:
+    assert site_name(stored) == name
+
+
+def test_a_host_too_long_to_show_keeps_its_end() -> None:
+    host = "open.spotify.com." + "a" * 80 + ".evil.example"
+    name = site_name(f"https://{host}/x", limit=40)
+    assert len(name) == 40 and name.startswith("…") and name.endswith("aaaa.evil.example")
+
+
+@pytest.mark.parametrize("control", sorted(BIDI_CONTROLS))
+def test_text_direction_controls_are_refused_in_links(control: str) -> None:
+    with pytest.raises(LinkError, match="invisible text-direction characters"):
+        canonicalize_link(f"https://example.com/{control}moc.evil")
+
+
+@pytest.mark.parametrize(
+    "text,message",
+    [
+        ("https://example.com/\ud800", "broken character"),
+        ("https://evil.example\\@open.spotify.com/x", "backslash"),
+        ("https://open.spotify.com@evil.example/x", "user name or password"),
+        ("https://user:pw@example.com/x", "user name or password"),
+        ("https://i\u2764.example/x", "not a valid domain name"),
+        ("https://exa%2Fmple.com/x", "not a valid domain name"),
+    ],
+)
+def test_links_that_could_go_elsewhere_are_refused(text: str, message: str) -> None:
+    with pytest.raises(LinkError, match=message):
+        canonicalize_link(text)
+
+
+@given(st.one_of(platform_links(), st.text(max_size=120)))
+def test_a_link_is_named_for_a_platform_only_if_it_was_recognised_as_one(text: str) -> None:
+    try:
+        link = canonicalize_link(text)
+    except LinkError:
+        return
+    assert link.url.split("/")[2].isascii()
+    name = site_name(link.url)
+    if link.platform is None:
+        assert name not in PLATFORM_NAMES.values()
+    else:
+        assert name == platform_name(link.platform)
