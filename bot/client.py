@@ -13,6 +13,7 @@ import json
 import logging
 import time
 from collections.abc import Sequence
+from typing import Any
 
 import discord
 from discord import app_commands
@@ -23,7 +24,9 @@ from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.db import Database
 from bot.db.repos import meta as meta_repo
+from bot.domain.jobs import Job
 from bot.interactions import answer_if_expired, report_error
+from bot.moderators import job_failure_notice, tell_moderators
 from bot.replies import NO_MENTIONS
 from bot.scheduler import Scheduler
 
@@ -71,6 +74,7 @@ class UndercurrentBot(commands.Bot):
         self.db = db
         self.clock: Clock = clock or SystemClock()
         self.scheduler = Scheduler(db, self.clock, gate=self.wait_until_ready)
+        self.scheduler.on_failure(self.job_gave_up)
         self.version = __version__
         self._extensions = tuple(extensions)
         self._run_scheduler = run_scheduler
@@ -102,6 +106,17 @@ class UndercurrentBot(commands.Bot):
             len(self.guilds),
             "" if self.ready_count == 1 else f" — reconnect #{self.ready_count - 1}",
         )
+
+    async def on_guild_remove(self, guild: discord.Guild) -> None:
+        # Removed (kicked, banned, or the server deleted): nothing scheduled there can happen.
+        cancelled = await self.scheduler.cancel_guild_jobs(guild.id)
+        log.info("Removed from server %s; cancelled %d pending job(s)", guild.id, cancelled)
+
+    async def job_gave_up(self, job: Job[Any], error: str) -> None:
+        """The scheduler's failure hook: a server's job gave up, so tell its moderators."""
+        if job.guild_id is not None:
+            notice = job_failure_notice(self.scheduler.kind(job.kind), job, error)
+            await tell_moderators(self, job.guild_id, notice)
 
     async def on_interaction(self, interaction: discord.Interaction[UndercurrentBot]) -> None:
         await answer_if_expired(interaction)
