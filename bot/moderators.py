@@ -56,7 +56,8 @@ async def report_missing_permission(
     bot: UndercurrentBot, guild_id: int, channel_id: int, permission: str, doing: str
 ) -> bool:
     """For a feature that Discord answered 403: say what the bot could not do, where, and which
-    permission to grant. ``doing`` completes "I could not …" ("post the weekly digest")."""
+    permission to grant. ``doing`` completes "I could not …" ("post the weekly digest").
+    Like ``tell_moderators``, call it outside a database transaction (it reads the settings)."""
     text = (
         f"I could not {doing} in <#{channel_id}>: I am missing the **{permission}** permission "
         "there. Give my role that permission in the channel's settings (or its category's), "

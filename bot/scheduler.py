@@ -226,12 +226,10 @@ class Scheduler:
     ) -> Scheduled:
         """Store a job to run at ``run_at`` (aware), in a transaction of its own. Idempotent per
         ``dedupe_key``. A ``JobKind`` takes its payload dataclass (none for ``NoPayload``)."""
-        if isinstance(kind, str):
-            spec = JobSpec(kind, run_at, payload or {}, dedupe_key, guild_id)  # type: ignore[arg-type]
-        else:
-            if payload is None and kind.payload is NoPayload:
-                payload = NoPayload()
-            spec = kind.spec(run_at, payload, dedupe_key, guild_id=guild_id)
+        resolved: JobKind[Any] = untyped_kind(kind) if isinstance(kind, str) else kind
+        if payload is None:
+            payload = NoPayload() if resolved.payload is NoPayload else {}
+        spec = resolved.spec(run_at, payload, dedupe_key, guild_id=guild_id)
         async with self._db.transaction() as conn:
             job_id, created = await jobs_repo.insert_job(conn, spec, self._now_epoch())
         self._wake.set()
