@@ -24,7 +24,9 @@ from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.db import Database
 from bot.db.repos import meta as meta_repo
+from bot.domain.jobs import Job
 from bot.interactions import answer_if_expired, report_error, unusable_option
+from bot.moderators import job_failure_notice, tell_moderators
 from bot.replies import NO_MENTIONS, reply_privately
 from bot.scheduler import Scheduler
 
@@ -108,6 +110,7 @@ class UndercurrentBot(commands.AutoShardedBot):
         self.db = db
         self.clock: Clock = clock or SystemClock()
         self.scheduler = Scheduler(db, self.clock, gate=self.wait_until_ready)
+        self.scheduler.on_failure(self.job_gave_up)
         self.version = __version__
         self._extensions = tuple(extensions)
         self._run_scheduler = run_scheduler
@@ -144,6 +147,17 @@ class UndercurrentBot(commands.AutoShardedBot):
     async def on_shard_ready(self, shard_id: int) -> None:
         served = sum(1 for guild in self.guilds if guild.shard_id == shard_id)
         log.info("Shard %d/%d ready with %d server(s)", shard_id, self.shard_count or 1, served)
+
+    async def on_guild_remove(self, guild: discord.Guild) -> None:
+        # Removed (kicked, banned, or the server deleted): nothing scheduled there can happen.
+        cancelled = await self.scheduler.cancel_guild_jobs(guild.id)
+        log.info("Removed from server %s; cancelled %d pending job(s)", guild.id, cancelled)
+
+    async def job_gave_up(self, job: Job[Any], error: str) -> None:
+        """The scheduler's failure hook: a server's job gave up, so tell its moderators."""
+        if job.guild_id is not None:
+            notice = job_failure_notice(self.scheduler.kind(job.kind), job, error)
+            await tell_moderators(self, job.guild_id, notice)
 
     async def on_interaction(self, interaction: discord.Interaction[UndercurrentBot]) -> None:
         await answer_if_expired(interaction)

@@ -1,13 +1,26 @@
 """The durable scheduler: jobs in SQLite, one runner task, handlers registered by kind.
 
+Each kind of job is declared once as a ``JobKind`` (``bot.domain.jobs``): its payload dataclass,
+retry policy, lateness rule and the sentence moderators get if it gives up. A feature registers a
+handler for its kinds when it loads and unregisters it when it unloads; jobs of kinds nobody has
+registered wait, untouched.
+
 The runner asks the database for the earliest pending job of a registered kind and sleeps until
 then (or at most ``max_sleep``, to stay honest if the wall clock jumps). Scheduling an earlier
 job, or a handler finishing, wakes it early. A due job is claimed (``running``, attempt counted)
-in one transaction, handed to its handler, and only marked ``done`` once the handler returns;
-follow-up jobs the handler returns (the next weekly digest, say) are inserted in that same
-transaction. A failing handler is retried with exponential backoff and, after ``max_attempts``,
-recorded as ``failed`` with its error. On start, jobs a crash left ``running`` go back to
-``pending``; a job whose handler declares a ``max_lateness`` is skipped if it is that overdue.
+in one transaction, its payload parsed into its kind's dataclass, handed to its handler, and only
+marked ``done`` once the handler returns; follow-up jobs the handler returns (the next weekly
+digest, say) are inserted in that same transaction. A payload that does not parse fails that job
+at once (retrying cannot fix it). A failing handler is retried by its kind's policy and then
+recorded as ``failed``; either way the failure hooks are told (the client tells the server's
+moderators). On start, jobs a crash left ``running`` go back to ``pending``; a job overdue by more
+than its kind's ``max_lateness`` is skipped, and its kind's skip hook is called.
+
+Callers that change their own rows and their jobs together (a party moved to another time moves
+its reminders) use the ``*_in`` methods inside their open ``db.transaction()``: the job change
+commits or rolls back with theirs. Those methods wake the runner at once, before the commit; that
+is harmless, because the runner can only read once the caller's transaction has released the
+connection, and then reads what was committed.
 
 Delivery is at-least-once: a crash after a handler's side effect but before ``done`` is committed
 runs it again, so handlers that touch Discord check before they act, and ``dedupe_key`` makes
@@ -22,20 +35,34 @@ import logging
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar, overload
 
 import aiosqlite
 
 from bot.clock import Clock, SystemClock
 from bot.db import Database
 from bot.db.repos import jobs as jobs_repo
-from bot.domain.jobs import Job, JobSpec, JobStatus, is_stale, retry_delay
+from bot.domain.jobs import (
+    Job,
+    JobKind,
+    JobSpec,
+    JobStatus,
+    NoPayload,
+    PayloadError,
+    RetryPolicy,
+    decode_payload,
+    is_stale,
+    untyped_kind,
+)
 from bot.domain.timeutil import from_epoch, to_epoch
 
 log = logging.getLogger(__name__)
 
-JobHandler = Callable[[Job], Awaitable[Iterable[JobSpec] | None]]
-FailureHook = Callable[[Job, str], Awaitable[None]]
+P = TypeVar("P")
+
+JobHandler = Callable[[Job[P]], Awaitable[Iterable[JobSpec] | None]]
+SkipHook = Callable[[Job[P]], Awaitable[None]]
+FailureHook = Callable[[Job[Any], str], Awaitable[None]]
 
 
 class PermanentJobError(Exception):
@@ -44,8 +71,9 @@ class PermanentJobError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class Registration:
-    handler: JobHandler
-    max_lateness: timedelta | None
+    kind: JobKind[Any]
+    handler: JobHandler[Any]
+    on_skip: SkipHook[Any] | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,9 +111,10 @@ class Scheduler:
     ) -> None:
         self._db = db
         self.clock: Clock = clock or SystemClock()
-        self.max_attempts = max_attempts
-        self.base_backoff = base_backoff
-        self.max_backoff = max_backoff
+        # For kinds that declare no retry policy of their own.
+        self.default_retry = RetryPolicy.exponential(
+            base_backoff, max_backoff, retries=max_attempts - 1
+        )
         self.concurrency = concurrency
         self.max_sleep = max_sleep
         self._gate = gate
@@ -98,17 +127,54 @@ class Scheduler:
 
     # -- registration ---------------------------------------------------------------------
 
+    @overload
     def register(
-        self, kind: str, handler: JobHandler, *, max_lateness: timedelta | None = None
+        self,
+        kind: JobKind[P],
+        handler: JobHandler[P],
+        *,
+        on_skip: SkipHook[P] | None = None,
+    ) -> None: ...
+
+    @overload
+    def register(
+        self,
+        kind: str,
+        handler: JobHandler[dict[str, Any]],
+        *,
+        max_lateness: timedelta | None = None,
+        on_skip: SkipHook[dict[str, Any]] | None = None,
+    ) -> None: ...
+
+    def register(
+        self,
+        kind: JobKind[Any] | str,
+        handler: JobHandler[Any],
+        *,
+        max_lateness: timedelta | None = None,
+        on_skip: SkipHook[Any] | None = None,
     ) -> None:
-        """Route jobs of ``kind`` to ``handler``. Jobs of unregistered kinds wait, untouched."""
-        if kind in self._handlers:
-            raise ValueError(f"a handler for job kind {kind!r} is already registered")
-        self._handlers[kind] = Registration(handler, max_lateness)
+        """Route jobs of ``kind`` to ``handler`` (and skipped ones to ``on_skip``).
+
+        A kind given by name alone gets its payload as the stored JSON object, the default retry
+        policy and ``max_lateness``; a ``JobKind`` brings its own. A name is registered once."""
+        if isinstance(kind, str):
+            kind = untyped_kind(kind, max_lateness)
+        elif max_lateness is not None:
+            raise TypeError("a JobKind declares its own max_lateness")
+        if kind.name in self._handlers:
+            raise ValueError(f"a handler for job kind {kind.name!r} is already registered")
+        self._handlers[kind.name] = Registration(kind, handler, on_skip)
         self._wake.set()
 
-    def unregister(self, kind: str) -> None:
-        self._handlers.pop(kind, None)
+    def unregister(self, kind: JobKind[Any] | str) -> None:
+        """Stop running ``kind`` (its feature unloaded); its jobs wait for the next register."""
+        self._handlers.pop(kind if isinstance(kind, str) else kind.name, None)
+
+    def kind(self, name: str) -> JobKind[Any] | None:
+        """The registered kind called ``name``, if any."""
+        registration = self._handlers.get(name)
+        return None if registration is None else registration.kind
 
     def on_failure(self, hook: FailureHook) -> None:
         """Call ``hook(job, error)`` when a job gives up for good."""
@@ -116,6 +182,29 @@ class Scheduler:
 
     # -- scheduling -------------------------------------------------------------------------
 
+    @overload
+    async def schedule(
+        self,
+        kind: JobKind[P],
+        run_at: datetime,
+        payload: P,
+        dedupe_key: str | None = None,
+        *,
+        guild_id: int | None = None,
+    ) -> Scheduled: ...
+
+    @overload
+    async def schedule(
+        self,
+        kind: JobKind[NoPayload],
+        run_at: datetime,
+        payload: None = None,
+        dedupe_key: str | None = None,
+        *,
+        guild_id: int | None = None,
+    ) -> Scheduled: ...
+
+    @overload
     async def schedule(
         self,
         kind: str,
@@ -124,27 +213,74 @@ class Scheduler:
         dedupe_key: str | None = None,
         *,
         guild_id: int | None = None,
+    ) -> Scheduled: ...
+
+    async def schedule(
+        self,
+        kind: JobKind[Any] | str,
+        run_at: datetime,
+        payload: object = None,
+        dedupe_key: str | None = None,
+        *,
+        guild_id: int | None = None,
     ) -> Scheduled:
-        """Store a job to run at ``run_at`` (aware). Idempotent per ``dedupe_key``."""
-        spec = JobSpec(kind, run_at, payload or {}, dedupe_key, guild_id)
+        """Store a job to run at ``run_at`` (aware), in a transaction of its own. Idempotent per
+        ``dedupe_key``. A ``JobKind`` takes its payload dataclass (none for ``NoPayload``)."""
+        resolved: JobKind[Any] = untyped_kind(kind) if isinstance(kind, str) else kind
+        if payload is None:
+            payload = NoPayload() if resolved.payload is NoPayload else {}
+        spec = resolved.spec(run_at, payload, dedupe_key, guild_id=guild_id)
         async with self._db.transaction() as conn:
             job_id, created = await jobs_repo.insert_job(conn, spec, self._now_epoch())
         self._wake.set()
         return Scheduled(job_id, created)
 
     async def schedule_in(self, conn: aiosqlite.Connection, spec: JobSpec) -> Scheduled:
-        """Insert ``spec`` inside the caller's open transaction (so it commits or rolls back with
-        the caller's other writes). The runner is woken; it sees the job once that commits."""
+        """Insert ``spec`` (build it with ``JobKind.spec``) inside the caller's open transaction,
+        so it commits or rolls back with the caller's other writes."""
         job_id, created = await jobs_repo.insert_job(conn, spec, self._now_epoch())
         self._wake.set()
         return Scheduled(job_id, created)
 
+    async def reschedule_in(
+        self, conn: aiosqlite.Connection, dedupe_key: str, run_at: datetime
+    ) -> bool:
+        """Move the pending job keyed ``dedupe_key`` to ``run_at`` inside the caller's open
+        transaction (its attempts start again from 0). False if no such job is pending (it ran,
+        failed or was cancelled): schedule a new one if that is what you want."""
+        moved = await jobs_repo.reschedule_job(
+            conn, dedupe_key, to_epoch(run_at), self._now_epoch()
+        )
+        if moved:
+            self._wake.set()
+        return moved
+
+    async def cancel_in(
+        self,
+        conn: aiosqlite.Connection,
+        job_id: int | None = None,
+        *,
+        dedupe_key: str | None = None,
+    ) -> bool:
+        """Cancel a pending job inside the caller's open transaction; False if none was pending.
+        A cancelled job's ``dedupe_key`` can be scheduled again."""
+        cancelled = await jobs_repo.cancel_job(
+            conn, self._now_epoch(), job_id=job_id, dedupe_key=dedupe_key
+        )
+        if cancelled:
+            self._wake.set()
+        return cancelled
+
     async def cancel(self, job_id: int | None = None, *, dedupe_key: str | None = None) -> bool:
-        """Cancel a pending job; returns False if there was none (already ran, say)."""
+        """Cancel a pending job in a transaction of its own; False if there was none."""
         async with self._db.transaction() as conn:
-            cancelled = await jobs_repo.cancel_job(
-                conn, self._now_epoch(), job_id=job_id, dedupe_key=dedupe_key
-            )
+            return await self.cancel_in(conn, job_id, dedupe_key=dedupe_key)
+
+    async def cancel_guild_jobs(self, guild_id: int) -> int:
+        """Cancel every pending job of a server (the bot was removed from it); returns how many.
+        Jobs already running finish or fail on their own."""
+        async with self._db.transaction() as conn:
+            cancelled = await jobs_repo.cancel_guild_jobs(conn, guild_id, self._now_epoch())
         if cancelled:
             self._wake.set()
         return cancelled
@@ -247,34 +383,13 @@ class Scheduler:
                 task.cancel()
             await asyncio.gather(sleeper, waker, return_exceptions=True)
 
-    async def _execute(self, job: Job) -> None:
+    async def _execute(self, job: Job[str]) -> None:
         registration = self._handlers.get(job.kind)
         try:
             if registration is None:  # unregistered between claim and run
                 await self._release(job)
                 return
-            if is_stale(job.run_at, self.clock.now(), registration.max_lateness):
-                await self._finish(job, "skipped", "too late to run: its moment has passed")
-                self.stats.skipped += 1
-                log.info("Skipped stale job %d (%s) due %s", job.id, job.kind, job.run_at)
-                return
-            try:
-                follow_ups = await registration.handler(job)
-            except asyncio.CancelledError:
-                await self._release(job)
-                raise
-            except PermanentJobError as exc:
-                await self._give_up(job, _describe(exc))
-            except Exception as exc:
-                log.warning(
-                    "Job %d (%s) attempt %d failed", job.id, job.kind, job.attempts, exc_info=True
-                )
-                if job.attempts >= self.max_attempts:
-                    await self._give_up(job, _describe(exc))
-                else:
-                    await self._retry(job, _describe(exc))
-            else:
-                await self._complete(job, list(follow_ups or ()))
+            await self._run_registered(registration, job)
         except asyncio.CancelledError:
             raise
         except Exception:
@@ -285,7 +400,43 @@ class Scheduler:
             self._in_flight.pop(job.id, None)
             self._wake.set()
 
-    async def _complete(self, job: Job, follow_ups: list[JobSpec]) -> None:
+    async def _run_registered(self, registration: Registration, stored: Job[str]) -> None:
+        kind = registration.kind
+        try:
+            job: Job[Any] = stored.with_payload(decode_payload(kind.payload, stored.payload))
+        except PayloadError as exc:
+            await self._give_up(stored, str(exc))
+            return
+        if is_stale(job.run_at, self.clock.now(), kind.max_lateness):
+            await self._finish(job, "skipped", "too late to run: its moment has passed")
+            self.stats.skipped += 1
+            log.info("Skipped stale job %d (%s) due %s", job.id, job.kind, job.run_at)
+            if registration.on_skip is not None:
+                try:
+                    await registration.on_skip(job)
+                except Exception:
+                    log.exception("Skip hook of job %d (%s) raised", job.id, job.kind)
+            return
+        try:
+            follow_ups = await registration.handler(job)
+        except asyncio.CancelledError:
+            await self._release(job)
+            raise
+        except PermanentJobError as exc:
+            await self._give_up(job, _describe(exc))
+        except Exception as exc:
+            log.warning(
+                "Job %d (%s) attempt %d failed", job.id, job.kind, job.attempts, exc_info=True
+            )
+            policy = kind.retry or self.default_retry
+            if policy.gives_up_after(job.attempts):
+                await self._give_up(job, _describe(exc))
+            else:
+                await self._retry(job, _describe(exc), policy.delay_after(job.attempts))
+        else:
+            await self._complete(job, list(follow_ups or ()))
+
+    async def _complete(self, job: Job[Any], follow_ups: list[JobSpec]) -> None:
         now = self._now_epoch()
         async with self._db.transaction() as conn:
             await jobs_repo.finish_job(conn, job.id, "done", now)
@@ -293,15 +444,14 @@ class Scheduler:
                 await jobs_repo.insert_job(conn, spec, now)
         self.stats.succeeded += 1
 
-    async def _retry(self, job: Job, error: str) -> None:
-        delay = retry_delay(job.attempts, self.base_backoff, self.max_backoff)
+    async def _retry(self, job: Job[Any], error: str, delay: timedelta) -> None:
         run_at = to_epoch(self.clock.now() + delay)
         async with self._db.transaction() as conn:
             await jobs_repo.retry_job(conn, job.id, run_at, error, self._now_epoch())
         self.stats.retried += 1
         log.info("Job %d (%s) will retry at %s", job.id, job.kind, from_epoch(run_at))
 
-    async def _give_up(self, job: Job, error: str) -> None:
+    async def _give_up(self, job: Job[Any], error: str) -> None:
         await self._finish(job, "failed", error)
         self.stats.failed += 1
         log.error(
@@ -313,11 +463,11 @@ class Scheduler:
             except Exception:
                 log.exception("Job failure hook %r raised", hook)
 
-    async def _finish(self, job: Job, status: JobStatus, error: str | None) -> None:
+    async def _finish(self, job: Job[Any], status: JobStatus, error: str | None) -> None:
         async with self._db.transaction() as conn:
             await jobs_repo.finish_job(conn, job.id, status, self._now_epoch(), error)
 
-    async def _release(self, job: Job) -> None:
+    async def _release(self, job: Job[Any]) -> None:
         with contextlib.suppress(Exception):
             async with self._db.transaction() as conn:
                 await jobs_repo.release_job(conn, job.id, self._now_epoch())

@@ -1,17 +1,26 @@
-"""Personal and server settings: time zones."""
+"""Personal and server settings: time zones, and per-server options (the mod-log channel …)."""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TypeVar
+
+import aiosqlite
 
 from bot.db import Database
 from bot.db.repos import settings as settings_repo
+from bot.domain.guild_options import MOD_LOG_CHANNEL, GuildOption
 from bot.domain.timeutil import to_epoch
 from bot.domain.timezones import resolve_zone, suggest_zones
 from bot.errors import UserError
 
+log = logging.getLogger(__name__)
+
 DEFAULT_TIMEZONE = "UTC"
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,6 +29,7 @@ class SettingsOverview:
 
     user_timezone: str | None
     server_timezone: str | None
+    mod_log_channel_id: int | None = None
 
     @property
     def effective_timezone(self) -> str:
@@ -64,7 +74,61 @@ async def get_settings_overview(
 ) -> SettingsOverview:
     async with db.read() as conn:
         user_zone = await settings_repo.get_user_timezone(conn, user_id)
-        server_zone = (
-            None if guild_id is None else await settings_repo.get_guild_timezone(conn, guild_id)
+        if guild_id is None:
+            return SettingsOverview(user_zone, None)
+        server_zone = await settings_repo.get_guild_timezone(conn, guild_id)
+        mod_log = await _read_option(conn, guild_id, MOD_LOG_CHANNEL)
+    return SettingsOverview(user_zone, server_zone, mod_log)
+
+
+# -- per-server options -----------------------------------------------------------------------
+
+
+async def get_guild_option(db: Database, guild_id: int, option: GuildOption[T]) -> T | None:
+    """The server's value of ``option``, or None if unset (or stored in a shape it no longer
+    accepts, which is logged)."""
+    async with db.read() as conn:
+        return await _read_option(conn, guild_id, option)
+
+
+async def set_guild_option(
+    db: Database,
+    guild_id: int,
+    option: GuildOption[T],
+    value: T | None,
+    user_id: int,
+    now: datetime,
+) -> bool:
+    """Set ``option`` (None clears it). Returns whether it had a value before."""
+    async with db.transaction() as conn:
+        if value is None:
+            return await settings_repo.clear_guild_option(conn, guild_id, option.name)
+        had = await settings_repo.get_guild_option(conn, guild_id, option.name) is not None
+        await settings_repo.set_guild_option(
+            conn, guild_id, option.name, option.encode(value), user_id, to_epoch(now)
         )
-    return SettingsOverview(user_zone, server_zone)
+        return had
+
+
+async def get_mod_log_channel(db: Database, guild_id: int) -> int | None:
+    return await get_guild_option(db, guild_id, MOD_LOG_CHANNEL)
+
+
+async def set_mod_log_channel(
+    db: Database, guild_id: int, user_id: int, channel_id: int | None, now: datetime
+) -> bool:
+    """Point moderator notices at ``channel_id`` (None clears it); whether one was set before."""
+    return await set_guild_option(db, guild_id, MOD_LOG_CHANNEL, channel_id, user_id, now)
+
+
+async def _read_option(
+    conn: aiosqlite.Connection, guild_id: int, option: GuildOption[T]
+) -> T | None:
+    text = await settings_repo.get_guild_option(conn, guild_id, option.name)
+    if text is None:
+        return None
+    try:
+        return option.decode(text)
+    except ValueError:
+        log.warning("Server %s: ignoring stored %s %r", guild_id, option.name, text)
+        return None

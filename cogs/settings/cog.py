@@ -10,6 +10,7 @@ from discord.ext import commands
 
 from bot.domain.timezones import match_zones
 from bot.errors import UserError
+from bot.moderators import missing_to_post
 from bot.services import settings as settings_service
 from cogs.settings.embeds import settings_overview_embed
 
@@ -21,6 +22,25 @@ async def autocomplete_zone(
     interaction: discord.Interaction, current: str
 ) -> list[app_commands.Choice[str]]:
     return [app_commands.Choice(name=name, value=name) for name in match_zones(current)]
+
+
+class TextChannelOption(app_commands.Transformer):
+    """A channel option whose picker lists text (and announcement) channels only. The channel
+    arrives as given, so a command can refuse anything else in words rather than the tree's
+    generic "not a valid value" (a client can send a channel the picker would not offer)."""
+
+    @property
+    def type(self) -> discord.AppCommandOptionType:
+        return discord.AppCommandOptionType.channel
+
+    @property
+    def channel_types(self) -> list[discord.ChannelType]:
+        return [discord.ChannelType.text, discord.ChannelType.news]
+
+    async def transform(
+        self, interaction: discord.Interaction, value: app_commands.AppCommandChannel
+    ) -> app_commands.AppCommandChannel:
+        return value
 
 
 @app_commands.guild_only()
@@ -66,7 +86,55 @@ class SettingsCog(
             ephemeral=True,
         )
 
-    @app_commands.command(name="show", description="Show your time zone and the server's")
+    @app_commands.command(
+        name="mod-log", description="Moderators: where I tell you about failures to act on"
+    )
+    @app_commands.describe(
+        channel="A text channel moderators read; leave it out to clear the setting"
+    )
+    @app_commands.checks.has_permissions(manage_guild=True)
+    async def set_mod_log(
+        self,
+        interaction: discord.Interaction,
+        channel: app_commands.Transform[app_commands.AppCommandChannel, TextChannelOption]
+        | None = None,
+    ) -> None:
+        guild = interaction.guild
+        if guild is None:
+            raise UserError("The mod-log channel can only be set inside a server.")
+        target = None if channel is None else guild.get_channel(channel.id)
+        if channel is not None and not isinstance(target, discord.TextChannel):
+            raise UserError(
+                f"{channel.mention} is not a text channel. Pick a text channel for the mod log, "
+                "or run `/settings mod-log` without a channel to clear it."
+            )
+        had = await settings_service.set_mod_log_channel(
+            self.bot.db,
+            guild.id,
+            interaction.user.id,
+            None if channel is None else channel.id,
+            self.bot.clock.now(),
+        )
+        if not isinstance(target, discord.TextChannel):
+            reply = (
+                "The mod-log channel is cleared. " if had else "No mod-log channel was set. "
+            ) + (
+                "Failures you must act on go to the server's system channel if I may post "
+                "there; otherwise they are only logged."
+            )
+        else:
+            reply = (
+                f"Failures you must act on (a scheduled job that gave up, a permission I lost) "
+                f"now go to {target.mention}."
+            )
+            missing = missing_to_post(target)
+            if missing:
+                reply += (
+                    f" I can't post there yet: give me **{', '.join(missing)}** in that channel."
+                )
+        await interaction.response.send_message(reply, ephemeral=True)
+
+    @app_commands.command(name="show", description="Show your time zone and the server's settings")
     async def show(self, interaction: discord.Interaction) -> None:
         overview = await settings_service.get_settings_overview(
             self.bot.db, interaction.guild_id, interaction.user.id

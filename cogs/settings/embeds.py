@@ -36,6 +36,14 @@ def settings_overview_embed(overview: SettingsOverview, now: datetime) -> discor
             f"Not set — **{DEFAULT_TIMEZONE}** is used. Moderators: `/settings server-timezone`."
         )
     embed.add_field(name="Server default", value=server, inline=False)
+    if overview.mod_log_channel_id is not None:
+        mod_log = f"<#{overview.mod_log_channel_id}>"
+    else:
+        mod_log = (
+            "Not set — failures moderators must act on go to the server's system channel, if "
+            "I may post there. Moderators: `/settings mod-log`."
+        )
+    embed.add_field(name="Mod-log channel", value=mod_log, inline=False)
     embed.add_field(
         name="Now",
         value=(

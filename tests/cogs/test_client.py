@@ -39,7 +39,7 @@ async def test_registered_commands_are_the_documented_ones(
     registered = {c.name: c for c in await simcord_bot.tree.fetch_commands()}
     assert set(registered) == {"settings", "about", "rec", "archive", "privacy"}
     subcommands = {option.name for option in registered["settings"].options}
-    assert subcommands == {"timezone", "server-timezone", "show"}
+    assert subcommands == {"timezone", "server-timezone", "mod-log", "show"}
 
 
 async def test_minimal_intents_and_no_pings(simcord_bot: UndercurrentBot) -> None:

@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
+from datetime import timedelta
 
+import discord
 import pytest
 import simcord
 
 from bot.client import UndercurrentBot
+from bot.db.repos import jobs as jobs_repo
 from bot.db.repos import settings as settings_repo
+from bot.domain.jobs import Job, JobKind
 from bot.errors import UserError
 from bot.interactions import APOLOGY
+from bot.moderators import NOTICE_TITLE, report_missing_permission
+from bot.scheduler import PermanentJobError
+from bot.services import settings as settings_service
 from tests.cogs.conftest import Server
 
 
@@ -22,6 +30,18 @@ async def stored_user_zone(bot: UndercurrentBot, user_id: int) -> str | None:
 async def stored_server_zone(bot: UndercurrentBot, guild_id: int) -> str | None:
     async with bot.db.read() as conn:
         return await settings_repo.get_guild_timezone(conn, guild_id)
+
+
+async def stored_mod_log(bot: UndercurrentBot, guild_id: int) -> int | None:
+    return await settings_service.get_mod_log_channel(bot.db, guild_id)
+
+
+def channel_denying_the_bot(server: Server, name: str, **denied: bool) -> simcord.ChannelHandle:
+    me = server.guild.me
+    assert me is not None
+    return server.guild.create_text_channel(
+        name, overwrites={me: discord.PermissionOverwrite(**denied)}
+    )
 
 
 async def test_member_sets_their_timezone(server: Server, simcord_bot: UndercurrentBot) -> None:
@@ -51,17 +71,18 @@ async def test_timezone_autocomplete(server: Server) -> None:
     assert len(everything) == 25
 
 
-async def test_server_timezone_needs_manage_server(
-    server: Server, simcord_bot: UndercurrentBot
+@pytest.mark.parametrize("command", ["server-timezone", "mod-log"])
+async def test_server_settings_need_manage_server(
+    server: Server, simcord_bot: UndercurrentBot, command: str
 ) -> None:
-    result = await server.member.slash(
-        server.channel, "settings server-timezone", zone="Asia/Tokyo"
-    )
+    options = {"server-timezone": {"zone": "Asia/Tokyo"}, "mod-log": {"channel": server.channel}}
+    result = await server.member.slash(server.channel, f"settings {command}", **options[command])
     simcord.assert_responded(
         result, content="You need the **Manage Server** permission to do that.", ephemeral=True
     )
     simcord.assert_error(server.env, Exception)
     assert await stored_server_zone(simcord_bot, server.guild.id) is None
+    assert await stored_mod_log(simcord_bot, server.guild.id) is None
 
 
 async def test_moderator_sets_server_timezone_and_show_reports_both(
@@ -118,3 +139,202 @@ async def test_replies_never_allow_mentions(server: Server) -> None:
     callbacks = [r for r in server.env.http_requests if r.path.endswith("/callback")]
     assert callbacks
     assert callbacks[-1].json["data"]["allowed_mentions"] == {"parse": []}
+
+
+# -- /settings mod-log, and notices to moderators ----------------------------------------------
+
+
+async def test_moderator_sets_shows_and_clears_the_mod_log(
+    server: Server, simcord_bot: UndercurrentBot
+) -> None:
+    mod_log = server.guild.create_text_channel("mod-log")
+    result = await server.moderator.slash(server.channel, "settings mod-log", channel=mod_log)
+    simcord.assert_responded(
+        result,
+        content=(
+            "Failures you must act on (a scheduled job that gave up, a permission I lost) now go "
+            f"to <#{mod_log.id}>."
+        ),
+        ephemeral=True,
+    )
+    assert await stored_mod_log(simcord_bot, server.guild.id) == mod_log.id
+
+    shown = await server.member.slash(server.channel, "settings show")
+    assert shown.response is not None
+    fields = {field.name: field.value for field in shown.response.embeds[0].fields}
+    assert fields["Mod-log channel"] == f"<#{mod_log.id}>"
+
+    cleared = await server.moderator.slash(server.channel, "settings mod-log")
+    assert cleared.ephemeral and cleared.response is not None
+    assert cleared.response.content.startswith("The mod-log channel is cleared.")
+    assert "system channel" in cleared.response.content
+    assert await stored_mod_log(simcord_bot, server.guild.id) is None
+    shown = await server.member.slash(server.channel, "settings show")
+    assert shown.response is not None
+    fields = {field.name: field.value for field in shown.response.embeds[0].fields}
+    assert fields["Mod-log channel"].startswith("Not set")
+
+
+async def test_mod_log_refuses_a_voice_channel_privately(
+    server: Server, simcord_bot: UndercurrentBot
+) -> None:
+    lounge = server.guild.create_voice_channel("lounge")
+    # Discord's picker offers text and announcement channels only ...
+    with pytest.raises(simcord.OptionError, match=r"only allows channel types \[0, 5\]"):
+        await server.moderator.slash(server.channel, "settings mod-log", channel=lounge)
+
+    # ... but a registration synced by an older version may not say so: the bot refuses in words.
+    command = server.env.backend.find_command("settings", None)
+    assert command is not None
+    mod_log = next(option for option in command["options"] if option["name"] == "mod-log")
+    del mod_log["options"][0]["channel_types"]
+    result = await server.moderator.slash(server.channel, "settings mod-log", channel=lounge)
+    simcord.assert_responded(
+        result,
+        content=(
+            f"<#{lounge.id}> is not a text channel. Pick a text channel for the mod log, or run "
+            "`/settings mod-log` without a channel to clear it."
+        ),
+        ephemeral=True,
+    )
+    simcord.assert_error(server.env, UserError)
+    assert await stored_mod_log(simcord_bot, server.guild.id) is None
+
+
+async def test_mod_log_where_the_bot_cannot_post_says_what_to_grant(
+    server: Server, simcord_bot: UndercurrentBot
+) -> None:
+    hidden = channel_denying_the_bot(server, "mods-only", send_messages=False)
+    result = await server.moderator.slash(server.channel, "settings mod-log", channel=hidden)
+    assert result.response is not None
+    assert result.response.content.endswith(
+        "I can't post there yet: give me **Send Messages, Embed Links** in that channel."
+    )
+    assert await stored_mod_log(simcord_bot, server.guild.id) == hidden.id
+
+
+@dataclass(frozen=True, slots=True)
+class DigestPost:
+    channel_id: int
+
+
+DIGEST = JobKind(
+    "test.digest",
+    DigestPost,
+    summary="the weekly digest",
+    what_to_do="Give me Send Messages in the digest channel, then wait for next week's.",
+)
+
+
+async def fail_a_digest(bot: UndercurrentBot, guild_id: int) -> None:
+    async def post_digest(job: Job[DigestPost]) -> None:
+        raise PermanentJobError(f"403 Forbidden: Missing Access to {job.payload.channel_id}")
+
+    bot.scheduler.register(DIGEST, post_digest)
+    await bot.scheduler.schedule(DIGEST, bot.clock.now(), DigestPost(99), guild_id=guild_id)
+    await bot.scheduler.run_due()  # today's archive purge runs too
+    assert bot.scheduler.stats.failed == 1
+
+
+def notices(channel: simcord.ChannelHandle) -> list[discord.Embed]:
+    return [
+        embed
+        for message in channel.history()
+        for embed in message.embeds
+        if embed.title == NOTICE_TITLE
+    ]
+
+
+async def test_a_job_that_gives_up_tells_the_mod_log(
+    server: Server, simcord_bot: UndercurrentBot
+) -> None:
+    mod_log = server.guild.create_text_channel("mod-log")
+    server.env.backend.edit_guild(server.guild.id, {"system_channel_id": server.channel.id})
+    await server.moderator.slash(server.channel, "settings mod-log", channel=mod_log)
+    await fail_a_digest(simcord_bot, server.guild.id)
+    await server.env.settle()
+
+    [notice] = notices(mod_log)
+    assert notice.description == (
+        "**The weekly digest** did not happen: I tried once and gave up.\n"
+        "Error: `PermanentJobError: 403 Forbidden: Missing Access to 99`\n"
+        "**What to do:** Give me Send Messages in the digest channel, then wait for next week's."
+    )
+    assert notices(server.channel) == []
+
+
+async def test_without_a_mod_log_the_notice_goes_to_the_system_channel(
+    server: Server, simcord_bot: UndercurrentBot
+) -> None:
+    server.env.backend.edit_guild(server.guild.id, {"system_channel_id": server.channel.id})
+    await server.env.settle()
+    await fail_a_digest(simcord_bot, server.guild.id)
+    await server.env.settle()
+    [notice] = notices(server.channel)
+    assert notice.description is not None
+    assert notice.description.startswith("**The weekly digest** did not happen")
+
+
+async def test_a_mod_log_the_bot_cannot_post_in_falls_back_and_says_so(
+    server: Server, simcord_bot: UndercurrentBot
+) -> None:
+    mod_log = channel_denying_the_bot(server, "mod-log", embed_links=False)
+    server.env.backend.edit_guild(server.guild.id, {"system_channel_id": server.channel.id})
+    await server.moderator.slash(server.channel, "settings mod-log", channel=mod_log)
+    await fail_a_digest(simcord_bot, server.guild.id)
+    await server.env.settle()
+    assert notices(mod_log) == []
+    [notice] = notices(server.channel)
+    assert notice.description is not None
+    assert notice.description.endswith(
+        f"I may not post in the mod-log channel <#{mod_log.id}> (missing Embed Links); grant "
+        "that, or set another with `/settings mod-log`."
+    )
+
+
+async def test_with_nowhere_to_post_the_notice_is_logged(
+    server: Server, simcord_bot: UndercurrentBot, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.WARNING, logger="bot.moderators"):
+        await fail_a_digest(simcord_bot, server.guild.id)
+        await server.env.settle()
+    assert notices(server.channel) == []
+    record = next(r for r in caplog.records if r.name == "bot.moderators")
+    assert record.levelno == logging.WARNING
+    assert "Nowhere to tell the moderators" in record.getMessage()
+    assert "Give me Send Messages in the digest channel" in record.getMessage()
+
+
+async def test_a_lost_permission_is_reported_with_what_to_grant(
+    server: Server, simcord_bot: UndercurrentBot
+) -> None:
+    mod_log = server.guild.create_text_channel("mod-log")
+    await server.moderator.slash(server.channel, "settings mod-log", channel=mod_log)
+    assert await report_missing_permission(
+        simcord_bot, server.guild.id, server.channel.id, "Send Messages", "post the weekly digest"
+    )
+    await server.env.settle()
+    [notice] = notices(mod_log)
+    assert notice.description == (
+        f"I could not post the weekly digest in <#{server.channel.id}>: I am missing the "
+        "**Send Messages** permission there. Give my role that permission in the channel's "
+        "settings (or its category's), and I will use it from then on."
+    )
+
+
+async def test_removal_from_a_server_cancels_its_pending_jobs(
+    server: Server, simcord_bot: UndercurrentBot
+) -> None:
+    later = simcord_bot.clock.now() + timedelta(days=1)
+    here = await simcord_bot.scheduler.schedule(
+        DIGEST, later, DigestPost(1), guild_id=server.guild.id
+    )
+    other = server.env.create_guild("Coldwave Club")
+    there = await simcord_bot.scheduler.schedule(DIGEST, later, DigestPost(2), guild_id=other.id)
+    server.env.backend.remove_guild(server.guild.id)
+    await server.env.settle()
+    async with simcord_bot.db.read() as conn:
+        removed = await jobs_repo.get_job(conn, here.job_id)
+        kept = await jobs_repo.get_job(conn, there.job_id)
+    assert removed is not None and removed.status == "cancelled"
+    assert kept is not None and kept.status == "pending"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from typing import Any, cast
+from typing import cast
 
 import aiosqlite
 
@@ -58,6 +58,14 @@ CANCEL_BY_DEDUPE_KEY = """
 UPDATE jobs SET status = 'cancelled', updated_at = :now
 WHERE dedupe_key = :dedupe_key AND status = 'pending'
 """
+CANCEL_GUILD_JOBS = """
+UPDATE jobs SET status = 'cancelled', updated_at = :now
+WHERE guild_id = :guild_id AND status = 'pending'
+"""
+RESCHEDULE_BY_DEDUPE_KEY = """
+UPDATE jobs SET run_at = :run_at, attempts = 0, last_error = NULL, updated_at = :now
+WHERE dedupe_key = :dedupe_key AND status = 'pending'
+"""
 
 
 async def insert_job(conn: aiosqlite.Connection, spec: JobSpec, now: int) -> tuple[int, bool]:
@@ -79,7 +87,7 @@ async def insert_job(conn: aiosqlite.Connection, spec: JobSpec, now: int) -> tup
     return int(existing["id"]), False
 
 
-async def get_job(conn: aiosqlite.Connection, job_id: int) -> Job | None:
+async def get_job(conn: aiosqlite.Connection, job_id: int) -> Job[str] | None:
     row = await fetch_one(conn, GET_JOB, {"id": job_id})
     return None if row is None else _to_job(row)
 
@@ -91,7 +99,7 @@ async def next_run_at(conn: aiosqlite.Connection, kinds: Iterable[str]) -> int |
 
 async def claim_due(
     conn: aiosqlite.Connection, kinds: Iterable[str], now: int, limit: int
-) -> list[Job]:
+) -> list[Job[str]]:
     """Mark up to ``limit`` due jobs running (counting the attempt) and return them, oldest first."""
     params = {"kinds": json.dumps(sorted(kinds)), "now": now, "limit": limit}
     rows = await fetch_all(conn, CLAIM_DUE, params)
@@ -137,14 +145,30 @@ async def cancel_job(
     return cursor.rowcount > 0
 
 
-def _to_job(row: aiosqlite.Row) -> Job:
-    payload: dict[str, Any] = json.loads(row["payload"])
+async def reschedule_job(
+    conn: aiosqlite.Connection, dedupe_key: str, run_at: int, now: int
+) -> bool:
+    """Move the pending job keyed ``dedupe_key`` to ``run_at`` (a fresh start: attempts and the
+    last error are cleared). False if there is no such pending job."""
+    params = {"dedupe_key": dedupe_key, "run_at": run_at, "now": now}
+    cursor = await conn.execute(RESCHEDULE_BY_DEDUPE_KEY, params)
+    return cursor.rowcount > 0
+
+
+async def cancel_guild_jobs(conn: aiosqlite.Connection, guild_id: int, now: int) -> int:
+    """Cancel every pending job of a server; returns how many."""
+    cursor = await conn.execute(CANCEL_GUILD_JOBS, {"guild_id": guild_id, "now": now})
+    return cursor.rowcount
+
+
+def _to_job(row: aiosqlite.Row) -> Job[str]:
+    """The stored job with its payload as stored (JSON text): parsing is its kind's business."""
     return Job(
         id=int(row["id"]),
         kind=str(row["kind"]),
         guild_id=row["guild_id"],
         run_at=from_epoch(row["run_at"]),
-        payload=payload,
+        payload=str(row["payload"]),
         dedupe_key=row["dedupe_key"],
         status=cast(JobStatus, row["status"]),
         attempts=int(row["attempts"]),
