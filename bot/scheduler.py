@@ -235,6 +235,12 @@ class Scheduler:
         self._wake.set()
         return Scheduled(job_id, created)
 
+    async def schedule_all(self, specs: Iterable[JobSpec]) -> list[Scheduled]:
+        """Store ``specs`` (built with ``JobKind.spec``) in one transaction."""
+        async with self._db.transaction() as conn:
+            scheduled = [await self.schedule_in(conn, spec) for spec in specs]
+        return scheduled
+
     async def schedule_in(self, conn: aiosqlite.Connection, spec: JobSpec) -> Scheduled:
         """Insert ``spec`` (build it with ``JobKind.spec``) inside the caller's open transaction,
         so it commits or rolls back with the caller's other writes."""

@@ -15,8 +15,3 @@ def to_epoch(moment: datetime) -> int:
 
 def from_epoch(seconds: int | float) -> datetime:
     return datetime.fromtimestamp(seconds, tz=UTC)
-
-
-def discord_timestamp(moment: datetime, style: str = "F") -> str:
-    """Discord's ``<t:UNIX:STYLE>`` markup: each reader sees the moment in their own zone."""
-    return f"<t:{int(moment.timestamp())}:{style}>"

@@ -9,7 +9,7 @@ from bot.db import Database
 from bot.db.repos import match_keys as match_keys_repo
 from bot.db.repos import meta as meta_repo
 from bot.db.repos import picks as picks_repo
-from bot.domain.jobs import JobSpec
+from bot.domain.jobs import JobKind, JobSpec, NoPayload
 from bot.domain.picks import MATCH_KEY_VERSION, match_key
 from bot.domain.timeutil import to_epoch
 from bot.services.picks import RESTORE_WINDOW
@@ -42,12 +42,18 @@ async def purge_removed(db: Database, now: datetime) -> int:
         return await picks_repo.purge_removed(conn, to_epoch(now - RESTORE_WINDOW))
 
 
-PURGE_JOB = "archive.purge_removed"
+PURGE = JobKind(
+    "archive.purge_removed",
+    NoPayload,
+    summary="the daily purge of removed archive entries",
+    what_to_do="Nothing is lost: the next day's purge catches up. If it keeps failing, check "
+    "the bot's log for the error.",
+)
 
 
 def purge_job(day: datetime) -> JobSpec:
     """The purge that runs at ``day``: one per calendar day (UTC), however often it is asked for."""
-    return JobSpec(PURGE_JOB, day, {}, f"{PURGE_JOB}:{day:%Y-%m-%d}")
+    return PURGE.spec(day, NoPayload(), f"{PURGE.name}:{day:%Y-%m-%d}")
 
 
 def first_purges(now: datetime) -> list[JobSpec]:

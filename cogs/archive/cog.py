@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from discord.ext import commands
 
-from bot.domain.jobs import Job, JobSpec
+from bot.domain.jobs import Job, JobSpec, NoPayload
 from bot.domain.picks import RESTORE_DAYS
 from bot.services import archive_upkeep
 from cogs.archive.browse import BrowseCommands
@@ -36,17 +36,14 @@ class ArchiveCog(
 
     async def cog_load(self) -> None:
         self.bot.add_dynamic_items(EditDetailsButton)
-        self.bot.scheduler.register(archive_upkeep.PURGE_JOB, self._purge_removed)
-        for spec in archive_upkeep.first_purges(self.bot.clock.now()):
-            await self.bot.scheduler.schedule(
-                spec.kind, spec.run_at, spec.payload, dedupe_key=spec.dedupe_key
-            )
+        self.bot.scheduler.register(archive_upkeep.PURGE, self._purge_removed)
+        await self.bot.scheduler.schedule_all(archive_upkeep.first_purges(self.bot.clock.now()))
 
     async def cog_unload(self) -> None:
-        self.bot.scheduler.unregister(archive_upkeep.PURGE_JOB)
+        self.bot.scheduler.unregister(archive_upkeep.PURGE)
         self.bot.remove_dynamic_items(EditDetailsButton)
 
-    async def _purge_removed(self, job: Job) -> list[JobSpec]:
+    async def _purge_removed(self, job: Job[NoPayload]) -> list[JobSpec]:
         purged, tomorrow = await archive_upkeep.run_purge(
             self.bot.db, job.run_at, self.bot.clock.now()
         )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import discord
 from discord import app_commands
@@ -10,6 +10,7 @@ from discord.ext import commands
 
 from bot.domain.timezones import match_zones
 from bot.errors import UserError
+from bot.interactions import NOT_IN_A_SERVER, require_guild, server_managers_only
 from bot.moderators import missing_to_post
 from bot.services import settings as settings_service
 from cogs.settings.embeds import settings_overview_embed
@@ -19,7 +20,7 @@ if TYPE_CHECKING:
 
 
 async def autocomplete_zone(
-    interaction: discord.Interaction, current: str
+    interaction: discord.Interaction[UndercurrentBot], current: str
 ) -> list[app_commands.Choice[str]]:
     return [app_commands.Choice(name=name, value=name) for name in match_zones(current)]
 
@@ -38,7 +39,7 @@ class TextChannelOption(app_commands.Transformer):
         return [discord.ChannelType.text, discord.ChannelType.news]
 
     async def transform(
-        self, interaction: discord.Interaction, value: app_commands.AppCommandChannel
+        self, interaction: discord.Interaction[Any], value: app_commands.AppCommandChannel
     ) -> app_commands.AppCommandChannel:
         return value
 
@@ -57,7 +58,9 @@ class SettingsCog(
     @app_commands.describe(zone="An IANA time zone, e.g. Europe/Berlin — start typing a city")
     @app_commands.autocomplete(zone=autocomplete_zone)
     async def set_timezone(
-        self, interaction: discord.Interaction, zone: app_commands.Range[str, 1, 100]
+        self,
+        interaction: discord.Interaction[UndercurrentBot],
+        zone: app_commands.Range[str, 1, 100],
     ) -> None:
         stored = await settings_service.set_member_timezone(
             self.bot.db, interaction.user.id, zone, self.bot.clock.now()
@@ -71,14 +74,15 @@ class SettingsCog(
     )
     @app_commands.describe(zone="An IANA time zone, e.g. America/Mexico_City — start typing a city")
     @app_commands.autocomplete(zone=autocomplete_zone)
-    @app_commands.checks.has_permissions(manage_guild=True)
+    @server_managers_only
     async def set_server_timezone(
-        self, interaction: discord.Interaction, zone: app_commands.Range[str, 1, 100]
+        self,
+        interaction: discord.Interaction[UndercurrentBot],
+        zone: app_commands.Range[str, 1, 100],
     ) -> None:
-        if interaction.guild_id is None:
-            raise UserError("The server time zone can only be set inside a server.")
+        guild_id = require_guild(interaction)
         stored = await settings_service.set_server_timezone(
-            self.bot.db, interaction.guild_id, interaction.user.id, zone, self.bot.clock.now()
+            self.bot.db, guild_id, interaction.user.id, zone, self.bot.clock.now()
         )
         await interaction.response.send_message(
             f"This server's default time zone is now **{stored}**. Members who set their own "
@@ -92,16 +96,16 @@ class SettingsCog(
     @app_commands.describe(
         channel="A text channel moderators read; leave it out to clear the setting"
     )
-    @app_commands.checks.has_permissions(manage_guild=True)
+    @server_managers_only
     async def set_mod_log(
         self,
-        interaction: discord.Interaction,
+        interaction: discord.Interaction[UndercurrentBot],
         channel: app_commands.Transform[app_commands.AppCommandChannel, TextChannelOption]
         | None = None,
     ) -> None:
         guild = interaction.guild
         if guild is None:
-            raise UserError("The mod-log channel can only be set inside a server.")
+            raise UserError(NOT_IN_A_SERVER)
         target = None if channel is None else guild.get_channel(channel.id)
         if channel is not None and not isinstance(target, discord.TextChannel):
             raise UserError(
@@ -135,7 +139,7 @@ class SettingsCog(
         await interaction.response.send_message(reply, ephemeral=True)
 
     @app_commands.command(name="show", description="Show your time zone and the server's settings")
-    async def show(self, interaction: discord.Interaction) -> None:
+    async def show(self, interaction: discord.Interaction[UndercurrentBot]) -> None:
         overview = await settings_service.get_settings_overview(
             self.bot.db, interaction.guild_id, interaction.user.id
         )

@@ -7,7 +7,6 @@ from zoneinfo import ZoneInfo
 
 import discord
 
-from bot.domain.timeutil import discord_timestamp
 from bot.services.settings import DEFAULT_TIMEZONE, SettingsOverview
 
 ACCENT = discord.Colour(0x5B7DB1)
@@ -47,7 +46,7 @@ def settings_overview_embed(overview: SettingsOverview, now: datetime) -> discor
     embed.add_field(
         name="Now",
         value=(
-            f"{discord_timestamp(now, 'F')} — this is how Discord shows the current moment on your "
+            f"{discord.utils.format_dt(now, 'F')} — this is how Discord shows the current moment on your "
             f"device; times the bot posts are shown the same way."
         ),
         inline=False,

@@ -14,6 +14,7 @@ import pytest
 from bot.client import DEFAULT_EXTENSIONS, UndercurrentBot
 from bot.config import Secret, Settings
 from bot.db import Database
+from bot.domain.jobs import JobKind
 from tests.fakes import FakeClock
 
 COGS = Path(__file__).resolve().parents[2] / "cogs"
@@ -48,9 +49,9 @@ async def test_extensions_register_unique_buttons_and_job_kinds(
 
     register = bot.scheduler.register
 
-    def register_kind(kind: str, *args: Any, **kwargs: Any) -> None:
-        assert kind not in kinds, f"{loading} reuses {kinds[kind]}'s job kind {kind}"
-        kinds[kind] = loading
+    def register_kind(kind: JobKind[Any], *args: Any, **kwargs: Any) -> None:
+        assert kind.name not in kinds, f"{loading} reuses {kinds[kind.name]}'s job kind {kind.name}"
+        kinds[kind.name] = loading
         register(kind, *args, **kwargs)
 
     monkeypatch.setattr(bot, "add_dynamic_items", add_dynamic_items)
