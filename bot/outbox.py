@@ -189,7 +189,7 @@ class Outbox:
         Raises ``PostRefused`` when Discord refuses for good, ``LookupError`` for an unknown key
         (or no message and no renderer); other errors leave the entry pending for a retry."""
         async with self._lock(key):
-            posted_id, _ = await self._post_locked(await self._entry(key), message, look=False)
+            posted_id, _ = await self._post_locked(await self._entry(key), message)
         return posted_id
 
     async def record(self, key: str, message_id: int) -> None:
@@ -238,7 +238,7 @@ class Outbox:
     async def _reconcile_one(self, entry: OutboxEntry, report: ReconcileReport) -> None:
         async with self._lock(entry.key):
             try:
-                _, outcome = await self._post_locked(await self._entry(entry.key), None, look=True)
+                _, outcome = await self._post_locked(await self._entry(entry.key), None)
             except PostRefused as exc:
                 log.warning("Outbox entry %s refused: %s", entry.key, exc.reason)
                 report.failed += 1
@@ -255,7 +255,7 @@ class Outbox:
             report.dropped += 1
 
     async def _post_locked(
-        self, entry: OutboxEntry, message: OutboxMessage | None, *, look: bool
+        self, entry: OutboxEntry, message: OutboxMessage | None
     ) -> tuple[int | None, Outcome]:
         if entry.status == "posted":
             return entry.posted_id, "recorded"
@@ -264,8 +264,7 @@ class Outbox:
         if entry.kind == "event" or entry.channel_id is None:
             raise ValueError(f"outbox entry {entry.key} is an event: use create_event_once")
         channel = self._client.get_partial_messageable(entry.channel_id, guild_id=entry.guild_id)
-        looking = look and entry.attempts > 0
-        if looking or must_look_before_posting(entry, self.clock.now(), self.nonce_trusted_for):
+        if must_look_before_posting(entry, self.clock.now(), self.nonce_trusted_for):
             found = await self._find_own_message(entry, channel)
             if found is not None:
                 await self._mark_posted(entry, found)
