@@ -49,7 +49,6 @@ from bot.domain.outbox import (
     OutboxKind,
     must_look_before_posting,
 )
-from bot.domain.timeutil import to_epoch
 from bot.replies import NO_MENTIONS
 from bot.scheduler import PermanentJobError
 
@@ -157,7 +156,7 @@ class Outbox:
         ``kind="response"`` is for a message the caller posts itself as an interaction response
         right after committing, then reports with ``record``; ``kind="event"`` is for
         ``create_event_once`` (``guild_id`` needed, no channel)."""
-        now = to_epoch(self.clock.now())
+        now = self._now()
         created = await outbox_repo.insert_entry(
             conn,
             key=key,
@@ -400,7 +399,9 @@ class Outbox:
         return _KeyLock(self._locks, key)
 
     def _now(self) -> int:
-        return to_epoch(self.clock.now())
+        # Rounded down: an attempt must never look more recent than it was, or a retry could
+        # count on a nonce Discord has already forgotten.
+        return int(self.clock.now().timestamp())
 
 
 class _KeyLock:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import discord
@@ -274,3 +275,17 @@ async def test_an_event_is_looked_up_before_it_is_created_again(
     [event] = rig.emulator.world.guild.scheduled_events.values()
     assert await rig.outbox().create_event_once(entry.key, create) == event.id
     assert len(rig.emulator.world.guild.scheduled_events) == 1
+
+
+async def test_an_attempt_never_looks_more_recent_than_it_was(
+    rig: Rig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Stored times are whole seconds: rounding an attempt's time up would make a retry in the
+    same second trust a nonce it was told not to count on."""
+    rig.clock.advance(0.5)
+    entry = await rig.post_and_crash(monkeypatch, "pick:20:card")
+    rig.emulator.advance_clock(rig.emulator.nonce_window)
+    trusting_nothing = Outbox(rig.db, rig.client, rig.clock, nonce_trusted_for=timedelta(0))
+    [first] = rig.messages()
+    assert await trusting_nothing.post(entry.key, card(entry.marker)) == first
+    assert rig.messages() == [first]
