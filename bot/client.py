@@ -1,7 +1,7 @@
 """The Bot subclass, its command tree with the one error handler, and command sync.
 
 Resources (database, clock) are created in ``__main__`` and handed in; ``setup_hook`` loads the
-feature cogs, starts the scheduler once, and syncs application commands only when they changed
+feature cogs, starts the scheduler and the outbox's start-up reconciliation once, and syncs application commands only when they changed
 (Discord allows 200 command creates a day; syncing on every start would burn them).
 """
 
@@ -24,6 +24,7 @@ from bot.config import Settings
 from bot.db import Database
 from bot.db.repos import meta as meta_repo
 from bot.interactions import answer_if_expired, report_error
+from bot.outbox import Outbox
 from bot.replies import NO_MENTIONS
 from bot.scheduler import Scheduler
 
@@ -71,6 +72,8 @@ class UndercurrentBot(commands.Bot):
         self.db = db
         self.clock: Clock = clock or SystemClock()
         self.scheduler = Scheduler(db, self.clock, gate=self.wait_until_ready)
+        # Every post made exactly once goes through here; features register renderers in cog_load.
+        self.outbox = Outbox(db, self, self.clock)
         self.version = __version__
         self._extensions = tuple(extensions)
         self._run_scheduler = run_scheduler
@@ -88,7 +91,18 @@ class UndercurrentBot(commands.Bot):
             await self.load_extension(extension)
         if self._run_scheduler:
             await self.scheduler.start()
+            # After the cogs, so their outbox renderers are registered; REST only, so it need
+            # not wait for the gateway.
+            task = asyncio.create_task(self._reconcile_outbox(), name="outbox-reconcile")
+            self.background_tasks.add(task)
+            task.add_done_callback(self.background_tasks.discard)
         await self.sync_commands()
+
+    async def _reconcile_outbox(self) -> None:
+        try:
+            await self.outbox.reconcile()
+        except Exception:
+            log.exception("Outbox reconciliation failed; pending posts wait for the next start")
 
     async def on_ready(self) -> None:
         # Fires again on every reconnect: it only logs. Everything that starts, starts in

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from bot.db import Database
+from bot.db.repos import outbox as outbox_repo
 from sandbox import BotProcess, Emulator
 from tests.e2e.conftest import PROJECT_ROOT
 
@@ -88,3 +90,31 @@ async def test_a_kill_between_send_and_record_leaves_each_card_posted_once(
         assert int(counts["posted"]) == CARDS - linked
         emulator.recorder.assert_all_implemented()
         assert emulator.recorder.server_errors() == []
+
+
+async def test_the_bot_reconciles_its_outbox_at_start(tmp_path: Path) -> None:
+    """The real bot walks the entries an earlier process left pending once its cogs are loaded
+    (with no renderer registered for ``pick:`` yet, the entry waits for one)."""
+    database_path = tmp_path / "undercurrent.sqlite3"
+    db = await Database.open(database_path)
+    async with db.transaction() as conn:
+        await outbox_repo.insert_entry(
+            conn, key="pick:1:card", kind="response", guild_id=1, channel_id=2,
+            marker="uc:pick:heard:1", nonce_salt="0123456789", now=1_767_614_400,
+        )  # fmt: skip
+    await db.close()
+    async with Emulator() as emulator:
+        bot = BotProcess(
+            emulator,
+            database_path=database_path,
+            cwd=tmp_path,
+            pythonpath=[PROJECT_ROOT],
+            python=sys.executable,
+            log_path=tmp_path / "bot.log",
+        )
+        await bot.start()
+        try:
+            await bot.wait_for_log(r"Outbox reconciled: .*waiting=1", within=20)
+            assert await bot.stop() == 0, bot.log_tail()
+        finally:
+            await bot.kill()
