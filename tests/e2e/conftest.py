@@ -33,19 +33,34 @@ class Stack:
         return self.emulator.driver
 
 
+def bot_process(
+    emulator: Emulator,
+    tmp_path: Path,
+    database_path: Path,
+    *,
+    module: str = "bot",
+    log_name: str = "bot.log",
+    extra_env: dict[str, str] | None = None,
+) -> BotProcess:
+    """``python -m <module>`` run in ``tmp_path`` with this checkout on PYTHONPATH."""
+    return BotProcess(
+        emulator,
+        database_path=database_path,
+        cwd=tmp_path,
+        module=module,
+        pythonpath=[PROJECT_ROOT],
+        python=sys.executable,
+        log_level="DEBUG",
+        log_path=tmp_path / log_name,
+        extra_env=extra_env,
+    )
+
+
 @pytest.fixture
 async def stack(tmp_path: Path) -> AsyncIterator[Stack]:
     database_path = tmp_path / "undercurrent.sqlite3"
     async with Emulator() as emulator:
-        bot = BotProcess(
-            emulator,
-            database_path=database_path,
-            cwd=tmp_path,
-            pythonpath=[PROJECT_ROOT],
-            python=sys.executable,
-            log_level="DEBUG",
-            log_path=tmp_path / "bot.log",
-        )
+        bot = bot_process(emulator, tmp_path, database_path)
         await bot.start()
         try:
             await emulator.driver.wait_for_commands("settings", within=10)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import re
 import sqlite3
-import sys
 from pathlib import Path
 
 import pytest
@@ -18,26 +17,25 @@ import pytest
 from bot.db import Database
 from bot.db.repos import outbox as outbox_repo
 from sandbox import BotProcess, Emulator
-from tests.e2e.conftest import PROJECT_ROOT
+from tests.e2e.conftest import bot_process
 
 CARDS = 5
 UNPOSTED = 2  # stored with their entries, the process killed before their cards went out
 
 
 def probe(emulator: Emulator, tmp_path: Path, mode: str, **env: str) -> BotProcess:
-    return BotProcess(
+    channel = emulator.world.guild.channel("general")
+    return bot_process(
         emulator,
-        database_path=tmp_path / "outbox.sqlite3",
-        cwd=tmp_path,
+        tmp_path,
+        tmp_path / "outbox.sqlite3",
         module="tests.e2e.outbox_probe",
-        pythonpath=[PROJECT_ROOT],
-        python=sys.executable,
-        log_path=tmp_path / f"probe-{mode}.log",
+        log_name=f"probe-{mode}.log",
         extra_env={
             "OUTBOX_PROBE": mode,
             "OUTBOX_PROBE_CARDS": str(CARDS),
             "OUTBOX_PROBE_UNPOSTED": str(UNPOSTED),
-            "OUTBOX_PROBE_CHANNEL": str(emulator.world.guild.channel("general").id),
+            "OUTBOX_PROBE_CHANNEL": str(channel.id),
             **env,
         },
     )
@@ -104,14 +102,7 @@ async def test_the_bot_reconciles_its_outbox_at_start(tmp_path: Path) -> None:
         )  # fmt: skip
     await db.close()
     async with Emulator() as emulator:
-        bot = BotProcess(
-            emulator,
-            database_path=database_path,
-            cwd=tmp_path,
-            pythonpath=[PROJECT_ROOT],
-            python=sys.executable,
-            log_path=tmp_path / "bot.log",
-        )
+        bot = bot_process(emulator, tmp_path, database_path)
         await bot.start()
         try:
             await bot.wait_for_log(r"Outbox reconciled: .*waiting=1", within=20)
