@@ -119,8 +119,10 @@ class Outbox:
         self._renderers: dict[str, Renderer] = {}
         self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
         # Keys reserved by this process and not yet posted: this process is posting them, so
-        # reconciliation leaves them alone.
+        # reconciliation leaves them alone; and so it does with entries touched after this
+        # outbox was made (another live process's).
         self._reserved_here: set[str] = set()
+        self._started_at = self._now()
 
     # -- renderers ---------------------------------------------------------------------------
 
@@ -214,7 +216,9 @@ class Outbox:
     async def reconcile(self) -> ReconcileReport:
         """After a restart: every pending entry whose prefix has a renderer ends up linked to the
         message an earlier process posted, posted once, or dropped. Entries this process reserved
-        itself are left to it. Transient errors leave an entry pending (``waiting``)."""
+        itself, or touched after it started (by another process still running), are left alone;
+        so are events, which their feature's job creates again. Transient errors leave an entry
+        pending (``waiting``)."""
         report = ReconcileReport()
         after = 0
         while True:
@@ -224,7 +228,7 @@ class Outbox:
                 break
             after = page[-1].id
             for entry in page:
-                if entry.key in self._reserved_here or entry.kind == "event":
+                if entry.kind == "event" or not self._left_by_earlier_process(entry):
                     continue
                 if self.renderer_for(entry.key) is None:
                     report.waiting += 1
@@ -233,6 +237,12 @@ class Outbox:
         if report != ReconcileReport():
             log.info("Outbox reconciled: %s", report)
         return report
+
+    def _left_by_earlier_process(self, entry: OutboxEntry) -> bool:
+        if entry.key in self._reserved_here:
+            return False
+        touched = entry.last_attempt_at or entry.created_at
+        return int(touched.timestamp()) <= self._started_at
 
     async def _reconcile_one(self, entry: OutboxEntry, report: ReconcileReport) -> None:
         async with self._lock(entry.key):
