@@ -102,6 +102,8 @@ class ReconcileReport:
 
 
 class Outbox:
+    """The process's one outbox (``bot.outbox`` on the client); see the module docstring."""
+
     def __init__(
         self,
         db: Database,
@@ -340,7 +342,7 @@ class Outbox:
                 return None
             if entry.kind != "event" or entry.guild_id is None:
                 raise ValueError(f"outbox entry {key} is not an event")
-            if entry.attempts > 0:
+            if must_look_before_posting(entry, self.clock.now(), self.nonce_trusted_for):
                 found = await self._find_own_event(entry)
                 if found is not None:
                     await self._mark_posted(entry, found)
