@@ -19,7 +19,9 @@ At start-up ``reconcile`` walks the entries left pending, links what it finds an
 to the *renderer* the feature registered for the key's prefix: it rebuilds the message from the
 database (or answers None: the thing is gone, and the entry is dropped), and the message is posted
 once. Features register renderers when they load and unregister them when they unload, like
-scheduler handlers.
+scheduler handlers; with a renderer a feature may give an ``on_posted`` hook, run inside the
+transaction that records a posted id however it was found, so its own rows (a pick's card
+message id) commit together with the outbox's.
 
 Discord refusing for good (channel deleted, access lost, a malformed message) raises
 ``PostRefused``, a ``PermanentJobError``, so a job handler that lets it through gives up at once;
@@ -82,12 +84,21 @@ class OutboxMessage:
 
 #: Rebuilds an entry's message from the database; None when the thing it was for is gone.
 Renderer = Callable[[OutboxEntry], Awaitable[OutboxMessage | None]]
+#: Called inside the transaction that records a posted id (however it was found), so the feature's
+#: own row (a pick's card message id, say) commits with the outbox's.
+PostedHook = Callable[[aiosqlite.Connection, OutboxEntry, int], Awaitable[None]]
 #: Creates a scheduled event whose description contains the marker it is given.
 EventCreator = Callable[[str], Awaitable[discord.ScheduledEvent]]
 
 
 #: How a post ended: already recorded, found and linked, sent now, or dropped.
 Outcome = Literal["recorded", "linked", "sent", "dropped"]
+
+
+@dataclass(frozen=True, slots=True)
+class _Feature:
+    renderer: Renderer
+    on_posted: PostedHook | None
 
 
 @dataclass(slots=True)
@@ -118,7 +129,7 @@ class Outbox:
         self.clock = clock
         self.nonce_trusted_for = nonce_trusted_for
         self.history_limit = history_limit
-        self._renderers: dict[str, Renderer] = {}
+        self._features: dict[str, _Feature] = {}
         self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
         # Keys reserved by this process and not yet posted: this process is posting them, so
         # reconciliation leaves them alone; and so it does with entries touched after this
@@ -128,19 +139,26 @@ class Outbox:
 
     # -- renderers ---------------------------------------------------------------------------
 
-    def register(self, prefix: str, renderer: Renderer) -> None:
-        """Rebuild entries whose key starts with ``prefix`` (``"pick:"``) with ``renderer``."""
-        if prefix in self._renderers:
+    def register(
+        self, prefix: str, renderer: Renderer, *, on_posted: PostedHook | None = None
+    ) -> None:
+        """Entries whose key starts with ``prefix`` (``"pick:"``) are rebuilt by ``renderer``;
+        ``on_posted`` runs in the transaction that records each one's posted id."""
+        if prefix in self._features:
             raise ValueError(f"an outbox renderer for {prefix!r} is already registered")
-        self._renderers[prefix] = renderer
+        self._features[prefix] = _Feature(renderer, on_posted)
 
     def unregister(self, prefix: str) -> None:
-        self._renderers.pop(prefix, None)
+        self._features.pop(prefix, None)
 
     def renderer_for(self, key: str) -> Renderer | None:
-        """The renderer of the longest registered prefix of ``key``."""
-        matching = [prefix for prefix in self._renderers if key.startswith(prefix)]
-        return self._renderers[max(matching, key=len)] if matching else None
+        feature = self._feature_for(key)
+        return None if feature is None else feature.renderer
+
+    def _feature_for(self, key: str) -> _Feature | None:
+        """The feature of the longest registered prefix of ``key``."""
+        matching = [prefix for prefix in self._features if key.startswith(prefix)]
+        return self._features[max(matching, key=len)] if matching else None
 
     # -- reserving ---------------------------------------------------------------------------
 
@@ -385,8 +403,11 @@ class Outbox:
         return entry
 
     async def _mark_posted(self, entry: OutboxEntry, posted_id: int) -> None:
+        feature = self._feature_for(entry.key)
         async with self._db.transaction() as conn:
             updated = await outbox_repo.mark_posted(conn, entry.id, posted_id, self._now())
+            if updated and feature is not None and feature.on_posted is not None:
+                await feature.on_posted(conn, entry, posted_id)
         self._reserved_here.discard(entry.key)
         if not updated:
             log.warning("Outbox %s was already posted; kept the first id", entry.key)

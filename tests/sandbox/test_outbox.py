@@ -15,6 +15,7 @@ import pytest
 
 from bot.db import Database
 from bot.db.repos import outbox as outbox_repo
+from bot.db.repos.meta import get_meta, set_meta
 from bot.domain.outbox import NONCE_TRUSTED_FOR, OutboxEntry
 from bot.outbox import Outbox, OutboxMessage, PostRefused, ReconcileReport
 from bot.scheduler import PermanentJobError
@@ -215,8 +216,11 @@ async def test_reconcile_links_posts_and_drops_what_an_earlier_process_left(rig:
         rendered.append(entry.key)
         return None if entry.key == gone.key else card(entry.marker, "card 11")
 
+    async def attach_card(conn: Any, entry: OutboxEntry, message_id: int) -> None:
+        await set_meta(conn, f"card:{entry.key}", str(message_id))
+
     outbox = rig.outbox()
-    outbox.register("pick:", render_pick)
+    outbox.register("pick:", render_pick, on_posted=attach_card)
     mark = rig.emulator.recorder.mark()
     assert await outbox.reconcile() == ReconcileReport(linked=1, posted=1, dropped=1, waiting=1)
 
@@ -228,6 +232,9 @@ async def test_reconcile_links_posts_and_drops_what_an_earlier_process_left(rig:
         ("dropped", None),
     ]
     assert len(rig.messages()) == 2 and len(rig.requests("POST", mark)) == 1
+    async with rig.db.read() as conn:  # the feature linked its rows in the same transactions
+        attached = [await get_meta(conn, f"card:{key}") for key in after]
+    assert attached == [str(response.id), str(rig.messages()[-1]), None]
     assert await outbox.reconcile() == ReconcileReport(waiting=1)
 
 
