@@ -1,7 +1,7 @@
 """The Bot subclass, its command tree with the one error handler, and command sync.
 
 Resources (database, clock) are created in ``__main__`` and handed in; ``setup_hook`` loads the
-feature cogs, starts the scheduler once, and syncs application commands only when they changed
+feature cogs, starts the scheduler and the outbox's start-up reconciliation once, and syncs application commands only when they changed
 (Discord allows 200 command creates a day; syncing on every start would burn them).
 """
 
@@ -27,6 +27,7 @@ from bot.db.repos import meta as meta_repo
 from bot.domain.jobs import Job
 from bot.interactions import answer_if_expired, report_error, unusable_option
 from bot.moderators import job_failure_notice, tell_moderators
+from bot.outbox import Outbox
 from bot.replies import NO_MENTIONS, reply_privately
 from bot.scheduler import Scheduler
 
@@ -111,6 +112,8 @@ class UndercurrentBot(commands.AutoShardedBot):
         self.clock: Clock = clock or SystemClock()
         self.scheduler = Scheduler(db, self.clock, gate=self.wait_until_ready)
         self.scheduler.on_failure(self.job_gave_up)
+        # Every post made exactly once goes through here; features register renderers in cog_load.
+        self.outbox = Outbox(db, self, self.clock)
         self.version = __version__
         self._extensions = tuple(extensions)
         self._run_scheduler = run_scheduler
@@ -128,7 +131,18 @@ class UndercurrentBot(commands.AutoShardedBot):
             await self.load_extension(extension)
         if self._run_scheduler:
             await self.scheduler.start()
+            # After the cogs, so their outbox renderers are registered; REST only, so it need
+            # not wait for the gateway.
+            task = asyncio.create_task(self._reconcile_outbox(), name="outbox-reconcile")
+            self.background_tasks.add(task)
+            task.add_done_callback(self.background_tasks.discard)
         await self.sync_commands()
+
+    async def _reconcile_outbox(self) -> None:
+        try:
+            await self.outbox.reconcile()
+        except Exception:
+            log.exception("Outbox reconciliation failed; pending posts wait for the next start")
 
     async def on_ready(self) -> None:
         # Fires once every shard is ready, and again if they all re-identify: it only logs.

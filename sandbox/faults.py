@@ -1,4 +1,6 @@
-"""Fault injection: answer chosen routes with a rate limit (429) or a server error, N times.
+"""Fault injection: answer chosen routes with a rate limit (429) or a server error, N times,
+either instead of handling the request or after handling it (the change is made, the answer is
+lost: what a client sees when Discord's edge fails after the API did the work).
 
 Faults are matched by HTTP method and route template (``/channels/{channel_id}/messages``) or
 concrete path, and consumed one per matching request. A 429 carries Discord's headers
@@ -26,6 +28,8 @@ class Fault:
     retry_after: float = 0.0
     is_global: bool = False
     hits: int = 0
+    #: Handle the request first, then answer with the fault instead of the real reply.
+    after_handling: bool = False
 
     def matches(self, method: str, route: str, path: str) -> bool:
         return (self.method is None or self.method == method) and self.route in (route, path)
@@ -87,6 +91,15 @@ class FaultPlan:
     ) -> Fault:
         """Answer the next ``times`` matching requests with a 5xx status."""
         fault = Fault(method.upper() if method else None, route, status, times)
+        self.faults.append(fault)
+        return fault
+
+    def lose_reply(
+        self, route: str, *, method: str | None = None, times: int = 1, status: int = 502
+    ) -> Fault:
+        """Handle the next ``times`` matching requests, then answer them with a 5xx status."""
+        fault = Fault(method.upper() if method else None, route, status, times)
+        fault.after_handling = True
         self.faults.append(fault)
         return fault
 

@@ -33,6 +33,9 @@ if TYPE_CHECKING:
 INTERACTION_DEADLINE = 3.0
 #: How long interaction tokens (follow-ups, editing the original) stay valid.
 FOLLOWUP_LIFETIME = 15 * 60.0
+#: How long a message nonce is remembered for ``enforce_nonce`` (Discord says "the past few
+#: minutes" without a figure).
+NONCE_WINDOW = 5 * 60.0
 
 
 class Emulator:
@@ -46,6 +49,7 @@ class Emulator:
         port: int = 0,
         interaction_deadline: float = INTERACTION_DEADLINE,
         followup_lifetime: float = FOLLOWUP_LIFETIME,
+        nonce_window: float = NONCE_WINDOW,
         heartbeat_interval_ms: int = 41250,
         shards: int = 1,
     ) -> None:
@@ -55,12 +59,15 @@ class Emulator:
         self.port = port
         self.interaction_deadline = interaction_deadline
         self.followup_lifetime = followup_lifetime
+        self.nonce_window = nonce_window
         self.recorder = Recorder()
         self.faults = FaultPlan()
         self.gateway = Gateway(self, heartbeat_interval_ms=heartbeat_interval_ms, shards=shards)
         self.attachments: dict[int, Attachment] = {}
         self.reactions: dict[int, dict[str, set[int]]] = {}
         self.interaction_tokens: dict[str, Interaction] = {}
+        # (channel, author, nonce) -> (message id, emulator-clock time), oldest first.
+        self._nonces: dict[tuple[int, int, str], tuple[int, float]] = {}
         self._clock_offset = 0.0
         self._runner: web.AppRunner | None = None
         self._driver: Driver | None = None
@@ -161,6 +168,26 @@ class Emulator:
     def advance_clock(self, seconds: float) -> None:
         """Pretend ``seconds`` have passed (e.g. to expire interaction tokens)."""
         self._clock_offset += seconds
+
+    # -- message nonces -----------------------------------------------------------------------
+
+    def remember_nonce(self, channel_id: int, author_id: int, nonce: str, message_id: int) -> None:
+        """Note the nonce a message was created with, for ``enforce_nonce`` within the window."""
+        self._forget_old_nonces()
+        self._nonces[(channel_id, author_id, nonce)] = (message_id, self.clock())
+
+    def recall_nonce(self, channel_id: int, author_id: int, nonce: str) -> int | None:
+        """The message this author created in this channel with ``nonce`` within the window."""
+        self._forget_old_nonces()
+        found = self._nonces.get((channel_id, author_id, nonce))
+        return None if found is None else found[0]
+
+    def _forget_old_nonces(self) -> None:
+        oldest_kept = self.clock() - self.nonce_window
+        for key, (_, at) in list(self._nonces.items()):
+            if at > oldest_kept:
+                break  # the clock only moves forward, so the rest are newer
+            del self._nonces[key]
 
     # -- wiring -------------------------------------------------------------------------------
 

@@ -31,6 +31,7 @@ ACTION_ROWS_PER_MESSAGE = 5
 ITEMS_PER_ACTION_ROW = 5
 SELECT_OPTIONS_LIMIT = 25
 ATTACHMENTS_PER_MESSAGE = 10
+NONCE_LIMIT = 25
 MODAL_TITLE_LIMIT = 45
 TEXT_INPUT_LABEL_LIMIT = 45
 TEXT_INPUT_VALUE_LIMIT = 4000
@@ -228,6 +229,16 @@ def check_message(payload: JSON, *, require_content: bool = True, files: int = 0
         )
         if not has_body and files == 0:
             raise empty_message()
+
+
+def check_nonce(nonce: Any) -> None:
+    """A message nonce is an integer or a string of at most 25 characters."""
+    errors = FormErrors()
+    if isinstance(nonce, str):
+        errors.max_length(("nonce",), nonce, NONCE_LIMIT)
+    elif nonce is not None and (isinstance(nonce, bool) or not isinstance(nonce, int)):
+        errors.add(("nonce",), "BASE_TYPE_STRING", "Must be a string or an integer.")
+    errors.raise_if_any()
 
 
 def check_modal(data: JSON) -> None:

@@ -93,14 +93,14 @@ def _endpoint(emulator: Emulator, route: Route) -> Any:
             fault = emulator.faults.take(
                 request.method, route.path, request.path.removeprefix(API_PREFIX)
             )
+            if fault is None or fault.after_handling:
+                reply = await route.handler(Ctx(emulator, request, body, files))
+                reply.headers = {**_ratelimit_headers(route), **reply.headers}
             if fault is not None:
                 status, headers, payload = fault.response()
                 fault_name = str(status)
                 emulator.recorder.note("fault_injected", status=status, path=request.path)
                 reply = Reply(status, payload, headers)
-            else:
-                reply = await route.handler(Ctx(emulator, request, body, files))
-                reply.headers = {**_ratelimit_headers(route), **reply.headers}
         except errors.ApiError as exc:
             reply = Reply(exc.status, exc.to_payload())
         except Exception:

@@ -11,7 +11,7 @@ from sandbox.ids import new_snowflake, utcnow
 from sandbox.model import Channel, ChannelType, Message
 from sandbox.permissions import Permission
 from sandbox.rest.common import Ctx, Reply, RouteTable, edit_message, new_message, store_message
-from sandbox.validation import FormErrors, check_message
+from sandbox.validation import FormErrors, check_message, check_nonce
 
 routes = RouteTable()
 
@@ -49,14 +49,29 @@ async def create_message(ctx: Ctx) -> Reply:
         ctx.require(channel, needed)
     _check_dm(ctx, channel)
     check_message(body, files=len(ctx.files))
-    _reopen_thread(ctx, channel)
-    message = new_message(ctx, channel, ctx.world.bot_user, body, member=_bot_member(ctx, channel))
     nonce = body.get("nonce")
+    check_nonce(nonce)
+    author = ctx.world.bot_user
+    if nonce is not None and body.get("enforce_nonce"):
+        earlier = _message_with_nonce(ctx, channel, str(nonce))
+        if earlier is not None:
+            # Discord returns the first message and creates (and announces) nothing.
+            return Reply(body={**earlier.to_payload(), "nonce": nonce})
+    _reopen_thread(ctx, channel)
+    message = new_message(ctx, channel, author, body, member=_bot_member(ctx, channel))
     store_message(ctx, channel, message)
     payload = message.to_payload()
     if nonce is not None:
+        ctx.emulator.remember_nonce(channel.id, author.id, str(nonce), message.id)
         payload["nonce"] = nonce
     return Reply(body=payload)
+
+
+def _message_with_nonce(ctx: Ctx, channel: Channel, nonce: str) -> Message | None:
+    """The bot's message created here with ``nonce`` in the last few minutes, if not deleted."""
+    message_id = ctx.emulator.recall_nonce(channel.id, ctx.world.bot_user.id, nonce)
+    message = None if message_id is None else ctx.world.messages.get(message_id)
+    return None if message is None or message.deleted else message
 
 
 def _bot_member(ctx: Ctx, channel: Channel) -> Any:

@@ -34,19 +34,34 @@ class Stack:
         return self.emulator.driver
 
 
+def bot_process(
+    emulator: Emulator,
+    tmp_path: Path,
+    database_path: Path,
+    *,
+    module: str = "bot",
+    log_name: str = "bot.log",
+    extra_env: dict[str, str] | None = None,
+) -> BotProcess:
+    """``python -m <module>`` run in ``tmp_path`` with this checkout on PYTHONPATH."""
+    return BotProcess(
+        emulator,
+        database_path=database_path,
+        cwd=tmp_path,
+        module=module,
+        pythonpath=[PROJECT_ROOT],
+        python=sys.executable,
+        log_level="DEBUG",
+        log_path=tmp_path / log_name,
+        extra_env=extra_env,
+    )
+
+
 @asynccontextmanager
 async def bot_stack(emulator: Emulator, tmp_path: Path) -> AsyncIterator[Stack]:
     """The bot process started against a running ``emulator``, READY and with its commands."""
     database_path = tmp_path / "undercurrent.sqlite3"
-    bot = BotProcess(
-        emulator,
-        database_path=database_path,
-        cwd=tmp_path,
-        pythonpath=[PROJECT_ROOT],
-        python=sys.executable,
-        log_level="DEBUG",
-        log_path=tmp_path / "bot.log",
-    )
+    bot = bot_process(emulator, tmp_path, database_path)
     await bot.start()
     try:
         await emulator.driver.wait_for_commands("settings", within=10)
