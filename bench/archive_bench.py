@@ -33,6 +33,7 @@ from bot.services import archive_io, archive_search
 from bot.services import picks as picks_service
 
 BUSY_GUILD, EXPORT_GUILD = 1, 2
+CHANNEL = 3  # where shares are posted (their card's outbox entry names it)
 NOW = datetime(2026, 11, 21, 12, tzinfo=UTC)
 TAGS = ["ambient", "drone", "minimal-synth", "cold-wave", "dub-techno", "shoegaze", "post-punk",
         "ebm", "tishoumaren", "sahel-rock", "dream-pop", "kosmische", "italo", "noise", "library"]  # fmt: skip
@@ -196,7 +197,7 @@ async def run_benchmarks(db: Database, args: argparse.Namespace, fresh: bool, pa
     async def share(i: int) -> None:
         given = make_fields(share_rng, 10_000_000 + i)
         result = await picks_service.share_pick(
-            db, guild_id=BUSY_GUILD, user_id=42, now=NOW, given=given
+            db, guild_id=BUSY_GUILD, user_id=42, channel_id=CHANNEL, now=NOW, given=given
         )
         assert result.pick is not None
 
@@ -207,6 +208,7 @@ async def run_benchmarks(db: Database, args: argparse.Namespace, fresh: bool, pa
             db,
             guild_id=BUSY_GUILD,
             user_id=43,
+            channel_id=CHANNEL,
             now=NOW,
             given=PickFields(artist="Ka Lo", title="Duplicate"),
         )

@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import secrets
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -45,11 +44,11 @@ from bot.clock import Clock
 from bot.db import Database
 from bot.db.repos import outbox as outbox_repo
 from bot.domain.outbox import (
-    NONCE_SALT_LENGTH,
     NONCE_TRUSTED_FOR,
     OutboxEntry,
     OutboxKind,
     must_look_before_posting,
+    stamp,
 )
 from bot.replies import NO_MENTIONS
 from bot.scheduler import PermanentJobError
@@ -178,23 +177,13 @@ class Outbox:
         ``kind="response"`` is for a message the caller posts itself as an interaction response
         right after committing, then reports with ``record``; ``kind="event"`` is for
         ``create_event_once`` (``guild_id`` needed, no channel)."""
-        now = self._now()
-        created = await outbox_repo.insert_entry(
-            conn,
-            key=key,
-            kind=kind,
-            guild_id=guild_id,
-            channel_id=channel_id,
-            marker=marker,
-            nonce_salt=secrets.token_hex(NONCE_SALT_LENGTH // 2),
-            now=now,
-        )
-        if created is not None:
+        entry, created = await outbox_repo.reserve_entry(
+            conn, key=key, kind=kind, guild_id=guild_id, channel_id=channel_id, marker=marker,
+            now=self._now(),
+        )  # fmt: skip
+        if created:
             self._reserved_here.add(key)
-            return created
-        existing = await outbox_repo.get_entry(conn, key)
-        assert existing is not None, "conflicting outbox key vanished inside a transaction"
-        return existing
+        return entry
 
     async def get(self, key: str) -> OutboxEntry | None:
         async with self._db.read() as conn:
@@ -432,9 +421,7 @@ class Outbox:
         return _KeyLock(self._locks, key)
 
     def _now(self) -> int:
-        # Rounded down: an attempt must never look more recent than it was, or a retry could
-        # count on a nonce Discord has already forgotten.
-        return int(self.clock.now().timestamp())
+        return stamp(self.clock.now())
 
 
 class _KeyLock:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import discord
 
+from bot.domain.cards import vote_custom_id
 from bot.domain.links import site_name
 from bot.domain.picks import FORMER_MEMBER, Pick, country_name
 from bot.domain.timeutil import from_epoch
@@ -106,7 +107,7 @@ class VoteButton(
                 label=f"{label} · {count}",
                 emoji=emoji,
                 style=discord.ButtonStyle.secondary,
-                custom_id=f"uc:pick:{kind}:{pick_id}",
+                custom_id=vote_custom_id(kind, pick_id),
             )
         )
         self.kind = kind

@@ -10,6 +10,7 @@ for first.
 
 from __future__ import annotations
 
+import secrets
 import string
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -52,6 +53,19 @@ class OutboxEntry:
     @property
     def nonce(self) -> str:
         return make_nonce(self.id, self.nonce_salt)
+
+
+def stamp(moment: datetime) -> int:
+    """An outbox time: whole seconds, rounded down. An attempt must never look more recent than
+    it was (a retry could count on a nonce Discord has already forgotten), and an entry written
+    by a process killed this second must not look newer than the restarted process's start
+    (reconciliation would take it for another live process's and leave it)."""
+    return int(moment.timestamp())
+
+
+def new_nonce_salt() -> str:
+    """Fresh randomness for a new entry's nonce."""
+    return secrets.token_hex(NONCE_SALT_LENGTH // 2)
 
 
 def make_nonce(entry_id: int, salt: str) -> str:

@@ -10,10 +10,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+import aiosqlite
+
 from bot.db import Database
 from bot.db.repos import lineage as lineage_repo
+from bot.db.repos import outbox as outbox_repo
 from bot.db.repos import picks as picks_repo
 from bot.db.repos import reactions as reactions_repo
+from bot.domain.cards import VOTE_KINDS, card_key, card_marker, pick_of_card_key
+from bot.domain.outbox import OutboxEntry, stamp
 from bot.domain.picks import (
     RELATIONS,
     RESTORE_DAYS,
@@ -28,7 +33,6 @@ from bot.domain.timeutil import to_epoch
 from bot.errors import UserError
 
 RESTORE_WINDOW = timedelta(days=RESTORE_DAYS)
-VOTE_KINDS = ("heard", "loved")
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,10 +53,20 @@ class PickDetails:
 
 
 async def share_pick(
-    db: Database, *, guild_id: int, user_id: int, now: datetime, given: PickFields
+    db: Database,
+    *,
+    guild_id: int,
+    user_id: int,
+    channel_id: int,
+    now: datetime,
+    given: PickFields,
 ) -> ShareResult:
     """Validate and store a pick, unless the server already has it (same link, or same artist and
-    title ignoring case, spacing, punctuation and accents)."""
+    title ignoring case, spacing, punctuation and accents).
+
+    The card's outbox entry (``card_key``) is written in the same transaction: the caller posts
+    the card as its interaction response and records it with the outbox; if the process dies
+    before that is recorded, the next start finds the card in ``channel_id`` or posts it."""
     draft = build_draft(given, current_year=now.year)
     async with db.transaction() as conn:
         duplicate = await picks_repo.find_duplicate(
@@ -61,21 +75,39 @@ async def share_pick(
         if duplicate is not None:
             return ShareResult(None, duplicate)
         pick_id = await picks_repo.insert_pick(conn, guild_id, draft, user_id, to_epoch(now))
+        await outbox_repo.reserve_entry(
+            conn, key=card_key(pick_id), kind="response", guild_id=guild_id,
+            channel_id=channel_id, marker=card_marker(pick_id), now=stamp(now),
+        )  # fmt: skip
         pick = await picks_repo.get_pick(conn, guild_id, pick_id)
     assert pick is not None
     return ShareResult(pick, None)
 
 
-async def attach_card(db: Database, pick_id: int, channel_id: int, message_id: int) -> None:
-    """Remember where the pick's card was posted (for the jump link and later updates)."""
-    async with db.transaction() as conn:
-        await picks_repo.set_card(conn, pick_id, channel_id, message_id)
+async def attach_card_in(conn: aiosqlite.Connection, entry: OutboxEntry, message_id: int) -> None:
+    """The outbox's ``on_posted`` hook for cards: remember where the pick's card is (for the
+    jump link and later updates), in the transaction that records the post."""
+    pick_id = pick_of_card_key(entry.key)
+    if pick_id is not None and entry.channel_id is not None:
+        await picks_repo.set_card(conn, pick_id, entry.channel_id, message_id)
 
 
-async def discard_unposted(db: Database, guild_id: int, pick_id: int) -> bool:
+async def pick_for_card(db: Database, guild_id: int, pick_id: int) -> Pick | None:
+    """The pick a card is to be posted for, or None if it was removed or forgotten meanwhile."""
+    async with db.read() as conn:
+        pick = await picks_repo.get_pick(conn, guild_id, pick_id)
+    return None if pick is None or pick.deleted_at is not None else pick
+
+
+async def discard_unposted(
+    db: Database, guild_id: int, pick_id: int, now: datetime, reason: str
+) -> bool:
     """Take back a pick whose card could not be posted, so sharing it again starts afresh (a pick
-    with a card is never touched)."""
+    with a card is never touched), and close its card's outbox entry with ``reason``."""
     async with db.transaction() as conn:
+        entry = await outbox_repo.get_entry(conn, card_key(pick_id))
+        if entry is not None:
+            await outbox_repo.close_entry(conn, entry.id, "dropped", reason, stamp(now))
         return await picks_repo.delete_unposted(conn, guild_id, pick_id)
 
 

@@ -8,9 +8,12 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.domain.cards import CARD_KEY_PREFIX, card_key, pick_of_card_key
+from bot.domain.outbox import OutboxEntry
 from bot.domain.picks import Pick, PickFields
 from bot.domain.timeutil import from_epoch
 from bot.interactions import require_guild
+from bot.outbox import OutboxMessage
 from bot.pick_cards import VoteButton, card_embed, card_view, heading_in_text, member_mention
 from bot.pick_options import (
     FORMAT_CHOICES,
@@ -40,9 +43,24 @@ class RecCog(commands.GroupCog, group_name="rec", group_description="Share music
 
     async def cog_load(self) -> None:
         self.bot.add_dynamic_items(VoteButton)
+        self.bot.outbox.register(
+            CARD_KEY_PREFIX, self._card_to_post, on_posted=picks_service.attach_card_in
+        )
 
     async def cog_unload(self) -> None:
+        self.bot.outbox.unregister(CARD_KEY_PREFIX)
         self.bot.remove_dynamic_items(VoteButton)
+
+    async def _card_to_post(self, entry: OutboxEntry) -> OutboxMessage | None:
+        """A card the share's own answer never recorded (the process stopped first), rebuilt
+        from the database for the outbox to find or post; None if the pick is gone."""
+        pick_id = pick_of_card_key(entry.key)
+        if pick_id is None or entry.guild_id is None:
+            return None
+        pick = await picks_service.pick_for_card(self.bot.db, entry.guild_id, pick_id)
+        if pick is None:
+            return None
+        return OutboxMessage(embeds=[card_embed(pick)], view=card_view(pick))
 
     @app_commands.command(
         name="share", description="Share a pick: it gets a card here and a place in the archive"
@@ -76,6 +94,7 @@ class RecCog(commands.GroupCog, group_name="rec", group_description="Share music
         note: NoteOption | None = None,
     ) -> None:
         guild_id = require_guild(interaction)
+        assert interaction.channel_id is not None  # a slash command in a server has a channel
         given = PickFields(
             artist=artist, title=title, link=link, subgenres=subgenres, label=label, year=year,
             country=country, city=city, format=format, note=note,
@@ -84,6 +103,7 @@ class RecCog(commands.GroupCog, group_name="rec", group_description="Share music
             self.bot.db,
             guild_id=guild_id,
             user_id=interaction.user.id,
+            channel_id=interaction.channel_id,
             now=self.bot.clock.now(),
             given=given,
         )
@@ -96,14 +116,14 @@ class RecCog(commands.GroupCog, group_name="rec", group_description="Share music
             sent = await interaction.response.send_message(
                 embed=card_embed(pick), view=card_view(pick)
             )
-        except Exception:
+        except Exception as error:
             # No card, no entry: otherwise sharing it again would only say "already shared".
-            await picks_service.discard_unposted(self.bot.db, guild_id, pick.id)
-            raise
-        if sent.message_id is not None and interaction.channel_id is not None:
-            await picks_service.attach_card(
-                self.bot.db, pick.id, interaction.channel_id, sent.message_id
+            await picks_service.discard_unposted(
+                self.bot.db, guild_id, pick.id, self.bot.clock.now(), f"the answer failed: {error}"
             )
+            raise
+        if sent.message_id is not None:
+            await self.bot.outbox.record(card_key(pick.id), sent.message_id)
 
     async def _already_shared(
         self,

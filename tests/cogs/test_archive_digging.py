@@ -21,6 +21,7 @@ async def seed(bot: UndercurrentBot, server: Server, **fields: Any) -> int:
         bot.db,
         guild_id=server.guild.id,
         user_id=server.member.id,
+        channel_id=server.channel.id,
         now=bot.clock.now(),
         given=PickFields(**fields),
     )

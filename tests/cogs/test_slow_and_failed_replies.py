@@ -12,6 +12,7 @@ import pytest
 import simcord
 
 from bot.client import UndercurrentBot
+from bot.domain.cards import card_key
 from bot.errors import UserError
 from bot.interactions import APOLOGY
 from bot.services import picks as picks_service
@@ -117,6 +118,8 @@ async def test_a_share_whose_card_cannot_be_posted_leaves_no_entry(
     assert server.channel.last_message is None
     with pytest.raises(UserError):
         await picks_service.get_live_pick(simcord_bot.db, server.guild.id, 1)
+    entry = await simcord_bot.outbox.get(card_key(1))
+    assert entry is not None and entry.status == "dropped"  # no restart will post it either
     simcord.assert_error(server.env, Exception)
     assert failed.ephemeral and failed.response is not None  # told privately; nothing posted
     assert failed.response.content == APOLOGY

@@ -3,7 +3,7 @@ Discord answered its sends and before any message id was recorded; the restarted
 reconciles, and the channel holds each card exactly once, every entry linked to its own card.
 
 The process is ``tests.e2e.outbox_probe`` (the outbox alone, over real sockets to the emulator);
-the same test against the real bot waits for ``/rec share`` to post through the outbox."""
+``test_share_kill_e2e.py`` does the same to the real bot in the middle of a burst of shares."""
 
 from __future__ import annotations
 
@@ -14,8 +14,6 @@ from pathlib import Path
 
 import pytest
 
-from bot.db import Database
-from bot.db.repos import outbox as outbox_repo
 from sandbox import BotProcess, Emulator
 from tests.e2e.conftest import bot_process
 
@@ -88,24 +86,3 @@ async def test_a_kill_between_send_and_record_leaves_each_card_posted_once(
         assert int(counts["posted"]) == CARDS - linked
         emulator.recorder.assert_all_implemented()
         assert emulator.recorder.server_errors() == []
-
-
-async def test_the_bot_reconciles_its_outbox_at_start(tmp_path: Path) -> None:
-    """The real bot walks the entries an earlier process left pending once its cogs are loaded
-    (with no renderer registered for ``pick:`` yet, the entry waits for one)."""
-    database_path = tmp_path / "undercurrent.sqlite3"
-    db = await Database.open(database_path)
-    async with db.transaction() as conn:
-        await outbox_repo.insert_entry(
-            conn, key="pick:1:card", kind="response", guild_id=1, channel_id=2,
-            marker="uc:pick:heard:1", nonce_salt="0123456789", now=1_767_614_400,
-        )  # fmt: skip
-    await db.close()
-    async with Emulator() as emulator:
-        bot = bot_process(emulator, tmp_path, database_path)
-        await bot.start()
-        try:
-            await bot.wait_for_log(r"Outbox reconciled: .*waiting=1", within=20)
-            assert await bot.stop() == 0, bot.log_tail()
-        finally:
-            await bot.kill()

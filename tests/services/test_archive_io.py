@@ -20,13 +20,14 @@ from tests.fakes import FakeClock
 
 SOURCE, TARGET = 1, 2
 ALICE, BOB = 11, 22
+CHANNEL = 3
 
 
 async def seed(db: Database, clock: FakeClock) -> None:
     async def share(artist: str, title: str, **kw: object) -> int:
         given = PickFields(artist=artist, title=title, **kw)  # type: ignore[arg-type]
         result = await service.share_pick(
-            db, guild_id=SOURCE, user_id=ALICE, now=clock.now(), given=given
+            db, guild_id=SOURCE, user_id=ALICE, channel_id=CHANNEL, now=clock.now(), given=given
         )
         assert result.pick is not None
         return result.pick.id
@@ -240,6 +241,7 @@ async def test_csv_cells_that_look_like_formulas_are_guarded_and_restored(
         db,
         guild_id=SOURCE,
         user_id=ALICE,
+        channel_id=CHANNEL,
         now=clock.now(),
         given=PickFields(artist="=HYPERLINK(1)", title="-+-", note="@here"),
     )

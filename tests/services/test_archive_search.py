@@ -14,7 +14,7 @@ from bot.errors import UserError
 from bot.services import archive_search, archive_upkeep
 from bot.services import picks as service
 from tests.fakes import FakeClock
-from tests.services.sharing import ALICE, BOB, GUILD, OTHER_GUILD, share
+from tests.services.sharing import ALICE, BOB, CHANNEL, GUILD, OTHER_GUILD, share
 
 
 async def test_search_ranks_prefix_and_diacritics_insensitive(
@@ -69,6 +69,7 @@ async def test_search_filters_combine_and_stay_in_their_server(
         db,
         guild_id=OTHER_GUILD,
         user_id=BOB,
+        channel_id=CHANNEL,
         now=clock.now(),
         given=PickFields(artist="Mdou Moctar", title="Ilana", subgenres="sahel rock", country="NE"),
     )
@@ -170,9 +171,9 @@ async def test_searches_stay_in_their_server_with_or_without_the_scope_token(
     # The planner scopes by token or by a per-row server check (plus the server's id range)
     # depending on sizes; both must give the same answers, so each is forced in turn.
     monkeypatch.setattr(archive_search, "use_scope_token", lambda *args: scoped)
-    older = await service.share_pick(db, guild_id=OTHER_GUILD, user_id=BOB, now=clock.now(), given=PickFields(artist="Old", title="Shared Word", year=1984))  # fmt: skip
+    older = await service.share_pick(db, guild_id=OTHER_GUILD, user_id=BOB, channel_id=CHANNEL, now=clock.now(), given=PickFields(artist="Old", title="Shared Word", year=1984))  # fmt: skip
     big = [await share(db, clock, f"Big {n}", "Shared Word", year=1980 + n) for n in range(12)]
-    small = await service.share_pick(db, guild_id=OTHER_GUILD, user_id=BOB, now=clock.now(), given=PickFields(artist="Small", title="Shared Word", year=1985))  # fmt: skip
+    small = await service.share_pick(db, guild_id=OTHER_GUILD, user_id=BOB, channel_id=CHANNEL, now=clock.now(), given=PickFields(artist="Small", title="Shared Word", year=1985))  # fmt: skip
     assert older.pick is not None and small.pick is not None
     mine = await archive_search.search_archive(
         db, OTHER_GUILD, SearchFilters(query="shared word"), 1, clock.now()
@@ -281,6 +282,7 @@ async def test_a_whole_word_elsewhere_does_not_stop_a_prefix_here(
         db,
         guild_id=OTHER_GUILD,
         user_id=BOB,
+        channel_id=CHANNEL,
         now=clock.now(),
         given=PickFields(artist="Someone", title="Cold"),
     )
@@ -425,7 +427,7 @@ async def test_a_last_word_that_is_also_a_filter_token_still_matches_as_a_prefix
     # Country tokens are "c" + ISO code: Austria's is "cat". Only words of the text columns
     # decide whether the last word is whole, so "cat" keeps finding "Cathedral".
     target = await share(db, clock, "Cathedral", "Forest of Equilibrium")
-    await service.share_pick(db, guild_id=OTHER_GUILD, user_id=BOB, now=clock.now(), given=PickFields(artist="Kruder", title="K&D", country="AT"))  # fmt: skip
+    await service.share_pick(db, guild_id=OTHER_GUILD, user_id=BOB, channel_id=CHANNEL, now=clock.now(), given=PickFields(artist="Kruder", title="K&D", country="AT"))  # fmt: skip
     page = await archive_search.search_archive(
         db, GUILD, SearchFilters(query="cat"), 1, clock.now()
     )

@@ -7,7 +7,7 @@ from bot.domain.picks import PickFields
 from bot.services import archive_upkeep
 from bot.services import picks as service
 from tests.fakes import FakeClock
-from tests.services.sharing import ALICE, BOB, GUILD, share
+from tests.services.sharing import ALICE, BOB, CHANNEL, GUILD, share
 
 
 async def test_changed_dedupe_rules_rekey_stored_picks_once(db: Database, clock: FakeClock) -> None:
@@ -37,6 +37,7 @@ async def test_changed_dedupe_rules_rekey_stored_picks_once(db: Database, clock:
         db,
         guild_id=GUILD,
         user_id=BOB,
+        channel_id=CHANNEL,
         now=clock.now(),
         given=PickFields(artist="R. E. M.", title="MURMUR"),
     )

@@ -13,11 +13,11 @@ from bot.errors import UserError
 from bot.services import archive_search, archive_upkeep
 from bot.services import picks as service
 from tests.fakes import FakeClock
-from tests.services.sharing import ALICE, BOB, GUILD, MOD, OTHER_GUILD, share
+from tests.services.sharing import ALICE, BOB, CHANNEL, GUILD, MOD, OTHER_GUILD, share
 
 
 async def test_share_stores_every_field_normalised(db: Database, clock: FakeClock) -> None:
-    result = await service.share_pick(db, guild_id=GUILD, user_id=ALICE, now=clock.now(), given=PickFields(artist="  Kas   Product ", title="Try Out", link="https://kasproduct.bandcamp.com/album/try-out?from=hp", subgenres="Minimal Synth, cold wave,minimal-synth", label="RCA", year=1982, country="France", city="Nancy", format="vinyl", note="Spatial  and   cold.\n\nStill ahead of its time."))  # fmt: skip
+    result = await service.share_pick(db, guild_id=GUILD, user_id=ALICE, channel_id=CHANNEL, now=clock.now(), given=PickFields(artist="  Kas   Product ", title="Try Out", link="https://kasproduct.bandcamp.com/album/try-out?from=hp", subgenres="Minimal Synth, cold wave,minimal-synth", label="RCA", year=1982, country="France", city="Nancy", format="vinyl", note="Spatial  and   cold.\n\nStill ahead of its time."))  # fmt: skip
     pick = result.pick
     assert pick is not None and result.duplicate is None
     assert (pick.artist, pick.title) == ("Kas Product", "Try Out")
@@ -57,6 +57,7 @@ async def test_dedupe_by_name_or_link(
         db,
         guild_id=GUILD,
         user_id=BOB,
+        channel_id=CHANNEL,
         now=clock.now(),
         given=PickFields(artist=artist, title=title, link=link),
     )
@@ -73,6 +74,7 @@ async def test_same_pick_in_another_server_is_not_a_duplicate(
         db,
         guild_id=OTHER_GUILD,
         user_id=BOB,
+        channel_id=CHANNEL,
         now=clock.now(),
         given=PickFields(artist="Tinariwen", title="Amassakoul"),
     )
@@ -98,7 +100,9 @@ async def test_bad_input_is_refused_and_nothing_is_stored(
     kwargs: dict[str, object] = {"artist": "Artist", "title": "Title"} | fields
     with pytest.raises(UserError, match=message.replace("*", r"\*").replace("(", r"\(")):
         given = PickFields(**kwargs)  # type: ignore[arg-type]
-        await service.share_pick(db, guild_id=GUILD, user_id=ALICE, now=clock.now(), given=given)
+        await service.share_pick(
+            db, guild_id=GUILD, user_id=ALICE, channel_id=CHANNEL, now=clock.now(), given=given
+        )
     page = await archive_search.search_archive(db, GUILD, SearchFilters(), 1, clock.now())
     assert page.total == 0
 

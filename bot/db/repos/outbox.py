@@ -7,7 +7,7 @@ from typing import cast
 import aiosqlite
 
 from bot.db.rows import fetch_all, fetch_one
-from bot.domain.outbox import OutboxEntry, OutboxKind, OutboxStatus
+from bot.domain.outbox import OutboxEntry, OutboxKind, OutboxStatus, new_nonce_salt
 from bot.domain.timeutil import from_epoch
 
 INSERT_ENTRY = """
@@ -70,6 +70,29 @@ async def insert_entry(
     }
     row = await fetch_one(conn, INSERT_ENTRY, params)
     return None if row is None else _to_entry(row)
+
+
+async def reserve_entry(
+    conn: aiosqlite.Connection,
+    *,
+    key: str,
+    kind: OutboxKind,
+    guild_id: int | None,
+    channel_id: int | None,
+    marker: str,
+    now: int,
+) -> tuple[OutboxEntry, bool]:
+    """The entry for ``key``, written now (with a fresh nonce salt) unless it exists already:
+    ``(entry, created)``. Meant for the transaction that stores what the post is about."""
+    created = await insert_entry(
+        conn, key=key, kind=kind, guild_id=guild_id, channel_id=channel_id, marker=marker,
+        nonce_salt=new_nonce_salt(), now=now,
+    )  # fmt: skip
+    if created is not None:
+        return created, True
+    existing = await get_entry(conn, key)
+    assert existing is not None, "conflicting outbox key vanished inside a transaction"
+    return existing, False
 
 
 async def get_entry(conn: aiosqlite.Connection, key: str) -> OutboxEntry | None:
