@@ -25,6 +25,7 @@ from bot.config import Settings
 from bot.db import Database
 from bot.db.repos import meta as meta_repo
 from bot.domain.jobs import Job
+from bot.domain.sharding import IdentifyPlan
 from bot.interactions import answer_if_expired, report_error, unusable_option
 from bot.moderators import job_failure_notice, tell_moderators
 from bot.outbox import Outbox
@@ -119,6 +120,7 @@ class UndercurrentBot(commands.AutoShardedBot):
         self._run_scheduler = run_scheduler
         self._started_monotonic = time.monotonic()
         self.ready_count = 0
+        self._identify_plan: IdentifyPlan | None = None
         # Fire-and-forget work (card updates after /privacy forget …), kept referenced until done.
         self.background_tasks: set[asyncio.Task[None]] = set()
 
@@ -157,6 +159,21 @@ class UndercurrentBot(commands.AutoShardedBot):
             self.shard_count or 1,
             "" if self.ready_count == 1 else f" — reconnect #{self.ready_count - 1}",
         )
+
+    async def before_identify_hook(self, shard_id: int | None, *, initial: bool = False) -> None:
+        """Start shards as fast as Discord allows (``max_concurrency`` per 5 s, by bucket),
+        where discord.py would wait 5 s before each one but the first."""
+        if self._identify_plan is None:
+            try:
+                limits = await self.fetch_session_start_limits()
+                concurrency = max(1, limits.max_concurrency)
+            except discord.HTTPException:
+                concurrency = 1  # the safe assumption: one at a time
+            self._identify_plan = IdentifyPlan(concurrency)
+        wait = self._identify_plan.book(shard_id or 0, asyncio.get_running_loop().time())
+        if wait > 0:
+            log.info("Shard %s waits %.1f s to identify (Discord's rate limit)", shard_id, wait)
+            await asyncio.sleep(wait)
 
     async def on_shard_ready(self, shard_id: int) -> None:
         served = sum(1 for guild in self.guilds if guild.shard_id == shard_id)

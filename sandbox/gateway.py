@@ -45,6 +45,8 @@ _log = logging.getLogger(__name__)
 
 JSON = dict[str, Any]
 BACKLOG = 2000
+#: Seconds in which each rate limit bucket (``shard_id % max_concurrency``) may IDENTIFY once.
+IDENTIFY_WINDOW = 5.0
 #: Discord refuses a connection that would hold more guilds than this (close code 4011).
 MAX_GUILDS_PER_SHARD = 2500
 #: IDENTIFYs a bot may send per day (``session_start_limit.total`` in ``GET /gateway/bot``).
@@ -206,6 +208,13 @@ class Gateway:
         self.max_guilds_per_shard = MAX_GUILDS_PER_SHARD
         #: IDENTIFYs accepted so far (``session_start_limit.remaining`` counts down from them).
         self.session_starts = 0
+        #: Hold IDENTIFYs to Discord's session start rate (one per ``shard_id % max_concurrency``
+        #: bucket every ``IDENTIFY_WINDOW`` seconds of real time): one too soon gets
+        #: INVALID_SESSION, counted in ``identify_refusals``. Off by default, because restarting
+        #: a bot process within 5 s (as tests do) is what a real bot is refused for too.
+        self.enforce_identify_rate = False
+        self.identify_refusals = 0
+        self._identified_at: dict[int, float] = {}
         self.sessions: dict[str, Session] = {}
         self.connections: list[Connection] = []
         #: Privileged intents the application is allowed (Discord's portal switches).
@@ -459,6 +468,17 @@ class Gateway:
             return False
         return token.removeprefix("Bot ") == self.emulator.world.token
 
+    def _identify_too_soon(self, shard: tuple[int, int] | None) -> bool:
+        """Whether this IDENTIFY breaks the session start rate (when that is enforced)."""
+        if not self.enforce_identify_rate:
+            return False
+        bucket = (0 if shard is None else shard[0]) % self.max_concurrency
+        now = asyncio.get_running_loop().time()
+        if now - self._identified_at.get(bucket, -IDENTIFY_WINDOW) < IDENTIFY_WINDOW:
+            return True
+        self._identified_at[bucket] = now
+        return False
+
     async def _identify(self, connection: Connection, data: JSON) -> None:
         ws = connection.ws
         if not self._token_ok(data.get("token")):
@@ -476,6 +496,10 @@ class Gateway:
         shard = _valid_shard(raw_shard)
         if raw_shard is not None and shard is None:
             await ws.close(code=4010, message=b"Invalid shard.")
+            return
+        if self._identify_too_soon(shard):
+            self.identify_refusals += 1
+            self._enqueue(connection, {"op": Op.INVALID_SESSION, "d": False})
             return
         session = Session(id=new_session_id(), intents=intents, connection=connection, shard=shard)
         world = self.emulator.world

@@ -17,12 +17,14 @@ from tests.e2e.conftest import Stack, bot_stack
 
 @pytest.fixture
 async def sharded_stack(tmp_path: Path) -> AsyncIterator[Stack]:
-    """ "Sandbox" on shard 0 and "Shard 1" on shard 1 of the 2 the emulator recommends."""
-    async with (
-        Emulator(World.sharded(2), shards=2) as emulator,
-        bot_stack(emulator, tmp_path) as running,
-    ):
-        yield running
+    """ "Sandbox" on shard 0 and "Shard 1" on shard 1 of the 2 the emulator recommends, for a
+    bot Discord lets start two shards at once (its rate limit enforced)."""
+    async with Emulator(World.sharded(2), shards=2) as emulator:
+        emulator.gateway.max_concurrency = 2
+        emulator.gateway.enforce_identify_rate = True
+        async with bot_stack(emulator, tmp_path) as running:
+            yield running
+        assert emulator.gateway.identify_refusals == 0
 
 
 def shard_that_got(stack: Stack, result: InteractionResult) -> tuple[int, int] | None:

@@ -124,6 +124,22 @@ async def test_too_many_guilds_for_one_connection_is_closed_with_4011(sharded: E
             assert (await identify(ws, sharded.world.token, [1, 2]))["t"] == "READY"  # type: ignore[index]
 
 
+async def test_an_identify_too_soon_for_its_bucket_gets_an_invalid_session(
+    sharded: Emulator,
+) -> None:
+    sharded.gateway.enforce_identify_rate = True  # max_concurrency 1: one IDENTIFY per 5 s
+    async with aiohttp.ClientSession() as session:
+        async with session.ws_connect(sharded.gateway_url) as ws:
+            assert (await identify(ws, sharded.world.token, [0, 2]))["t"] == "READY"  # type: ignore[index]
+        async with session.ws_connect(sharded.gateway_url) as ws:
+            refused = await identify(ws, sharded.world.token, [1, 2])
+            assert refused == {"op": 9, "d": False}
+        sharded.gateway.max_concurrency = 2  # shard 1 is in a bucket of its own now
+        async with session.ws_connect(sharded.gateway_url) as ws:
+            assert (await identify(ws, sharded.world.token, [1, 2]))["t"] == "READY"  # type: ignore[index]
+    assert sharded.gateway.identify_refusals == 1
+
+
 async def test_each_shard_gets_its_guilds_and_dms_go_to_shard_zero(sharded: Emulator) -> None:
     world = sharded.world
     zero, one = sharded.driver.guild("Sandbox"), sharded.driver.guild("Shard 1")
