@@ -25,9 +25,16 @@ from bot.config import Settings
 from bot.db import Database
 from bot.db.repos import meta as meta_repo
 from bot.domain.jobs import Job
+from bot.domain.outbox import OutboxEntry
 from bot.domain.sharding import IdentifyPlan
 from bot.interactions import answer_if_expired, report_error, unusable_option
-from bot.moderators import job_failure_notice, tell_moderators
+from bot.moderators import (
+    NOTICE_KEY_PREFIX,
+    MarkHandledButton,
+    job_failure_notice,
+    report_refused_post,
+    tell_moderators,
+)
 from bot.outbox import Outbox
 from bot.replies import NO_MENTIONS, reply_privately
 from bot.scheduler import Scheduler
@@ -115,6 +122,7 @@ class UndercurrentBot(commands.AutoShardedBot):
         self.scheduler.on_failure(self.job_gave_up)
         # Every post made exactly once goes through here; features register renderers in cog_load.
         self.outbox = Outbox(db, self, self.clock)
+        self.outbox.on_refused = self.post_refused
         self.version = __version__
         self._extensions = tuple(extensions)
         self._run_scheduler = run_scheduler
@@ -129,6 +137,10 @@ class UndercurrentBot(commands.AutoShardedBot):
         return time.monotonic() - self._started_monotonic
 
     async def setup_hook(self) -> None:
+        self.add_dynamic_items(MarkHandledButton)
+        # A notice an earlier process never recorded is found by its button, or left unsaid:
+        # its words were not stored, and an old failure is not worth a second notice.
+        self.outbox.register(NOTICE_KEY_PREFIX, _notice_not_rebuilt)
         for extension in self._extensions:
             await self.load_extension(extension)
         if self._run_scheduler:
@@ -184,11 +196,22 @@ class UndercurrentBot(commands.AutoShardedBot):
         cancelled = await self.scheduler.cancel_guild_jobs(guild.id)
         log.info("Removed from server %s; cancelled %d pending job(s)", guild.id, cancelled)
 
+    async def post_refused(self, entry: OutboxEntry, reason: str) -> None:
+        """The outbox found Discord refusing a post for good: tell that server's moderators what
+        could not be posted where, and what to grant (never about a notice itself)."""
+        if entry.guild_id is None or entry.channel_id is None:
+            return
+        if entry.key.startswith(NOTICE_KEY_PREFIX):
+            return
+        what = self.outbox.describe(entry) or "a message"
+        await self.wait_until_ready()  # reconciliation starts before the server cache is filled
+        await report_refused_post(self, entry.guild_id, entry.channel_id, what, reason)
+
     async def job_gave_up(self, job: Job[Any], error: str) -> None:
         """The scheduler's failure hook: a server's job gave up, so tell its moderators."""
         if job.guild_id is not None:
             notice = job_failure_notice(self.scheduler.kind(job.kind), job, error)
-            await tell_moderators(self, job.guild_id, notice)
+            await tell_moderators(self, job.guild_id, notice, notice=f"job:{job.id}")
 
     async def on_interaction(self, interaction: discord.Interaction[UndercurrentBot]) -> None:
         await answer_if_expired(interaction)
@@ -242,3 +265,7 @@ class UndercurrentBot(commands.AutoShardedBot):
             await meta_repo.set_meta(conn, key, fingerprint)
         log.info("Synced %d application command(s) to %s", len(synced), scope)
         return True
+
+
+async def _notice_not_rebuilt(entry: OutboxEntry) -> None:
+    return None

@@ -4,18 +4,27 @@ A scheduled job that gave up, or a permission the bot lost, is posted to the ser
 channel (``/settings mod-log``); without one — or if the bot may not post there — to the server's
 system channel if the bot may post there; otherwise it is only logged. Nothing here raises: a
 notice that cannot be delivered must not break the work that tried to send it.
+
+Notices are posted through the outbox, each under a key naming what it is about (``job:42``, a
+lost permission in one channel on one day), so the same notice is never posted twice. Each
+carries a **Mark handled** button (its ``custom_id`` is how the outbox finds the notice again),
+with which a moderator greys it out and signs it.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 from typing import TYPE_CHECKING, Any
 
 import discord
 
 from bot.domain.jobs import Job, JobKind
-from bot.replies import EMBED_DESCRIPTION_LIMIT, NO_MENTIONS, clip
+from bot.errors import UserError
+from bot.outbox import OutboxMessage, PostRefused
+from bot.replies import EMBED_DESCRIPTION_LIMIT, clip
 from bot.services import settings as settings_service
+from bot.views import SafeDynamicItem
 
 if TYPE_CHECKING:
     from bot.client import UndercurrentBot
@@ -24,6 +33,8 @@ log = logging.getLogger(__name__)
 
 NOTICE_TITLE = "Undercurrent needs a moderator"
 NOTICE_COLOUR = discord.Colour(0xC0504D)
+HANDLED_COLOUR = discord.Colour.dark_grey()
+NOTICE_KEY_PREFIX = "notice:"
 ERROR_SHOWN = 300
 DEFAULT_WHAT_TO_DO = (
     "Check that I can still see and post in the channels this feature uses; the bot's operator "
@@ -37,16 +48,55 @@ NOTICE_PERMISSIONS = {
 }
 
 
-def missing_to_post(channel: discord.TextChannel) -> list[str]:
-    """The permissions the bot lacks to post a notice in ``channel`` (Discord's names)."""
+def missing_to_post(channel: discord.abc.GuildChannel | discord.Thread) -> list[str]:
+    """The permissions the bot lacks to post a notice or a card in ``channel`` (Discord's
+    names). Without Send Messages Discord also takes Embed Links away, so both are named:
+    granting both is what makes a post work."""
     granted = channel.permissions_for(channel.guild.me)
     return [label for flag, label in NOTICE_PERMISSIONS.items() if not getattr(granted, flag)]
 
 
-async def tell_moderators(bot: UndercurrentBot, guild_id: int, text: str) -> bool:
-    """Post ``text`` where the server's moderators will see it; False if it could only be logged."""
+class MarkHandledButton(
+    SafeDynamicItem[discord.ui.Button[Any]],
+    template=r"uc:notice:handled:(?P<notice>[\w:.-]{1,80})",
+):
+    """A moderator (Manage Server) marks a notice handled: greyed out, signed, button gone."""
+
+    def __init__(self, notice: str) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label="Mark handled",
+                style=discord.ButtonStyle.secondary,
+                custom_id=notice_marker(notice),
+            )
+        )
+        self.notice = notice
+
+    @classmethod
+    def from_match(cls, match: re.Match[str]) -> MarkHandledButton:
+        return cls(match["notice"])
+
+    async def clicked(self, interaction: discord.Interaction[UndercurrentBot]) -> None:
+        if not interaction.permissions.manage_guild:
+            raise UserError("Only members with the **Manage Server** permission can do that.")
+        shown = interaction.message.embeds if interaction.message else []
+        embed = shown[0].copy() if shown else discord.Embed(title=NOTICE_TITLE)
+        embed.colour = HANDLED_COLOUR
+        embed.set_footer(text=f"Handled by {interaction.user.display_name}")
+        await interaction.response.edit_message(embed=embed, view=None)
+
+
+def notice_marker(notice: str) -> str:
+    """The custom_id of a notice's button: how the outbox finds the notice in its channel."""
+    return f"uc:notice:handled:{notice}"
+
+
+async def tell_moderators(bot: UndercurrentBot, guild_id: int, text: str, *, notice: str) -> bool:
+    """Post ``text`` where the server's moderators will see it, once per ``notice`` (what it is
+    about, ``job:42``, at most 80 characters of letters, digits and ``:.-_``); False if it could
+    only be logged."""
     try:
-        return await _tell(bot, guild_id, text)
+        return await _tell(bot, guild_id, text, notice)
     except Exception:
         log.exception("Could not tell the moderators of server %s: %s", guild_id, text)
         return False
@@ -57,13 +107,38 @@ async def report_missing_permission(
 ) -> bool:
     """For a feature that Discord answered 403: say what the bot could not do, where, and which
     permission to grant. ``doing`` completes "I could not …" ("post the weekly digest").
-    Like ``tell_moderators``, call it outside a database transaction (it reads the settings)."""
+    Said once a day per channel and permission, however often it happens. Like
+    ``tell_moderators``, call it outside a database transaction (it reads the settings)."""
     text = (
         f"I could not {doing} in <#{channel_id}>: I am missing the **{permission}** permission "
         "there. Give my role that permission in the channel's settings (or its category's), "
         "and I will use it from then on."
     )
-    return await tell_moderators(bot, guild_id, text)
+    slug = "-".join(permission.lower().split())
+    notice = f"permission:{channel_id}:{slug}:{bot.clock.now():%Y-%m-%d}"
+    return await tell_moderators(bot, guild_id, text, notice=notice)
+
+
+async def report_refused_post(
+    bot: UndercurrentBot, guild_id: int, channel_id: int, what: str, reason: str
+) -> bool:
+    """Discord refused for good to let the bot post ``what`` ("the card of archive entry #12")
+    in a channel: say so, with the permissions to grant when the bot can tell which. Once a day
+    per channel, however many posts were refused there."""
+    guild = bot.get_guild(guild_id)
+    channel = guild.get_channel_or_thread(channel_id) if guild else None
+    if channel is None:
+        fix = "The channel seems to be gone; nothing can be posted there any more."
+    elif missing := missing_to_post(channel):
+        fix = (
+            f"I am missing **{', '.join(missing)}** there. Give my role those permissions in "
+            "the channel's settings (or its category's), and I will use them from then on."
+        )
+    else:
+        fix = f"Discord said: {clip(reason, ERROR_SHOWN)}. Check my permissions there."
+    text = f"I could not post {what} in <#{channel_id}>. {fix}"
+    notice = f"refused:{channel_id}:{bot.clock.now():%Y-%m-%d}"
+    return await tell_moderators(bot, guild_id, text, notice=notice)
 
 
 def job_failure_notice(kind: JobKind[Any] | None, job: Job[Any], error: str) -> str:
@@ -79,7 +154,7 @@ def job_failure_notice(kind: JobKind[Any] | None, job: Job[Any], error: str) -> 
     )
 
 
-async def _tell(bot: UndercurrentBot, guild_id: int, text: str) -> bool:
+async def _tell(bot: UndercurrentBot, guild_id: int, text: str, notice: str) -> bool:
     guild = bot.get_guild(guild_id)
     if guild is None:
         log.warning("Notice for server %s, which I am not in: %s", guild_id, text)
@@ -111,15 +186,30 @@ async def _tell(bot: UndercurrentBot, guild_id: int, text: str) -> bool:
             description=clip(body, EMBED_DESCRIPTION_LIMIT),
             colour=NOTICE_COLOUR,
         )
-        try:
-            await channel.send(embed=embed, allowed_mentions=NO_MENTIONS)
-        except discord.HTTPException as exc:
-            log.warning("Could not post a notice in channel %s: %s", channel.id, exc)
-            continue
-        return True
+        if await _post_notice(bot, guild_id, channel.id, notice, embed):
+            return True
     log.warning(
         "Nowhere to tell the moderators of server %s (no usable mod-log or system channel): %s",
         guild_id,
         " ".join([text, *problems]),
     )
     return False
+
+
+async def _post_notice(
+    bot: UndercurrentBot, guild_id: int, channel_id: int, notice: str, embed: discord.Embed
+) -> bool:
+    """Post the notice in one channel through the outbox (once, however often asked)."""
+    key = f"{NOTICE_KEY_PREFIX}{notice}:{channel_id}"
+    view = discord.ui.View(timeout=None)
+    view.add_item(MarkHandledButton(notice))
+    async with bot.db.transaction() as conn:
+        await bot.outbox.reserve(
+            conn, key, marker=notice_marker(notice), channel_id=channel_id, guild_id=guild_id
+        )
+    try:
+        posted = await bot.outbox.post(key, OutboxMessage(embeds=[embed], view=view))
+    except (PostRefused, discord.HTTPException) as exc:
+        log.warning("Could not post a notice in channel %s: %s", channel_id, exc)
+        return False
+    return posted is not None

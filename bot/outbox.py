@@ -94,10 +94,15 @@ EventCreator = Callable[[str], Awaitable[discord.ScheduledEvent]]
 Outcome = Literal["recorded", "linked", "sent", "dropped"]
 
 
+#: Called when reconciliation finds Discord refusing an entry's post for good: ``(entry, why)``.
+RefusedHook = Callable[[OutboxEntry, str], Awaitable[None]]
+
+
 @dataclass(frozen=True, slots=True)
 class _Feature:
     renderer: Renderer
     on_posted: PostedHook | None
+    describe: Callable[[OutboxEntry], str] | None
 
 
 @dataclass(slots=True)
@@ -135,17 +140,32 @@ class Outbox:
         # outbox was made (another live process's).
         self._reserved_here: set[str] = set()
         self._started_at = self._now()
+        #: Told when reconciliation finds a post Discord refuses for good (the bot lost access to
+        #: a channel, say), so moderators can act; the client sets it.
+        self.on_refused: RefusedHook | None = None
 
     # -- renderers ---------------------------------------------------------------------------
 
     def register(
-        self, prefix: str, renderer: Renderer, *, on_posted: PostedHook | None = None
+        self,
+        prefix: str,
+        renderer: Renderer,
+        *,
+        on_posted: PostedHook | None = None,
+        describe: Callable[[OutboxEntry], str] | None = None,
     ) -> None:
         """Entries whose key starts with ``prefix`` (``"pick:"``) are rebuilt by ``renderer``;
-        ``on_posted`` runs in the transaction that records each one's posted id."""
+        ``on_posted`` runs in the transaction that records each one's posted id; ``describe``
+        names one in words a moderator knows ("the card of archive entry #12"), for
+        ``on_refused``."""
         if prefix in self._features:
             raise ValueError(f"an outbox renderer for {prefix!r} is already registered")
-        self._features[prefix] = _Feature(renderer, on_posted)
+        self._features[prefix] = _Feature(renderer, on_posted, describe)
+
+    def describe(self, entry: OutboxEntry) -> str | None:
+        """The entry in a moderator's words, if its feature says."""
+        feature = self._feature_for(entry.key)
+        return None if feature is None or feature.describe is None else feature.describe(entry)
 
     def unregister(self, prefix: str) -> None:
         self._features.pop(prefix, None)
@@ -254,17 +274,22 @@ class Outbox:
         return int(touched.timestamp()) <= self._started_at
 
     async def _reconcile_one(self, entry: OutboxEntry, report: ReconcileReport) -> None:
+        refused: PostRefused | None = None
         async with self._lock(entry.key):
             try:
                 _, outcome = await self._post_locked(await self._entry(entry.key), None)
             except PostRefused as exc:
                 log.warning("Outbox entry %s refused: %s", entry.key, exc.reason)
                 report.failed += 1
-                return
+                refused = exc
             except Exception:
                 log.warning("Outbox entry %s still pending", entry.key, exc_info=True)
                 report.waiting += 1
                 return
+        if refused is not None:
+            if self.on_refused is not None:
+                await self.on_refused(entry, refused.reason)
+            return
         if outcome == "linked":
             report.linked += 1
         elif outcome == "sent":

@@ -36,6 +36,10 @@ if TYPE_CHECKING:
     from bot.client import UndercurrentBot
 
 
+def describe_card(entry: OutboxEntry) -> str:
+    return f"the card of archive entry #{pick_of_card_key(entry.key)}"
+
+
 class RecCog(commands.GroupCog, group_name="rec", group_description="Share music with the server"):
     def __init__(self, bot: UndercurrentBot) -> None:
         self.bot = bot
@@ -44,7 +48,10 @@ class RecCog(commands.GroupCog, group_name="rec", group_description="Share music
     async def cog_load(self) -> None:
         self.bot.add_dynamic_items(VoteButton)
         self.bot.outbox.register(
-            CARD_KEY_PREFIX, self._card_to_post, on_posted=picks_service.attach_card_in
+            CARD_KEY_PREFIX,
+            self._card_to_post,
+            on_posted=picks_service.attach_card_in,
+            describe=describe_card,
         )
 
     async def cog_unload(self) -> None:

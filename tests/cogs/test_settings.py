@@ -14,10 +14,12 @@ from bot.client import UndercurrentBot
 from bot.db.repos import jobs as jobs_repo
 from bot.db.repos import settings as settings_repo
 from bot.domain.jobs import Job, JobKind
+from bot.domain.picks import PickFields
 from bot.errors import UserError
 from bot.interactions import APOLOGY
 from bot.moderators import NOTICE_TITLE, report_missing_permission
 from bot.scheduler import PermanentJobError
+from bot.services import picks as picks_service
 from bot.services import settings as settings_service
 from tests.cogs.conftest import Server
 
@@ -338,3 +340,62 @@ async def test_removal_from_a_server_cancels_its_pending_jobs(
         kept = await jobs_repo.get_job(conn, there.job_id)
     assert removed is not None and removed.status == "cancelled"
     assert kept is not None and kept.status == "pending"
+
+
+async def test_a_notice_is_posted_once_however_often_it_is_told(
+    server: Server, simcord_bot: UndercurrentBot
+) -> None:
+    mod_log = server.guild.create_text_channel("mod-log")
+    await server.moderator.slash(server.channel, "settings mod-log", channel=mod_log)
+    for _ in range(3):  # a lost permission noticed on every vote, say
+        assert await report_missing_permission(
+            simcord_bot, server.guild.id, server.channel.id, "Embed Links", "update a card"
+        )
+    await server.env.settle()
+    assert len(notices(mod_log)) == 1
+
+
+async def test_a_moderator_marks_a_notice_handled(
+    server: Server, simcord_bot: UndercurrentBot
+) -> None:
+    mod_log = server.guild.create_text_channel("mod-log")
+    await server.moderator.slash(server.channel, "settings mod-log", channel=mod_log)
+    await fail_a_digest(simcord_bot, server.guild.id)
+    await server.env.settle()
+    posted = next(m for m in mod_log.history() if m.embeds)
+
+    refused = await server.member.click(posted, label="Mark handled")
+    assert refused.ephemeral and refused.response is not None
+    assert "Manage Server" in (refused.response.content or "")
+    assert next(m for m in mod_log.history() if m.id == posted.id).components  # still there
+
+    handled = await server.moderator.click(posted, label="Mark handled")
+    assert handled.acknowledged
+    updated = next(m for m in mod_log.history() if m.id == posted.id)
+    assert updated.components == []
+    assert updated.embeds[0].footer.text == "Handled by ines"
+    assert (updated.embeds[0].description or "").startswith("**The weekly digest** did not happen")
+
+
+async def test_a_card_the_bot_may_no_longer_post_after_a_restart_is_reported(
+    server: Server, simcord_bot: UndercurrentBot
+) -> None:
+    """A share cut short by a crash, in a channel where the bot has since lost Send Messages:
+    the restarted bot cannot post the card, and tells the moderators what to grant."""
+    mod_log = server.guild.create_text_channel("mod-log")
+    await server.moderator.slash(server.channel, "settings mod-log", channel=mod_log)
+    closed = channel_denying_the_bot(server, "closed", send_messages=False)
+    shared = await picks_service.share_pick(
+        simcord_bot.db, guild_id=server.guild.id, user_id=server.member.id, channel_id=closed.id,
+        now=simcord_bot.clock.now(), given=PickFields(artist="Kas Product", title="Try Out"),
+    )  # fmt: skip
+    assert shared.pick is not None  # stored, and then the process stopped before answering
+    report = await simcord_bot.outbox.reconcile()
+    await server.env.settle()
+    assert report.failed == 1
+    [notice] = notices(mod_log)
+    assert notice.description == (
+        f"I could not post the card of archive entry #1 in <#{closed.id}>. I am missing "
+        "**Send Messages, Embed Links** there. Give my role those permissions in the channel's settings (or "
+        "its category's), and I will use them from then on."
+    )
