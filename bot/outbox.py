@@ -26,6 +26,9 @@ message id) commit together with the outbox's.
 Discord refusing for good (channel deleted, access lost, a malformed message) raises
 ``PostRefused``, a ``PermanentJobError``, so a job handler that lets it through gives up at once;
 anything else (a 5xx, a timeout) propagates for the caller's retry, the entry still pending.
+
+Kept as one module (about 500 lines): reserving, posting, finding and reconciling share the per-key
+locks and the renderer registry, and one must read them together to see why a post is made once.
 """
 
 from __future__ import annotations

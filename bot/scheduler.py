@@ -25,6 +25,9 @@ connection, and then reads what was committed.
 Delivery is at-least-once: a crash after a handler's side effect but before ``done`` is committed
 runs it again, so handlers that touch Discord check before they act, and ``dedupe_key`` makes
 "the digest for guild G, week W" a single job no matter how often it is scheduled.
+
+Kept as one module (about 490 lines): the registry, the runner and the in-transaction operations
+share the wake-up event and the registration table, and are read together.
 """
 
 from __future__ import annotations

@@ -13,6 +13,9 @@ or a modal submit the driver asks the bot's gateway connection for two heartbeat
 bot stores a view or modal only after reading the HTTP answer that created it, and no frame tells
 the emulator when that happened; two heartbeat round trips after the answer was flushed give the
 bot's event loop many turns to get there.
+
+Kept as one module (about 900 lines): one class, the member's side of the emulator; each method is
+one kind of action a member takes.
 """
 
 from __future__ import annotations

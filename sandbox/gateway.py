@@ -18,6 +18,9 @@ RESUME keeps the session's shard. ``GET /gateway/bot`` recommends ``recommended_
 
 Not emulated: zombie detection (the server never closes a connection for missed heartbeats),
 the identify rate limit (``max_concurrency``), ETF encoding.
+
+Kept as one module (about 660 lines): sessions, connections, sharding and dispatch share the per-
+session queues and sequence numbers.
 """
 
 from __future__ import annotations

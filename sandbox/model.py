@@ -5,6 +5,10 @@ Everything here is plain data plus the Discord-side rules that depend only on da
 (permission computation, who can see which command). Each entity knows how to write itself as
 the JSON payload Discord would send. Changes made while a bot is connected are announced through
 ``World.dispatch`` so the gateway can send the matching event.
+
+Kept as one module (about 960 lines): the entities refer to each other (a message to its channel, a
+channel to its guild, a member to its roles) and are serialised together; split, they would import
+each other in a cycle.
 """
 
 from __future__ import annotations

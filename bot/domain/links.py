@@ -9,6 +9,9 @@ browser go somewhere other than the website the link seems to name.
 
 A platform is named only on its own hosts (``site_name``): a Bandcamp release on an artist's own
 domain keeps Bandcamp's key, so its spellings are one release, but the button names its domain.
+
+Kept as one module (about 490 lines): the platform table and the rules that read it are one thing;
+split, they would share the table's private shapes.
 """
 
 from __future__ import annotations
