@@ -227,7 +227,10 @@ def decode_payload(cls: type[P], text: str) -> P:
     if problems:
         raise PayloadError(f"payload did not match {cls.__name__}: " + "; ".join(problems))
     converted = {name: _convert(value, hints[name]) for name, value in data.items()}
-    return cls(**converted)
+    try:
+        return cls(**converted)
+    except (TypeError, ValueError) as exc:  # the dataclass's own checks (``__post_init__``)
+        raise PayloadError(f"payload did not match {cls.__name__}: {exc}") from None
 
 
 def _field_hints(cls: type[Any]) -> dict[str, Any]:

@@ -146,3 +146,20 @@ def test_no_retries_gives_up_after_the_first_run() -> None:
 def test_nonsense_policies_are_refused(retries: int, base: int, cap: int) -> None:
     with pytest.raises(ValueError):
         RetryPolicy(retries, timedelta(seconds=base), timedelta(seconds=cap))
+
+
+@dataclass(frozen=True, slots=True)
+class Reminder:
+    minutes_before: int
+
+    def __post_init__(self) -> None:
+        if self.minutes_before <= 0:
+            raise ValueError("a reminder comes before the party")
+
+
+def test_a_payload_its_own_dataclass_refuses_is_a_payload_error() -> None:
+    """A kind's dataclass may check its own fields; a stored payload it refuses fails that job
+    clearly, like any other mismatch, instead of escaping the scheduler's handling."""
+    with pytest.raises(PayloadError) as caught:
+        decode_payload(Reminder, '{"minutes_before": -5}')
+    assert str(caught.value) == "payload did not match Reminder: a reminder comes before the party"

@@ -4,7 +4,6 @@
 -- name, what it holds and how it is parsed. Clearing an option deletes its row. `updated_by`
 -- is per option, so /privacy export shows exactly which settings a member set, and
 -- /privacy forget clears them there.
--- (Numbered 0006 on the `jobs` branch; it follows the outbox migration as 0007 when merged.)
 
 CREATE TABLE guild_options (
     guild_id    INTEGER NOT NULL,

@@ -1,4 +1,4 @@
--- Schema v6: the outbox. One row per thing the bot means to post exactly once (a pick's card, a
+-- Schema v7: the outbox. One row per thing the bot means to post exactly once (a pick's card, a
 -- reminder, a digest, a scheduled event), keyed by the job's dedupe key. The row is written
 -- before the post and the posted message's (or event's) id after it. A retry sends with the
 -- row's nonce and, once Discord may have forgotten the nonce, first looks for the row's marker
