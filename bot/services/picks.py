@@ -75,10 +75,12 @@ async def share_pick(
         if duplicate is not None:
             return ShareResult(None, duplicate)
         pick_id = await picks_repo.insert_pick(conn, guild_id, draft, user_id, to_epoch(now))
-        await outbox_repo.reserve_entry(
+        _, fresh = await outbox_repo.reserve_entry(
             conn, key=card_key(pick_id), kind="response", guild_id=guild_id,
             channel_id=channel_id, marker=card_marker(pick_id), now=stamp(now),
         )  # fmt: skip
+        if not fresh:  # ids are never reused (migration 0008): a stale entry is a bug
+            raise RuntimeError(f"pick #{pick_id} already had a card entry")
         pick = await picks_repo.get_pick(conn, guild_id, pick_id)
     assert pick is not None
     return ShareResult(pick, None)

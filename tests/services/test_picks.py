@@ -7,6 +7,8 @@ from datetime import timedelta
 import pytest
 
 from bot.db import Database
+from bot.db.repos import outbox as outbox_repo
+from bot.domain.cards import card_key
 from bot.domain.picks import PickFields
 from bot.domain.search import SearchFilters
 from bot.errors import UserError
@@ -247,3 +249,26 @@ async def test_edit_to_another_entrys_link_is_a_clear_error(db: Database, clock:
             db, guild_id=GUILD, pick_id=second, user_id=ALICE, is_moderator=False, now=clock.now(),
             changes={"link": "https://A.bandcamp.com/album/one?from=x"},
         )  # fmt: skip
+
+
+async def test_a_pick_id_is_never_given_to_another_pick(db: Database, clock: FakeClock) -> None:
+    """Deleting the newest pick (a share whose answer failed, a purge) must not hand its id to
+    the next share: the card's outbox entry, an old card's buttons and saved links name it."""
+    taken_back = await share(db, clock, "Kas Product", "Try Out")
+    await service.discard_unposted(db, GUILD, taken_back, clock.now(), "the answer failed")
+    elsewhere = CHANNEL + 1
+    shared = await service.share_pick(
+        db, guild_id=GUILD, user_id=BOB, channel_id=elsewhere, now=clock.now(),
+        given=PickFields(artist="Ruth", title="Polaroid"),
+    )  # fmt: skip
+    assert shared.pick is not None and shared.pick.id > taken_back
+    async with db.read() as conn:
+        entry = await outbox_repo.get_entry(conn, card_key(shared.pick.id))
+        old = await outbox_repo.get_entry(conn, card_key(taken_back))
+    assert entry is not None and (entry.status, entry.channel_id) == ("pending", elsewhere)
+    assert old is not None and old.status == "dropped"
+
+    await service.remove_pick(db, GUILD, shared.pick.id, MOD, True, clock.now())
+    clock.advance(timedelta(days=31))
+    assert await archive_upkeep.purge_removed(db, clock.now()) == 1
+    assert await share(db, clock, "Broadcast", "Haha Sound") > shared.pick.id

@@ -11,6 +11,7 @@ from bot.db.repos.lineage import INSERT_LINK
 from bot.db.repos.picks import (
     INSERT_PICK_WITH_ID,
     INSERT_TAG,
+    NEXT_PICK_ID,
     PICK_COLUMNS,
     draft_params,
     row_to_pick,
@@ -45,7 +46,7 @@ SELECT {PICK_COLUMNS}, p.match_key, p.link_key FROM picks p
 WHERE p.guild_id = :guild_id AND p.deleted_at IS NULL
   AND p.link_key IN (SELECT value FROM json_each(:link_keys))
 """
-MAX_PICK_ID = "SELECT coalesce(max(id), 0) FROM picks"
+FIRST_FREE_PICK_ID = f"SELECT {NEXT_PICK_ID}"
 
 
 async def export_batch(
@@ -85,8 +86,9 @@ async def bulk_import(
     """Insert validated import entries with their tags, seconds and lineage in a few batched
     statements (ids are assigned here: the caller's write transaction excludes other writers).
     Returns ``(links, seconds)`` inserted."""
-    row = await fetch_one(conn, MAX_PICK_ID, {})
-    next_id = (int(row[0]) if row else 0) + 1
+    row = await fetch_one(conn, FIRST_FREE_PICK_ID, {})
+    assert row is not None
+    next_id = int(row[0])
     ids: dict[int, int] = {}
     picks, tags, seconds, links = [], [], [], []
     for offset, entry in enumerate(entries):

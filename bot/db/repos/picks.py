@@ -31,10 +31,15 @@ SELECT {PICK_COLUMNS} FROM picks p
 WHERE p.guild_id = :guild_id AND p.link_key = :link_key AND p.deleted_at IS NULL
 """
 # :id NULL takes the next id (an INTEGER PRIMARY KEY); an import gives its own.
-INSERT_PICK_WITH_ID = """
+# The next pick id: above every live pick and every deleted one (ids are never reused, migration
+# 0008); both maxima are single index seeks.
+NEXT_PICK_ID = """
+max((SELECT coalesce(max(id), 0) FROM picks), (SELECT id FROM pick_id_high_water)) + 1
+"""
+INSERT_PICK_WITH_ID = f"""
 INSERT INTO picks (id, guild_id, artist, title, match_key, link_url, link_key, link_platform,
                    label, year, country, city, format, note, tags, shared_by, created_at)
-VALUES (:id, :guild_id, :artist, :title, :match_key, :link_url, :link_key, :link_platform,
+VALUES (coalesce(:id, {NEXT_PICK_ID}), :guild_id, :artist, :title, :match_key, :link_url, :link_key, :link_platform,
         :label, :year, :country, :city, :format, :note, :tags, :shared_by, :created_at)
 """
 INSERT_PICK = INSERT_PICK_WITH_ID + "RETURNING id"
