@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING
 
 import discord
@@ -34,6 +35,19 @@ from cogs.rec.views import SecondPrompt
 
 if TYPE_CHECKING:
     from bot.client import UndercurrentBot
+
+log = logging.getLogger(__name__)
+
+ALREADY_ACKNOWLEDGED = 40060  # Discord's "Interaction has already been acknowledged"
+
+
+def answer_went_out(error: discord.HTTPException) -> bool:
+    """Whether an interaction answer that raised may have been posted all the same: a server
+    error or rate limit (Discord may have posted it before failing), or "already acknowledged"
+    (discord.py retried an answer whose reply was lost). Any other refusal posted nothing."""
+    if error.status >= 500 or error.status == 429:
+        return True
+    return error.code == ALREADY_ACKNOWLEDGED
 
 
 def describe_card(entry: OutboxEntry) -> str:
@@ -123,14 +137,29 @@ class RecCog(commands.GroupCog, group_name="rec", group_description="Share music
             sent = await interaction.response.send_message(
                 embed=card_embed(pick), view=card_view(pick)
             )
-        except Exception as error:
-            # No card, no entry: otherwise sharing it again would only say "already shared".
-            await picks_service.discard_unposted(
-                self.bot.db, guild_id, pick.id, self.bot.clock.now(), f"the answer failed: {error}"
-            )
+        except discord.HTTPException as error:
+            if not answer_went_out(error):
+                # No card, no entry: otherwise sharing it again would only say "already shared".
+                await picks_service.discard_unposted(
+                    self.bot.db, guild_id, pick.id, self.bot.clock.now(), f"answer refused: {error}"
+                )
+                raise
+            await self._card_after_an_unclear_answer(pick.id)
+            return
+        except Exception:
+            # A timeout or a dropped connection: Discord may have posted the card all the same.
+            await self._card_after_an_unclear_answer(pick.id)
             raise
         if sent.message_id is not None:
             await self.bot.outbox.record(card_key(pick.id), sent.message_id)
+
+    async def _card_after_an_unclear_answer(self, pick_id: int) -> None:
+        """The answer may or may not have posted the card: the outbox looks for it in the
+        channel and links it, or posts it once (if that fails too, the next start does)."""
+        try:
+            await self.bot.outbox.post(card_key(pick_id))
+        except Exception:
+            log.warning("The card of pick %s waits for the next start", pick_id, exc_info=True)
 
     async def _already_shared(
         self,

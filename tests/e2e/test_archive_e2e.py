@@ -3,6 +3,7 @@ the card's buttons still work."""
 
 from __future__ import annotations
 
+import sqlite3
 from typing import Any
 
 from tests.e2e.conftest import Stack
@@ -149,3 +150,24 @@ async def test_digging_pages_autocomplete_random_and_suggestions(stack: Stack) -
     await typo.wait_response()
     assert "Closest existing: subgenre `desert-blues`." in typo.text()
     assert stack.emulator.recorder.server_errors() == []
+
+
+async def test_a_share_whose_answer_is_lost_still_has_exactly_one_linked_card(
+    stack: Stack,
+) -> None:
+    """Discord posts the card, but its reply to the bot is lost: discord.py retries, is told the
+    interaction was already answered, and the bot finds its card in the channel and links it
+    instead of taking the pick back (which left a card with dead buttons)."""
+    stack.emulator.faults.lose_reply(
+        "/interactions/{interaction_id}/{token}/callback", method="POST"
+    )
+    shared = await stack.driver.run_command(
+        "rec share", user="alice", artist="Kas Product", title="Try Out"
+    )
+    await shared.wait_response()
+    general = stack.driver.messages("general")
+    assert [m.custom_ids()[0] for m in general] == ["uc:pick:heard:1"]
+    await stack.bot.wait_for_log(r"Outbox pick:1:card: found message \d+ already posted")
+    with sqlite3.connect(stack.database_path) as conn:
+        linked = conn.execute("SELECT message_id FROM picks WHERE id = 1").fetchone()
+    assert linked == (general[0].id,)
