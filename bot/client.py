@@ -24,7 +24,7 @@ from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.db import Database
 from bot.db.repos import meta as meta_repo
-from bot.domain.jobs import Job
+from bot.domain.jobs import Job, JobSpec, NoPayload
 from bot.domain.outbox import OutboxEntry
 from bot.domain.sharding import IdentifyPlan
 from bot.interactions import answer_if_expired, report_error, unusable_option
@@ -35,7 +35,7 @@ from bot.moderators import (
     report_refused_post,
     tell_moderators,
 )
-from bot.outbox import Outbox
+from bot.outbox import OUTBOX_SWEEP, SWEEP_EVERY, SWEEP_IDLE, Outbox, sweep_job
 from bot.replies import NO_MENTIONS, reply_privately
 from bot.scheduler import Scheduler
 
@@ -98,7 +98,7 @@ class UndercurrentBot(commands.AutoShardedBot):
         db: Database,
         clock: Clock | None = None,
         extensions: Sequence[str] = DEFAULT_EXTENSIONS,
-        run_scheduler: bool = True,
+        run_background_work: bool = True,
         shard_count: int | None = None,
     ) -> None:
         # Undercurrent never joins voice: don't warn at every start that voice libraries are absent.
@@ -125,7 +125,7 @@ class UndercurrentBot(commands.AutoShardedBot):
         self.outbox.on_refused = self.post_refused
         self.version = __version__
         self._extensions = tuple(extensions)
-        self._run_scheduler = run_scheduler
+        self._run_background_work = run_background_work
         self._started_monotonic = time.monotonic()
         self.ready_count = 0
         self._identify_plan: IdentifyPlan | None = None
@@ -143,20 +143,30 @@ class UndercurrentBot(commands.AutoShardedBot):
         self.outbox.register(NOTICE_KEY_PREFIX, _notice_not_rebuilt)
         for extension in self._extensions:
             await self.load_extension(extension)
-        if self._run_scheduler:
+        self.scheduler.register(OUTBOX_SWEEP, self._sweep_outbox)
+        await self.scheduler.schedule_all([sweep_job(self.clock.now() + SWEEP_EVERY)])
+        if self._run_background_work:
+            # Before connecting, so nothing above it is this process's own work.
+            earlier = await self.outbox.last_id()
             await self.scheduler.start()
             # After the cogs, so their outbox renderers are registered; REST only, so it need
             # not wait for the gateway.
-            task = asyncio.create_task(self._reconcile_outbox(), name="outbox-reconcile")
+            task = asyncio.create_task(self._reconcile_outbox(earlier), name="outbox-reconcile")
             self.background_tasks.add(task)
             task.add_done_callback(self.background_tasks.discard)
         await self.sync_commands()
 
-    async def _reconcile_outbox(self) -> None:
+    async def _reconcile_outbox(self, up_to: int) -> None:
         try:
-            await self.outbox.reconcile()
+            await self.outbox.reconcile(up_to=up_to)
         except Exception:
-            log.exception("Outbox reconciliation failed; pending posts wait for the next start")
+            log.exception("Outbox reconciliation failed; the hourly sweep tries again")
+
+    async def _sweep_outbox(self, job: Job[NoPayload]) -> list[JobSpec]:
+        """Hourly: posts nobody is making any more (a transient failure, access since given
+        back) are found, made once, or dropped; then the next hour's sweep."""
+        await self.outbox.reconcile(idle_for=SWEEP_IDLE)
+        return [sweep_job(job.run_at + SWEEP_EVERY)]
 
     async def on_ready(self) -> None:
         # Fires once every shard is ready, and again if they all re-identify: it only logs.

@@ -132,7 +132,7 @@ async def report_refused_post(
     elif missing := missing_to_post(channel):
         fix = (
             f"I am missing **{', '.join(missing)}** there. Give my role those permissions in "
-            "the channel's settings (or its category's), and I will use them from then on."
+            "the channel's settings (or its category's): I try again every hour."
         )
     else:
         fix = f"Discord said: {clip(reason, ERROR_SHOWN)}. Check my permissions there."

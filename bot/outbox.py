@@ -23,9 +23,11 @@ scheduler handlers; with a renderer a feature may give an ``on_posted`` hook, ru
 transaction that records a posted id however it was found, so its own rows (a pick's card
 message id) commit together with the outbox's.
 
-Discord refusing for good (channel deleted, access lost, a malformed message) raises
-``PostRefused``, a ``PermanentJobError``, so a job handler that lets it through gives up at once;
-anything else (a 5xx, a timeout) propagates for the caller's retry, the entry still pending.
+Discord refusing (channel deleted, access lost, a malformed message) raises ``PostRefused``, a
+``PermanentJobError``, so a job handler that lets it through gives up at once; anything else (a
+5xx, a timeout) propagates for the caller's retry, the entry still pending. Lost access is the one
+refusal a moderator can undo, so such an entry stays pending too, and the hourly sweep (entries
+nobody has touched for a while) tries it again.
 
 Kept as one module (about 500 lines): reserving, posting, finding and reconciling share the per-key
 locks and the renderer registry, and one must read them together to see why a post is made once.
@@ -37,7 +39,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
 import aiosqlite
@@ -46,6 +48,7 @@ import discord
 from bot.clock import Clock
 from bot.db import Database
 from bot.db.repos import outbox as outbox_repo
+from bot.domain.jobs import JobKind, JobSpec, NoPayload
 from bot.domain.outbox import (
     NONCE_TRUSTED_FOR,
     OutboxEntry,
@@ -62,10 +65,28 @@ log = logging.getLogger(__name__)
 HISTORY_LIMIT = 100
 #: Pending entries read per page by ``reconcile``.
 RECONCILE_PAGE = 100
+#: How often pending posts nobody is making any more are tried again, and how long an entry must
+#: have been left alone to count (an interaction answer in flight takes seconds).
+SWEEP_EVERY = timedelta(hours=1)
+SWEEP_IDLE = timedelta(minutes=15)
+OUTBOX_SWEEP = JobKind(
+    "outbox.sweep",
+    NoPayload,
+    summary="the hourly retry of posts that did not go out",
+    what_to_do="Nothing: the next hour's retry runs anyway. If it keeps failing, the bot's "
+    "operator finds the error in the logs.",
+)
+
+
+def sweep_job(at: datetime) -> JobSpec:
+    """The sweep at ``at``, one per hour however often it is asked for."""
+    return OUTBOX_SWEEP.spec(at, NoPayload(), f"{OUTBOX_SWEEP.name}:{at:%Y-%m-%dT%H}")
 
 
 class PostRefused(PermanentJobError):
-    """Discord refused the post for good; the entry is closed as ``failed``."""
+    """Discord refused the post. The entry is closed as ``failed``, unless the bot lost access
+    to the channel (403): then it stays pending, for the hourly sweep to try again once a
+    moderator gives access back."""
 
     def __init__(self, key: str, reason: str) -> None:
         super().__init__(f"outbox {key}: {reason}")
@@ -138,11 +159,6 @@ class Outbox:
         self.history_limit = history_limit
         self._features: dict[str, _Feature] = {}
         self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
-        # Keys reserved by this process and not yet posted: this process is posting them, so
-        # reconciliation leaves them alone; and so it does with entries touched after this
-        # outbox was made (another live process's).
-        self._reserved_here: set[str] = set()
-        self._started_at = self._now()
         #: Told when reconciliation finds a post Discord refuses for good (the bot lost access to
         #: a channel, say), so moderators can act; the client sets it.
         self.on_refused: RefusedHook | None = None
@@ -200,12 +216,10 @@ class Outbox:
         ``kind="response"`` is for a message the caller posts itself as an interaction response
         right after committing, then reports with ``record``; ``kind="event"`` is for
         ``create_event_once`` (``guild_id`` needed, no channel)."""
-        entry, created = await outbox_repo.reserve_entry(
+        entry, _ = await outbox_repo.reserve_entry(
             conn, key=key, kind=kind, guild_id=guild_id, channel_id=channel_id, marker=marker,
             now=self._now(),
         )  # fmt: skip
-        if created:
-            self._reserved_here.add(key)
         return entry
 
     async def get(self, key: str) -> OutboxEntry | None:
@@ -239,28 +253,42 @@ class Outbox:
     async def drop_in(self, conn: aiosqlite.Connection, key: str, reason: str) -> bool:
         """Give up a pending entry inside the caller's open transaction (the share it was for
         is being taken back in the same one). False if there was no pending entry."""
-        self._reserved_here.discard(key)
         entry = await outbox_repo.get_entry(conn, key)
         if entry is None:
             return False
         return await outbox_repo.close_entry(conn, entry.id, "dropped", reason, self._now())
 
-    async def reconcile(self) -> ReconcileReport:
-        """After a restart: every pending entry whose prefix has a renderer ends up linked to the
-        message an earlier process posted, posted once, or dropped. Entries this process reserved
-        itself, or touched after it started (by another process still running), are left alone;
-        so are events, which their feature's job creates again. Transient errors leave an entry
-        pending (``waiting``)."""
+    async def last_id(self) -> int:
+        """The newest entry's id: taken before the bot connects, it bounds what start-up
+        reconciliation may touch (everything above it is this process's own)."""
+        async with self._db.read() as conn:
+            return await outbox_repo.last_id(conn)
+
+    async def reconcile(
+        self, *, up_to: int | None = None, idle_for: timedelta | None = None
+    ) -> ReconcileReport:
+        """Every pending entry that nobody is posting any more, and whose prefix has a
+        renderer, ends up linked to the message posted for it, posted once, or dropped.
+
+        Nobody is posting it when it was written by an earlier process (``up_to``: the newest
+        id when this one started, before it could take any work) or has been left alone for
+        ``idle_for`` (the hourly sweep: an answer in flight takes seconds). Events are left to
+        their feature's job. A transient error leaves an entry pending (``waiting``), and so
+        does a refusal a moderator can undo (access lost, see ``PostRefused``)."""
         report = ReconcileReport()
         after = 0
+        idle_since = None if idle_for is None else self.clock.now() - idle_for
         while True:
             async with self._db.read() as conn:
-                page = await outbox_repo.list_pending(conn, after=after, limit=RECONCILE_PAGE)
+                page = await outbox_repo.list_pending(
+                    conn, after=after, up_to=up_to, limit=RECONCILE_PAGE
+                )
             if not page:
                 break
             after = page[-1].id
             for entry in page:
-                if entry.kind == "event" or not self._left_by_earlier_process(entry):
+                touched = entry.last_attempt_at or entry.created_at
+                if entry.kind == "event" or (idle_since is not None and touched > idle_since):
                     continue
                 if self.renderer_for(entry.key) is None:
                     report.waiting += 1
@@ -269,12 +297,6 @@ class Outbox:
         if report != ReconcileReport():
             log.info("Outbox reconciled: %s", report)
         return report
-
-    def _left_by_earlier_process(self, entry: OutboxEntry) -> bool:
-        if entry.key in self._reserved_here:
-            return False
-        touched = entry.last_attempt_at or entry.created_at
-        return int(touched.timestamp()) <= self._started_at
 
     async def _reconcile_one(self, entry: OutboxEntry, report: ReconcileReport) -> None:
         refused: PostRefused | None = None
@@ -425,24 +447,24 @@ class Outbox:
             updated = await outbox_repo.mark_posted(conn, entry.id, posted_id, self._now())
             if updated and feature is not None and feature.on_posted is not None:
                 await feature.on_posted(conn, entry, posted_id)
-        self._reserved_here.discard(entry.key)
         if not updated:
             log.warning("Outbox %s was already posted; kept the first id", entry.key)
 
     async def _note_failure(self, entry: OutboxEntry, exc: discord.HTTPException) -> None:
-        """Record a failed request. If Discord refused for good (4xx other than 429: the channel
-        is gone, access was lost, the message is malformed) close the entry and raise
-        ``PostRefused``; otherwise keep the error on the pending entry and return, for the caller
-        to re-raise."""
+        """Record a failed request. If Discord refused (4xx other than 429) raise
+        ``PostRefused``: the entry is closed as failed (the channel is gone, the message is
+        malformed), except when the bot lost access (403), which a moderator can give back, so
+        it stays pending for the hourly sweep. Otherwise keep the error on the pending entry and
+        return, for the caller to re-raise."""
         error = f"{type(exc).__name__}: {exc}"[:1000]
-        permanent = 400 <= exc.status < 500 and exc.status != 429
+        refused = 400 <= exc.status < 500 and exc.status != 429
+        closed = refused and exc.status != 403
         async with self._db.transaction() as conn:
-            if permanent:
+            if closed:
                 await outbox_repo.close_entry(conn, entry.id, "failed", error, self._now())
             else:
                 await outbox_repo.note_error(conn, entry.id, error, self._now())
-        if permanent:
-            self._reserved_here.discard(entry.key)
+        if refused:
             raise PostRefused(entry.key, error) from exc
 
     def _lock(self, key: str) -> _KeyLock:

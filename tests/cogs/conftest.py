@@ -27,7 +27,7 @@ async def simcord_bot(db_path: Path, clock: FakeClock) -> AsyncIterator[Undercur
     # fake clock and call ``bot.scheduler.run_due()`` instead (the runner has its own tests).
     # simcord needs an AutoShardedBot's shard count up front (it has no GET /gateway/bot).
     bot = UndercurrentBot(
-        settings=settings, db=database, clock=clock, run_scheduler=False, shard_count=1
+        settings=settings, db=database, clock=clock, run_background_work=False, shard_count=1
     )
     yield bot
     # simcord never calls close(): do it here, or aiosqlite's worker thread keeps pytest alive.
@@ -46,7 +46,7 @@ async def restarted_bot(
     database = await Database.open(db_path)
     settings = Settings(discord_token=Secret("unused-by-simcord"), database_path=db_path)
     fresh = UndercurrentBot(
-        settings=settings, db=database, clock=clock, run_scheduler=False, shard_count=1
+        settings=settings, db=database, clock=clock, run_background_work=False, shard_count=1
     )
     try:
         await env.restart_bot(fresh)

@@ -36,7 +36,7 @@ async def test_extensions_register_unique_buttons_and_job_kinds(
     db: Database, db_path: Path, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     settings = Settings(discord_token=Secret("unused"), database_path=db_path)
-    bot = UndercurrentBot(settings=settings, db=db, clock=clock, run_scheduler=False)
+    bot = UndercurrentBot(settings=settings, db=db, clock=clock, run_background_work=False)
     templates: dict[str, str] = {}
     kinds: dict[str, str] = {}
     loading = ""

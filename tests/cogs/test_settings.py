@@ -13,6 +13,7 @@ import simcord
 from bot.client import UndercurrentBot
 from bot.db.repos import jobs as jobs_repo
 from bot.db.repos import settings as settings_repo
+from bot.domain.cards import card_key
 from bot.domain.jobs import Job, JobKind
 from bot.domain.picks import PickFields
 from bot.errors import UserError
@@ -396,6 +397,8 @@ async def test_a_card_the_bot_may_no_longer_post_after_a_restart_is_reported(
     [notice] = notices(mod_log)
     assert notice.description == (
         f"I could not post the card of archive entry #1 in <#{closed.id}>. I am missing "
-        "**Send Messages, Embed Links** there. Give my role those permissions in the channel's settings (or "
-        "its category's), and I will use them from then on."
+        "**Send Messages, Embed Links** there. Give my role those permissions in the channel's "
+        "settings (or its category's): I try again every hour."
     )
+    entry = await simcord_bot.outbox.get(card_key(1))
+    assert entry is not None and entry.status == "pending"  # for the hourly sweep

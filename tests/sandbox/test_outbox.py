@@ -17,9 +17,10 @@ from bot.db import Database
 from bot.db.repos import outbox as outbox_repo
 from bot.db.repos.meta import get_meta, set_meta
 from bot.domain.outbox import NONCE_TRUSTED_FOR, OutboxEntry
-from bot.outbox import Outbox, OutboxMessage, PostRefused, ReconcileReport
+from bot.outbox import SWEEP_IDLE, Outbox, OutboxMessage, PostRefused, ReconcileReport
 from bot.scheduler import PermanentJobError
 from sandbox import Emulator
+from sandbox.permissions import Overwrite, OverwriteType, Permission
 from tests.fakes import FakeClock
 
 MESSAGES = "/channels/{channel_id}/messages"
@@ -241,15 +242,46 @@ async def test_reconcile_links_posts_and_drops_what_an_earlier_process_left(rig:
 async def test_reconcile_leaves_what_is_being_posted_or_was_taken_back(rig: Rig) -> None:
     outbox = rig.outbox()
     outbox.register("pick:", _never_called)
-    await rig.reserve("pick:13:card", kind="response", outbox=outbox)
     taken_back = await rig.reserve("pick:14:card")
     async with rig.db.transaction() as conn:
         assert await outbox.drop_in(conn, taken_back.key, "the card could not be posted")
     assert await rig.outbox().post(taken_back.key) is None
-    rig.clock.advance(1)
-    await rig.reserve("pick:15:card", kind="response")  # another process, answering right now
-    assert await outbox.reconcile() == ReconcileReport()
+    earlier = await outbox.last_id()  # as the process starts, before it takes any work
+    await rig.reserve("pick:15:card", kind="response")  # this process, answering right now
+    assert await outbox.reconcile(up_to=earlier) == ReconcileReport()
+    # The hourly sweep leaves it too, until it has been left alone for a while.
+    rig.clock.advance(SWEEP_IDLE - timedelta(seconds=1))
+    assert await outbox.reconcile(idle_for=SWEEP_IDLE) == ReconcileReport()
     assert rig.emulator.recorder.requests_to(route=MESSAGES) == []
+
+
+async def test_lost_access_keeps_a_post_pending_and_the_sweep_makes_it_once_access_is_back(
+    rig: Rig,
+) -> None:
+    channel = rig.emulator.world.channels[rig.channel_id]
+    bot_id = rig.emulator.world.bot_user.id
+    channel.overwrites.append(
+        Overwrite(bot_id, OverwriteType.MEMBER, deny=Permission.SEND_MESSAGES)
+    )
+    entry = await rig.reserve("pick:20:card")
+    outbox = rig.outbox()
+
+    async def render(entry: OutboxEntry) -> OutboxMessage:
+        return card(entry.marker)
+
+    outbox.register("pick:", render)
+    with pytest.raises(PostRefused):
+        await outbox.post(entry.key)
+    refused = await outbox.get(entry.key)
+    assert refused is not None and refused.status == "pending"  # a moderator can undo this
+    assert "Missing Permissions" in (refused.last_error or "")
+
+    channel.overwrites.clear()  # a moderator gives access back
+    rig.clock.advance(SWEEP_IDLE)
+    assert await outbox.reconcile(idle_for=SWEEP_IDLE) == ReconcileReport(posted=1)
+    posted = await outbox.get(entry.key)
+    assert posted is not None and posted.status == "posted"
+    assert rig.messages() == [posted.posted_id]
 
 
 async def _never_called(entry: OutboxEntry) -> OutboxMessage | None:

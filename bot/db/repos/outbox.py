@@ -37,8 +37,11 @@ WHERE id = :id AND status = 'pending'
 """
 NOTE_ERROR = "UPDATE outbox SET last_error = :error, updated_at = :now WHERE id = :id"
 LIST_PENDING = """
-SELECT * FROM outbox WHERE status = 'pending' AND id > :after ORDER BY id LIMIT :limit
+SELECT * FROM outbox
+WHERE status = 'pending' AND id > :after AND (:up_to IS NULL OR id <= :up_to)
+ORDER BY id LIMIT :limit
 """
+LAST_ID = "SELECT coalesce(max(id), 0) FROM outbox"
 
 
 async def insert_entry(
@@ -130,11 +133,17 @@ async def note_error(conn: aiosqlite.Connection, entry_id: int, error: str, now:
 
 
 async def list_pending(
-    conn: aiosqlite.Connection, *, after: int = 0, limit: int = 100
+    conn: aiosqlite.Connection, *, after: int = 0, up_to: int | None = None, limit: int = 100
 ) -> list[OutboxEntry]:
-    """Pending entries with an id above ``after``, oldest first (page with the last id seen)."""
-    rows = await fetch_all(conn, LIST_PENDING, {"after": after, "limit": limit})
-    return [_to_entry(row) for row in rows]
+    """Pending entries with an id above ``after`` (and at most ``up_to``), oldest first (page
+    with the last id seen)."""
+    params = {"after": after, "up_to": up_to, "limit": limit}
+    return [_to_entry(row) for row in await fetch_all(conn, LIST_PENDING, params)]
+
+
+async def last_id(conn: aiosqlite.Connection) -> int:
+    row = await fetch_one(conn, LAST_ID, {})
+    return 0 if row is None else int(row[0])
 
 
 def _to_entry(row: aiosqlite.Row) -> OutboxEntry:
