@@ -32,7 +32,7 @@ from bot.moderators import (
     NOTICE_KEY_PREFIX,
     MarkHandledButton,
     job_failure_notice,
-    report_refused_post,
+    report_lost_access,
     tell_moderators,
 )
 from bot.outbox import OUTBOX_SWEEP, SWEEP_EVERY, SWEEP_IDLE, Outbox, sweep_job
@@ -215,7 +215,9 @@ class UndercurrentBot(commands.AutoShardedBot):
             return
         what = self.outbox.describe(entry) or "a message"
         await self.wait_until_ready()  # reconciliation starts before the server cache is filled
-        await report_refused_post(self, entry.guild_id, entry.channel_id, what, reason)
+        await report_lost_access(
+            self, entry.guild_id, entry.channel_id, f"post {what}", reason, retried=True
+        )
 
     async def job_gave_up(self, job: Job[Any], error: str) -> None:
         """The scheduler's failure hook: a server's job gave up, so tell its moderators."""

@@ -102,42 +102,32 @@ async def tell_moderators(bot: UndercurrentBot, guild_id: int, text: str, *, not
         return False
 
 
-async def report_missing_permission(
-    bot: UndercurrentBot, guild_id: int, channel_id: int, permission: str, doing: str
+async def report_lost_access(
+    bot: UndercurrentBot,
+    guild_id: int,
+    channel_id: int,
+    doing: str,
+    reason: str,
+    *,
+    retried: bool,
 ) -> bool:
-    """For a feature that Discord answered 403: say what the bot could not do, where, and which
-    permission to grant. ``doing`` completes "I could not …" ("post the weekly digest").
-    Said once a day per channel and permission, however often it happens. Like
+    """Discord refused (403) to let the bot ``doing`` ("post the card of archive entry #12") in
+    a channel: say so, with the permissions to grant when the bot can tell which, and whether it
+    tries again by itself (``retried``). Once a day per channel, however often it happens. Like
     ``tell_moderators``, call it outside a database transaction (it reads the settings)."""
-    text = (
-        f"I could not {doing} in <#{channel_id}>: I am missing the **{permission}** permission "
-        "there. Give my role that permission in the channel's settings (or its category's), "
-        "and I will use it from then on."
-    )
-    slug = "-".join(permission.lower().split())
-    notice = f"permission:{channel_id}:{slug}:{bot.clock.now():%Y-%m-%d}"
-    return await tell_moderators(bot, guild_id, text, notice=notice)
-
-
-async def report_refused_post(
-    bot: UndercurrentBot, guild_id: int, channel_id: int, what: str, reason: str
-) -> bool:
-    """Discord refused for good to let the bot post ``what`` ("the card of archive entry #12")
-    in a channel: say so, with the permissions to grant when the bot can tell which. Once a day
-    per channel, however many posts were refused there."""
     guild = bot.get_guild(guild_id)
     channel = guild.get_channel_or_thread(channel_id) if guild else None
     if channel is None:
-        fix = "The channel seems to be gone; nothing can be posted there any more."
+        fix = "The channel seems to be gone, or I can no longer see it."
     elif missing := missing_to_post(channel):
         fix = (
             f"I am missing **{', '.join(missing)}** there. Give my role those permissions in "
-            "the channel's settings (or its category's): I try again every hour."
-        )
+            "the channel's settings (or its category's)"
+        ) + (": I try again every hour." if retried else ".")
     else:
         fix = f"Discord said: {clip(reason, ERROR_SHOWN)}. Check my permissions there."
-    text = f"I could not post {what} in <#{channel_id}>. {fix}"
-    notice = f"refused:{channel_id}:{bot.clock.now():%Y-%m-%d}"
+    text = f"I could not {doing} in <#{channel_id}>. {fix}"
+    notice = f"access:{channel_id}:{bot.clock.now():%Y-%m-%d}"
     return await tell_moderators(bot, guild_id, text, notice=notice)
 
 

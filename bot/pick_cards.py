@@ -15,11 +15,12 @@ from typing import TYPE_CHECKING, Any
 
 import discord
 
-from bot.domain.cards import vote_custom_id
+from bot.domain.cards import CardPlace, vote_custom_id
 from bot.domain.links import site_name
 from bot.domain.picks import FORMER_MEMBER, Pick, country_name
 from bot.domain.timeutil import from_epoch
 from bot.interactions import require_guild
+from bot.moderators import report_lost_access
 from bot.replies import EMBED_DESCRIPTION_LIMIT, EMBED_TITLE_LIMIT, clip, md
 from bot.services import picks as picks_service
 from bot.views import SafeDynamicItem
@@ -150,38 +151,38 @@ async def refresh_card(bot: UndercurrentBot, pick: Pick, *, removed: bool = Fals
     """Bring the card in the channel up to date (best effort: it may have been deleted)."""
     if pick.channel_id is None or pick.message_id is None:
         return
+    place = CardPlace(pick.id, pick.guild_id, pick.channel_id, pick.message_id)
     if removed:
         until = discord.utils.format_dt(bot.clock.now() + picks_service.RESTORE_WINDOW, "D")
         explanation = f"Moderators can restore it with `/archive restore` until {until}."
-        await mark_card_removed(bot, pick.id, pick.channel_id, pick.message_id, explanation)
+        await mark_card_removed(bot, place, explanation)
         return
-    await _edit_card(
-        bot, pick.id, pick.channel_id, pick.message_id, card_embed(pick), card_view(pick)
-    )
+    await _edit_card(bot, place, card_embed(pick), card_view(pick))
 
 
-async def mark_card_removed(
-    bot: UndercurrentBot, pick_id: int, channel_id: int, message_id: int, explanation: str
-) -> None:
+async def mark_card_removed(bot: UndercurrentBot, place: CardPlace, explanation: str) -> None:
     embed = discord.Embed(
         title="Removed from the archive",
-        description=f"#{pick_id} was removed. {explanation}",
+        description=f"#{place.pick_id} was removed. {explanation}",
         colour=discord.Colour.dark_grey(),
     )
-    await _edit_card(bot, pick_id, channel_id, message_id, embed, None)
+    await _edit_card(bot, place, embed, None)
 
 
 async def _edit_card(
-    bot: UndercurrentBot,
-    pick_id: int,
-    channel_id: int,
-    message_id: int,
-    embed: discord.Embed,
-    view: discord.ui.View | None,
+    bot: UndercurrentBot, place: CardPlace, embed: discord.Embed, view: discord.ui.View | None
 ) -> None:
+    """Best effort: a card deleted by hand stays deleted. Lost access is told to the
+    moderators (once a day per channel), who can give it back."""
     # By ids alone: a card in a thread that was archived since is not in the cache.
-    message = bot.get_partial_messageable(channel_id).get_partial_message(message_id)
+    channel = bot.get_partial_messageable(place.channel_id, guild_id=place.guild_id)
     try:
-        await message.edit(embed=embed, view=view)
+        await channel.get_partial_message(place.message_id).edit(embed=embed, view=view)
+    except discord.Forbidden as exc:
+        log.info("No access to update the card of pick %s: %s", place.pick_id, exc)
+        doing = f"update the card of archive entry #{place.pick_id}"
+        await report_lost_access(
+            bot, place.guild_id, place.channel_id, doing, str(exc), retried=False
+        )
     except discord.HTTPException as exc:
-        log.info("Could not update the card of pick %s: %s", pick_id, exc)
+        log.info("Could not update the card of pick %s: %s", place.pick_id, exc)

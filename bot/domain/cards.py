@@ -7,6 +7,7 @@ again in a channel by its **Heard it** button, whose ``custom_id`` is the entry'
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 CARD_KEY_PREFIX = "pick:"
 _CARD_KEY = re.compile(r"pick:(?P<pick_id>\d+):card")
@@ -34,3 +35,13 @@ def vote_custom_id(kind: str, pick_id: int) -> str:
 def card_marker(pick_id: int) -> str:
     """What identifies the card among a channel's messages: its Heard it button."""
     return vote_custom_id("heard", pick_id)
+
+
+@dataclass(frozen=True, slots=True)
+class CardPlace:
+    """Where a pick's card is posted: enough to update it, even once the pick is gone."""
+
+    pick_id: int
+    guild_id: int
+    channel_id: int
+    message_id: int

@@ -11,6 +11,7 @@ from bot.db import Database
 from bot.db.repos import member_data as member_repo
 from bot.db.repos import settings as settings_repo
 from bot.domain.archive_format import iso
+from bot.domain.cards import CardPlace
 from bot.domain.timeutil import to_epoch
 
 
@@ -30,30 +31,20 @@ async def export_user_data(db: Database, user_id: int, now: datetime) -> dict[st
 
 
 @dataclass(frozen=True, slots=True)
-class CardToUpdate:
-    """A posted pick card that still shows the member: mark it removed, or re-render it."""
-
-    pick_id: int
-    guild_id: int
-    channel_id: int
-    message_id: int
-
-
-@dataclass(frozen=True, slots=True)
 class ForgetResult:
     votes: int
     picks: int
     seconds: int
     settings: int
     deleted_picks: bool
-    cards: list[CardToUpdate]
+    cards: list[CardPlace]  # posted cards that still show the member
 
 
 async def forget_user(db: Database, user_id: int, *, delete_picks: bool) -> ForgetResult:
     """Delete votes and settings; delete or anonymise picks and seconds; clear edit traces.
     The result lists the cards in channels that still show the member's name and words."""
     async with db.transaction() as conn:
-        cards = [CardToUpdate(*card) for card in await member_repo.user_cards(conn, user_id)]
+        cards = [CardPlace(*card) for card in await member_repo.user_cards(conn, user_id)]
         counts = await member_repo.forget_user(conn, user_id, delete_picks=delete_picks)
         settings = await settings_repo.delete_user_settings(conn, user_id)
     return ForgetResult(

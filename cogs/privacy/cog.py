@@ -57,9 +57,8 @@ class ForgetChoice(OwnedView):
         for card in result.cards:
             if result.deleted_picks:
                 await mark_card_removed(
-                    self.bot, card.pick_id, card.channel_id, card.message_id,
-                    "The member who shared it asked to be forgotten.",
-                )  # fmt: skip
+                    self.bot, card, "The member who shared it asked to be forgotten."
+                )
                 continue
             try:
                 pick = await picks_service.get_live_pick(self.bot.db, card.guild_id, card.pick_id)

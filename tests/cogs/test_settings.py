@@ -18,7 +18,8 @@ from bot.domain.jobs import Job, JobKind
 from bot.domain.picks import PickFields
 from bot.errors import UserError
 from bot.interactions import APOLOGY
-from bot.moderators import NOTICE_TITLE, report_missing_permission
+from bot.moderators import NOTICE_TITLE
+from bot.pick_cards import refresh_card
 from bot.scheduler import PermanentJobError
 from bot.services import picks as picks_service
 from bot.services import settings as settings_service
@@ -308,21 +309,31 @@ async def test_with_nowhere_to_post_the_notice_is_logged(
     assert "Give me Send Messages in the digest channel" in record.getMessage()
 
 
-async def test_a_lost_permission_is_reported_with_what_to_grant(
+async def test_a_card_the_bot_may_no_longer_update_is_reported_once_a_day(
     server: Server, simcord_bot: UndercurrentBot
 ) -> None:
+    """Votes, edits and removals update a card; when Discord refuses (the bot lost access to
+    the channel), the moderators are told once, however many updates are refused that day."""
     mod_log = server.guild.create_text_channel("mod-log")
     await server.moderator.slash(server.channel, "settings mod-log", channel=mod_log)
-    assert await report_missing_permission(
-        simcord_bot, server.guild.id, server.channel.id, "Send Messages", "post the weekly digest"
-    )
+    await server.member.slash(server.channel, "rec share", artist="Kas Product", title="Try Out")
+    server.env.inject_error(
+        "PATCH", "/channels/*/messages/*", status=403, code=50001, message="Missing Access",
+        times=None,
+    )  # fmt: skip
+    pick = await picks_service.get_live_pick(simcord_bot.db, server.guild.id, 1)
+    for _ in range(3):  # three votes on copies of the card, say
+        await refresh_card(simcord_bot, pick)
     await server.env.settle()
     [notice] = notices(mod_log)
     assert notice.description == (
-        f"I could not post the weekly digest in <#{server.channel.id}>: I am missing the "
-        "**Send Messages** permission there. Give my role that permission in the channel's "
-        "settings (or its category's), and I will use it from then on."
+        f"I could not update the card of archive entry #1 in <#{server.channel.id}>. Discord "
+        "said: 403 Forbidden (error code: 50001): Missing Access. Check my permissions there."
     )
+    simcord_bot.clock.advance(timedelta(days=1))  # the next day, it is said again
+    await refresh_card(simcord_bot, pick)
+    await server.env.settle()
+    assert len(notices(mod_log)) == 2
 
 
 async def test_removal_from_a_server_cancels_its_pending_jobs(
@@ -341,19 +352,6 @@ async def test_removal_from_a_server_cancels_its_pending_jobs(
         kept = await jobs_repo.get_job(conn, there.job_id)
     assert removed is not None and removed.status == "cancelled"
     assert kept is not None and kept.status == "pending"
-
-
-async def test_a_notice_is_posted_once_however_often_it_is_told(
-    server: Server, simcord_bot: UndercurrentBot
-) -> None:
-    mod_log = server.guild.create_text_channel("mod-log")
-    await server.moderator.slash(server.channel, "settings mod-log", channel=mod_log)
-    for _ in range(3):  # a lost permission noticed on every vote, say
-        assert await report_missing_permission(
-            simcord_bot, server.guild.id, server.channel.id, "Embed Links", "update a card"
-        )
-    await server.env.settle()
-    assert len(notices(mod_log)) == 1
 
 
 async def test_a_moderator_marks_a_notice_handled(
