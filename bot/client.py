@@ -1,8 +1,10 @@
 """The Bot subclass, its command tree with the one error handler, and command sync.
 
-Resources (database, clock) are created in ``__main__`` and handed in; ``setup_hook`` loads the
-feature cogs, starts the scheduler and the outbox's start-up reconciliation once, and syncs application commands only when they changed
-(Discord allows 200 command creates a day; syncing on every start would burn them).
+Resources (database, clock) are created in ``__main__`` and handed in; ``setup_hook`` registers
+what the bot itself owns (notices' buttons, the outbox's hourly sweep), loads the feature cogs,
+starts the scheduler and the outbox's start-up reconciliation once, and syncs application commands
+only when they changed (Discord allows 200 command creates a day; syncing on every start would
+burn them).
 """
 
 from __future__ import annotations
@@ -58,6 +60,10 @@ INVITE_PERMISSIONS = discord.Permissions(
     embed_links=True,
     read_message_history=True,
 )
+
+
+# Restart-proof buttons the bot itself owns (features register theirs when they load).
+CLIENT_DYNAMIC_ITEMS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (MarkHandledButton,)
 
 
 class UndercurrentTree(app_commands.CommandTree["UndercurrentBot"]):
@@ -137,7 +143,7 @@ class UndercurrentBot(commands.AutoShardedBot):
         return time.monotonic() - self._started_monotonic
 
     async def setup_hook(self) -> None:
-        self.add_dynamic_items(MarkHandledButton)
+        self.add_dynamic_items(*CLIENT_DYNAMIC_ITEMS)
         # A notice an earlier process never recorded is found by its button, or left unsaid:
         # its words were not stored, and an old failure is not worth a second notice.
         self.outbox.register(NOTICE_KEY_PREFIX, _notice_not_rebuilt)

@@ -56,9 +56,12 @@ def missing_to_post(channel: discord.abc.GuildChannel | discord.Thread) -> list[
     return [label for flag, label in NOTICE_PERMISSIONS.items() if not getattr(granted, flag)]
 
 
+NOTICE_NAME = re.compile(r"[\w:.-]{1,80}", re.ASCII)
+
+
 class MarkHandledButton(
     SafeDynamicItem[discord.ui.Button[Any]],
-    template=r"uc:notice:handled:(?P<notice>[\w:.-]{1,80})",
+    template=rf"uc:notice:handled:(?P<notice>{NOTICE_NAME.pattern})",
 ):
     """A moderator (Manage Server) marks a notice handled: greyed out, signed, button gone."""
 
@@ -95,6 +98,8 @@ async def tell_moderators(bot: UndercurrentBot, guild_id: int, text: str, *, not
     """Post ``text`` where the server's moderators will see it, once per ``notice`` (what it is
     about, ``job:42``, at most 80 characters of letters, digits and ``:.-_``); False if it could
     only be logged."""
+    if not NOTICE_NAME.fullmatch(notice):
+        raise ValueError(f"a notice is named by 1-80 of [A-Za-z0-9_:.-], not {notice!r}")
     try:
         return await _tell(bot, guild_id, text, notice)
     except Exception:

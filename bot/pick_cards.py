@@ -3,8 +3,9 @@
 Shared Discord presentation, not a cog: sharing posts cards, the archive shows and updates
 them, ``/privacy forget`` re-renders them, and digests and swap reveals will link to them. The
 card's **Heard it** / **Loved it** buttons are restart-proof: their ``custom_id`` carries only
-the pick id and the state comes from the database. The extension that posts cards registers
-``VoteButton``.
+the pick id and the state comes from the database. ``cogs.rec``, which posts cards, registers
+``VoteButton``; ``/archive random`` shows cards too and relies on that (both load by default,
+and tests/cogs/test_extensions.py loads them together).
 """
 
 from __future__ import annotations

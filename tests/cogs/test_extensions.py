@@ -10,8 +10,11 @@ from typing import Any
 
 import discord
 import pytest
+from hypothesis import HealthCheck, given
+from hypothesis import settings as examples
+from hypothesis import strategies as st
 
-from bot.client import DEFAULT_EXTENSIONS, UndercurrentBot
+from bot.client import CLIENT_DYNAMIC_ITEMS, DEFAULT_EXTENSIONS, UndercurrentBot
 from bot.config import Secret, Settings
 from bot.db import Database
 from bot.domain.jobs import JobKind
@@ -30,6 +33,39 @@ def feature_packages() -> set[str]:
 
 def test_every_feature_package_is_loaded_by_default() -> None:
     assert set(DEFAULT_EXTENSIONS) == feature_packages()
+
+
+async def all_dynamic_items(db: Database, db_path: Path, clock: FakeClock) -> list[type[Any]]:
+    """The bot's own restart-proof buttons and every feature's, as registered."""
+    settings = Settings(discord_token=Secret("unused"), database_path=db_path)
+    bot = UndercurrentBot(settings=settings, db=db, clock=clock, run_background_work=False)
+    items: list[type[Any]] = list(CLIENT_DYNAMIC_ITEMS)
+    bot.add_dynamic_items = lambda *added: items.extend(added)  # type: ignore[method-assign]
+    for extension in DEFAULT_EXTENSIONS:
+        await bot.load_extension(extension)
+    return items
+
+
+async def test_no_custom_id_is_claimed_by_two_restart_proof_buttons(
+    db: Database, db_path: Path, clock: FakeClock
+) -> None:
+    """Two templates that can match the same custom_id would send one feature's clicks to the
+    other (discord.py routes to the first that matches): custom ids drawn from each template
+    must match no other."""
+    templates = [
+        item.__discord_ui_compiled_template__
+        for item in await all_dynamic_items(db, db_path, clock)
+    ]
+    assert len(templates) >= 3  # votes, an edit's second page, notices
+
+    @examples(max_examples=200, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(data=st.data())
+    def no_overlap(data: st.DataObject) -> None:
+        mine = data.draw(st.sampled_from(templates))
+        custom_id = data.draw(st.from_regex(mine, fullmatch=True).filter(lambda c: len(c) <= 100))
+        assert [t.pattern for t in templates if t.fullmatch(custom_id)] == [mine.pattern]
+
+    no_overlap()
 
 
 async def test_extensions_register_unique_buttons_and_job_kinds(
