@@ -217,6 +217,7 @@ async def run_benchmarks(db: Database, args: argparse.Namespace, fresh: bool, pa
     await timed("share a duplicate (refused)", args.runs, share_duplicate)
     async with db.transaction() as conn:  # leave the benchmark database as it was built
         await conn.execute("DELETE FROM picks WHERE created_at >= :t", {"t": int(NOW.timestamp())})
+        await conn.execute("DELETE FROM outbox WHERE key GLOB 'pick:[0-9]*:card'")
 
     print(f"\nExport of {args.export_entries:,} entries (server {EXPORT_GUILD})")
     for fmt in ("csv", "json"):

@@ -11,6 +11,8 @@ import pytest
 
 from bot.db import Database
 from bot.db.migrate import latest_version, load_migrations
+from bot.db.repos import picks as picks_repo
+from bot.domain.picks import PickFields, build_draft
 from bot.domain.search import SearchFilters
 from bot.errors import DatabaseRefused
 from bot.services.archive_search import search_archive
@@ -313,3 +315,25 @@ async def test_a_members_traces_are_found_by_index_not_by_reading_every_pick(
         plan = " ".join(str(row[3]) for row in await cursor.fetchall())
     assert "INDEX picks_by_" in plan or "INDEX pick_links_by_creator" in plan, plan
     assert "SCAN" not in plan, plan
+
+
+async def test_the_upgrade_numbers_new_picks_above_every_id_still_named(tmp_path: Path) -> None:
+    """Migration 0008: a database that deleted its newest picks while their cards' outbox
+    entries stayed must not give those ids out again."""
+    path = tmp_path / "v7.sqlite3"
+    build_at_version(path, 7)
+    with sqlite3.connect(path) as conn:
+        conn.execute(
+            "INSERT INTO outbox (key, kind, guild_id, channel_id, marker, nonce_salt, created_at,"
+            " updated_at) VALUES ('pick:41:card', 'response', 1, 2, 'uc:pick:heard:41', "
+            "'0123456789', 0, 0)"
+        )
+    db = await Database.open(path)
+    try:
+        async with db.transaction() as conn:
+            draft = build_draft(
+                PickFields(artist="Kas Product", title="Try Out"), current_year=2026
+            )
+            assert await picks_repo.insert_pick(conn, 1, draft, 11, 0) == 42
+    finally:
+        await db.close()

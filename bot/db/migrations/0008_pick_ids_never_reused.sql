@@ -9,7 +9,12 @@ CREATE TABLE pick_id_high_water (
     id      INTEGER NOT NULL
 ) STRICT;
 
-INSERT INTO pick_id_high_water (only, id) SELECT 1, coalesce(max(id), 0) FROM picks;
+-- Above every live pick, and every pick a card's outbox entry (``pick:<id>:card``) still names.
+INSERT INTO pick_id_high_water (only, id)
+SELECT 1, max(
+    (SELECT coalesce(max(id), 0) FROM picks),
+    (SELECT coalesce(max(CAST(substr(key, 6, length(key) - 10) AS INTEGER)), 0)
+     FROM outbox WHERE key GLOB 'pick:[0-9]*:card'));
 
 CREATE TRIGGER pick_id_high_water_on_delete AFTER DELETE ON picks
 WHEN old.id > (SELECT id FROM pick_id_high_water)
