@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -17,9 +19,26 @@ def clock() -> FakeClock:
     return FakeClock()
 
 
+@pytest.fixture(scope="session")
+def migrated_database(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A database file with every migration applied, made once: copying it is a millisecond,
+    migrating afresh for each of hundreds of tests was seconds of the suite."""
+    path = tmp_path_factory.mktemp("template") / "undercurrent.sqlite3"
+
+    async def migrate() -> None:
+        await (await Database.open(path)).close()
+
+    asyncio.run(migrate())
+    assert not path.with_name(path.name + "-wal").exists(), "closing checkpoints the WAL"
+    return path
+
+
 @pytest.fixture
-def db_path(tmp_path: Path) -> Path:
-    return tmp_path / "undercurrent.sqlite3"
+def db_path(tmp_path: Path, migrated_database: Path) -> Path:
+    """This test's database file: freshly migrated, its own."""
+    path = tmp_path / "undercurrent.sqlite3"
+    shutil.copyfile(migrated_database, path)
+    return path
 
 
 @pytest_asyncio.fixture
