@@ -35,7 +35,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, TypeVar, overload
@@ -55,7 +55,6 @@ from bot.domain.jobs import (
     RetryPolicy,
     decode_payload,
     is_stale,
-    untyped_kind,
 )
 from bot.domain.timeutil import from_epoch, to_epoch
 
@@ -130,49 +129,20 @@ class Scheduler:
 
     # -- registration ---------------------------------------------------------------------
 
-    @overload
     def register(
-        self,
-        kind: JobKind[P],
-        handler: JobHandler[P],
-        *,
-        on_skip: SkipHook[P] | None = None,
-    ) -> None: ...
-
-    @overload
-    def register(
-        self,
-        kind: str,
-        handler: JobHandler[dict[str, Any]],
-        *,
-        max_lateness: timedelta | None = None,
-        on_skip: SkipHook[dict[str, Any]] | None = None,
-    ) -> None: ...
-
-    def register(
-        self,
-        kind: JobKind[Any] | str,
-        handler: JobHandler[Any],
-        *,
-        max_lateness: timedelta | None = None,
-        on_skip: SkipHook[Any] | None = None,
+        self, kind: JobKind[P], handler: JobHandler[P], *, on_skip: SkipHook[P] | None = None
     ) -> None:
-        """Route jobs of ``kind`` to ``handler`` (and skipped ones to ``on_skip``).
-
-        A kind given by name alone gets its payload as the stored JSON object, the default retry
-        policy and ``max_lateness``; a ``JobKind`` brings its own. A name is registered once."""
-        if isinstance(kind, str):
-            kind = untyped_kind(kind, max_lateness)
-        elif max_lateness is not None:
-            raise TypeError("a JobKind declares its own max_lateness")
+        """Route jobs of ``kind`` to ``handler`` (and skipped ones to ``on_skip``). Each kind
+        brings its payload dataclass, retry policy and lateness rule; a name is registered
+        once."""
         if kind.name in self._handlers:
             raise ValueError(f"a handler for job kind {kind.name!r} is already registered")
         self._handlers[kind.name] = Registration(kind, handler, on_skip)
         self._wake.set()
 
-    def unregister(self, kind: JobKind[Any] | str) -> None:
+    def unregister(self, kind: JobKind[Any]) -> None:
         """Stop running ``kind`` (its feature unloaded); its jobs wait for the next register."""
-        self._handlers.pop(kind if isinstance(kind, str) else kind.name, None)
+        self._handlers.pop(kind.name, None)
 
     def kind(self, name: str) -> JobKind[Any] | None:
         """The registered kind called ``name``, if any."""
@@ -207,20 +177,9 @@ class Scheduler:
         guild_id: int | None = None,
     ) -> Scheduled: ...
 
-    @overload
     async def schedule(
         self,
-        kind: str,
-        run_at: datetime,
-        payload: Mapping[str, Any] | None = None,
-        dedupe_key: str | None = None,
-        *,
-        guild_id: int | None = None,
-    ) -> Scheduled: ...
-
-    async def schedule(
-        self,
-        kind: JobKind[Any] | str,
+        kind: JobKind[Any],
         run_at: datetime,
         payload: object = None,
         dedupe_key: str | None = None,
@@ -228,11 +187,10 @@ class Scheduler:
         guild_id: int | None = None,
     ) -> Scheduled:
         """Store a job to run at ``run_at`` (aware), in a transaction of its own. Idempotent per
-        ``dedupe_key``. A ``JobKind`` takes its payload dataclass (none for ``NoPayload``)."""
-        resolved: JobKind[Any] = untyped_kind(kind) if isinstance(kind, str) else kind
-        if payload is None:
-            payload = NoPayload() if resolved.payload is NoPayload else {}
-        spec = resolved.spec(run_at, payload, dedupe_key, guild_id=guild_id)
+        ``dedupe_key``. The payload is the kind's dataclass (none for ``NoPayload``)."""
+        if payload is None and kind.payload is NoPayload:
+            payload = NoPayload()
+        spec = kind.spec(run_at, payload, dedupe_key, guild_id=guild_id)
         async with self._db.transaction() as conn:
             job_id, created = await jobs_repo.insert_job(conn, spec, self._now_epoch())
         self._wake.set()

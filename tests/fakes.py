@@ -1,10 +1,14 @@
-"""Test doubles that behave like the real thing: a clock whose time moves only when told."""
+"""Test doubles that behave like the real thing: a clock whose time moves only when told; and
+small helpers every layer's tests share."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from bot.domain.jobs import JobKind
 
 START = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)  # a Monday
 
@@ -69,3 +73,9 @@ async def wait_until(
         if loop.time() > deadline:
             raise AssertionError(f"timed out waiting for {what}")
         await asyncio.sleep(0.005)
+
+
+def json_kind(name: str, max_lateness: timedelta | None = None) -> JobKind[dict[str, Any]]:
+    """A job kind whose payload is the stored JSON object, for the runner's own tests (every
+    feature declares a dataclass)."""
+    return JobKind(name, dict, max_lateness=max_lateness)

@@ -103,7 +103,7 @@ class JobKind(Generic[P]):
     """One kind of job, declared once by the feature that schedules it.
 
     ``payload`` is a dataclass whose fields are str, int, float, bool, None, lists of those, or
-    unions of those (``int | None``); ``dict`` means an untyped JSON object (older kinds).
+    unions of those (``int | None``); ``dict`` means an untyped JSON object (the runner's own tests; features declare a dataclass).
     ``retry`` None uses the scheduler's default policy. ``max_lateness`` None runs a job however
     late it is; otherwise a job overdue by more is skipped. ``summary`` names the work in words a
     moderator knows ("the weekly digest") and ``what_to_do`` is the sentence they are given when
@@ -135,11 +135,6 @@ class JobKind(Generic[P]):
         return JobSpec(
             self.name, run_at, encode_payload(self.payload, payload), dedupe_key, guild_id
         )
-
-
-def untyped_kind(name: str, max_lateness: timedelta | None = None) -> JobKind[dict[str, Any]]:
-    """A kind registered by name only: its payload is the stored JSON object, unchecked."""
-    return JobKind(name, dict, max_lateness=max_lateness)
 
 
 @dataclass(frozen=True, slots=True)

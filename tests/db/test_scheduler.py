@@ -13,7 +13,7 @@ from bot.db import Database
 from bot.db.repos import jobs as jobs_repo
 from bot.domain.jobs import Job, JobSpec
 from bot.scheduler import PermanentJobError, Scheduler
-from tests.fakes import FakeClock, wait_until
+from tests.fakes import FakeClock, json_kind, wait_until
 
 
 @pytest_asyncio.fixture
@@ -56,8 +56,8 @@ async def test_job_runs_at_its_time_and_not_before(
     scheduler: Scheduler, clock: FakeClock, db: Database
 ) -> None:
     handler = Recorder()
-    scheduler.register("ping", handler)
-    job = await scheduler.schedule("ping", clock.now() + timedelta(minutes=1), {"n": 1})
+    scheduler.register(json_kind("ping"), handler)
+    job = await scheduler.schedule(json_kind("ping"), clock.now() + timedelta(minutes=1), {"n": 1})
     await scheduler.start()
     await clock.wait_for_sleeper(clock.now() + timedelta(minutes=1))
 
@@ -76,8 +76,8 @@ async def test_job_is_done_only_after_handler_returns(
 ) -> None:
     handler = Recorder()
     handler.gate = asyncio.Event()
-    scheduler.register("slow", handler)
-    job = await scheduler.schedule("slow", clock.now())
+    scheduler.register(json_kind("slow"), handler)
+    job = await scheduler.schedule(json_kind("slow"), clock.now(), {})
     await scheduler.start()
     await asyncio.wait_for(handler.started.wait(), 5)
     assert await status_of(db, job.job_id) == "running"
@@ -98,8 +98,8 @@ async def test_failure_retries_with_backoff_then_records_failed(
         failures.append((job.id, error))
 
     scheduler.on_failure(on_failure)
-    scheduler.register("flaky", handler)
-    job = await scheduler.schedule("flaky", clock.now())
+    scheduler.register(json_kind("flaky"), handler)
+    job = await scheduler.schedule(json_kind("flaky"), clock.now(), {})
     await scheduler.start()
 
     await wait_until(lambda: scheduler.stats.retried == 1)
@@ -136,8 +136,8 @@ async def test_failure_retries_with_backoff_then_records_failed(
 async def test_retry_then_success(scheduler: Scheduler, clock: FakeClock, db: Database) -> None:
     handler = Recorder()
     handler.fail_times = 1
-    scheduler.register("flaky", handler)
-    job = await scheduler.schedule("flaky", clock.now())
+    scheduler.register(json_kind("flaky"), handler)
+    job = await scheduler.schedule(json_kind("flaky"), clock.now(), {})
     await scheduler.start()
     await wait_until(lambda: scheduler.stats.retried == 1)
     await clock.wait_for_sleeper(clock.now() + timedelta(seconds=10))
@@ -153,8 +153,8 @@ async def test_permanent_error_fails_without_retrying(
     handler = Recorder()
     handler.fail_times = 1
     handler.error = PermanentJobError("channel deleted")
-    scheduler.register("post", handler)
-    job = await scheduler.schedule("post", clock.now())
+    scheduler.register(json_kind("post"), handler)
+    job = await scheduler.schedule(json_kind("post"), clock.now(), {})
     await scheduler.start()
     await wait_until(lambda: scheduler.stats.failed == 1)
     assert await status_of(db, job.job_id) == "failed"
@@ -165,16 +165,16 @@ async def test_dedupe_key_makes_one_job(
     scheduler: Scheduler, clock: FakeClock, db: Database
 ) -> None:
     handler = Recorder()
-    scheduler.register("digest", handler)
+    scheduler.register(json_kind("digest"), handler)
     key = "digest:1:2026-W02"
-    first = await scheduler.schedule("digest", clock.now(), {"week": 2}, key)
-    second = await scheduler.schedule("digest", clock.now(), {"week": 2}, key)
+    first = await scheduler.schedule(json_kind("digest"), clock.now(), {"week": 2}, key)
+    second = await scheduler.schedule(json_kind("digest"), clock.now(), {"week": 2}, key)
     assert first.created and not second.created
     assert first.job_id == second.job_id
 
     await scheduler.start()
     await wait_until(lambda: scheduler.stats.succeeded == 1)
-    again = await scheduler.schedule("digest", clock.now(), {"week": 2}, key)
+    again = await scheduler.schedule(json_kind("digest"), clock.now(), {"week": 2}, key)
     assert not again.created
     await asyncio.sleep(0.05)
     assert len(handler.calls) == 1
@@ -184,9 +184,9 @@ async def test_cancelled_job_does_not_run_and_its_key_can_be_reused(
     scheduler: Scheduler, clock: FakeClock, db: Database
 ) -> None:
     handler = Recorder()
-    scheduler.register("reminder", handler)
+    scheduler.register(json_kind("reminder"), handler)
     job = await scheduler.schedule(
-        "reminder", clock.now() + timedelta(hours=1), dedupe_key="party:7"
+        json_kind("reminder"), clock.now() + timedelta(hours=1), {}, dedupe_key="party:7"
     )
     assert await scheduler.cancel(dedupe_key="party:7")
     assert not await scheduler.cancel(job.job_id)  # nothing pending any more
@@ -196,7 +196,7 @@ async def test_cancelled_job_does_not_run_and_its_key_can_be_reused(
     assert handler.calls == []
     assert await status_of(db, job.job_id) == "cancelled"
 
-    revived = await scheduler.schedule("reminder", clock.now(), {"v": 2}, "party:7")
+    revived = await scheduler.schedule(json_kind("reminder"), clock.now(), {"v": 2}, "party:7")
     assert revived.created and revived.job_id == job.job_id
     await wait_until(lambda: scheduler.stats.succeeded == 1)
     assert handler.calls[0].payload == {"v": 2}
@@ -204,12 +204,14 @@ async def test_cancelled_job_does_not_run_and_its_key_can_be_reused(
 
 async def test_earlier_insert_wakes_the_runner(scheduler: Scheduler, clock: FakeClock) -> None:
     handler = Recorder()
-    scheduler.register("ping", handler)
-    await scheduler.schedule("ping", clock.now() + timedelta(hours=1), {"which": "late"})
+    scheduler.register(json_kind("ping"), handler)
+    await scheduler.schedule(json_kind("ping"), clock.now() + timedelta(hours=1), {"which": "late"})
     await scheduler.start()
     await clock.wait_for_sleeper(clock.now() + timedelta(hours=1))
 
-    await scheduler.schedule("ping", clock.now() + timedelta(seconds=10), {"which": "early"})
+    await scheduler.schedule(
+        json_kind("ping"), clock.now() + timedelta(seconds=10), {"which": "early"}
+    )
     await clock.wait_for_sleeper(clock.now() + timedelta(seconds=10))
     clock.advance(10)
     await wait_until(lambda: len(handler.calls) == 1)
@@ -222,8 +224,8 @@ async def test_follow_up_jobs_are_inserted_with_completion(
     handler = Recorder()
     next_week = clock.now() + timedelta(days=7)
     handler.follow_ups = [JobSpec("digest", next_week, {"week": 3}, "digest:1:2026-W03")]
-    scheduler.register("digest", handler)
-    await scheduler.schedule("digest", clock.now(), {"week": 2}, "digest:1:2026-W02")
+    scheduler.register(json_kind("digest"), handler)
+    await scheduler.schedule(json_kind("digest"), clock.now(), {"week": 2}, "digest:1:2026-W02")
     await scheduler.start()
     await wait_until(lambda: scheduler.stats.succeeded == 1)
     async with db.read() as conn:
@@ -234,9 +236,9 @@ async def test_stale_jobs_are_skipped_by_their_own_rule(
     scheduler: Scheduler, clock: FakeClock, db: Database
 ) -> None:
     handler = Recorder()
-    scheduler.register("reminder", handler, max_lateness=timedelta(minutes=5))
-    stale = await scheduler.schedule("reminder", clock.now() - timedelta(hours=1))
-    fresh = await scheduler.schedule("reminder", clock.now() - timedelta(minutes=1))
+    scheduler.register(json_kind("reminder", timedelta(minutes=5)), handler)
+    stale = await scheduler.schedule(json_kind("reminder"), clock.now() - timedelta(hours=1), {})
+    fresh = await scheduler.schedule(json_kind("reminder"), clock.now() - timedelta(minutes=1), {})
     await scheduler.start()
     await wait_until(lambda: scheduler.stats.skipped == 1 and scheduler.stats.succeeded == 1)
     assert await status_of(db, stale.job_id) == "skipped"
@@ -248,9 +250,9 @@ async def test_unregistered_kinds_wait_untouched(
     scheduler: Scheduler, clock: FakeClock, db: Database
 ) -> None:
     handler = Recorder()
-    scheduler.register("known", handler)
-    orphan = await scheduler.schedule("from-an-unloaded-cog", clock.now())
-    await scheduler.schedule("known", clock.now())
+    scheduler.register(json_kind("known"), handler)
+    orphan = await scheduler.schedule(json_kind("from-an-unloaded-cog"), clock.now(), {})
+    await scheduler.schedule(json_kind("known"), clock.now(), {})
     await scheduler.start()
     await wait_until(lambda: scheduler.stats.succeeded == 1)
     assert await status_of(db, orphan.job_id) == "pending"
@@ -258,8 +260,8 @@ async def test_unregistered_kinds_wait_untouched(
 
 async def test_start_twice_starts_one_runner(scheduler: Scheduler, clock: FakeClock) -> None:
     handler = Recorder()
-    scheduler.register("ping", handler)
-    await scheduler.schedule("ping", clock.now())
+    scheduler.register(json_kind("ping"), handler)
+    await scheduler.schedule(json_kind("ping"), clock.now(), {})
     await scheduler.start()
     runner = scheduler._runner
     await scheduler.start()  # as a second on_ready after a reconnect would
@@ -274,8 +276,8 @@ async def test_stop_mid_handler_puts_the_job_back_without_counting_it(
 ) -> None:
     handler = Recorder()
     handler.gate = asyncio.Event()  # never set: the handler hangs
-    scheduler.register("slow", handler)
-    job = await scheduler.schedule("slow", clock.now())
+    scheduler.register(json_kind("slow"), handler)
+    job = await scheduler.schedule(json_kind("slow"), clock.now(), {})
     await scheduler.start()
     await asyncio.wait_for(handler.started.wait(), 5)
     await scheduler.stop(grace=0)
@@ -290,7 +292,9 @@ async def test_restart_runs_jobs_scheduled_by_the_previous_process(
 ) -> None:
     first_db = await Database.open(db_path)
     first = Scheduler(first_db, clock)
-    await first.schedule("ping", clock.now() + timedelta(minutes=30), {"from": "before restart"})
+    await first.schedule(
+        json_kind("ping"), clock.now() + timedelta(minutes=30), {"from": "before restart"}
+    )
     await first.stop()
     await first_db.close()
 
@@ -298,7 +302,7 @@ async def test_restart_runs_jobs_scheduled_by_the_previous_process(
     second_db = await Database.open(db_path)
     second = Scheduler(second_db, clock)
     handler = Recorder()
-    second.register("ping", handler)
+    second.register(json_kind("ping"), handler)
     try:
         await second.start()
         await wait_until(lambda: second.stats.succeeded == 1)
@@ -315,8 +319,8 @@ async def test_job_left_running_by_a_crash_runs_again(db_path: Path, clock: Fake
     first = Scheduler(first_db, clock)
     hung = Recorder()
     hung.gate = asyncio.Event()
-    first.register("post", hung)
-    job = await first.schedule("post", clock.now(), {"n": 1})
+    first.register(json_kind("post"), hung)
+    job = await first.schedule(json_kind("post"), clock.now(), {"n": 1})
     await first.start()
     await asyncio.wait_for(hung.started.wait(), 5)
     assert await status_of(first_db, job.job_id) == "running"
@@ -324,7 +328,7 @@ async def test_job_left_running_by_a_crash_runs_again(db_path: Path, clock: Fake
     second_db = await Database.open(db_path)
     second = Scheduler(second_db, clock)
     handler = Recorder()
-    second.register("post", handler)
+    second.register(json_kind("post"), handler)
     try:
         await second.start()
         await wait_until(lambda: second.stats.succeeded == 1)
@@ -343,7 +347,7 @@ async def test_ten_thousand_pending_jobs_without_busy_polling(
     scheduler: Scheduler, clock: FakeClock, db: Database
 ) -> None:
     handler = Recorder()
-    scheduler.register("later", handler)
+    scheduler.register(json_kind("later"), handler)
     due = clock.now() + timedelta(days=1)
     async with db.transaction() as conn:
         for n in range(10_000):

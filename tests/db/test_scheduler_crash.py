@@ -12,7 +12,7 @@ from bot.db import Database
 from bot.db.repos import jobs as jobs_repo
 from bot.domain.jobs import Job
 from bot.scheduler import Scheduler
-from tests.fakes import FakeClock, wait_until
+from tests.fakes import FakeClock, json_kind, wait_until
 
 CRASHING_PROCESS = textwrap.dedent(
     """
@@ -21,7 +21,11 @@ CRASHING_PROCESS = textwrap.dedent(
     from pathlib import Path
 
     from bot.db import Database
+    from bot.domain.jobs import JobKind
     from bot.scheduler import Scheduler
+
+    def json_kind(name):
+        return JobKind(name, dict)
 
     async def main() -> None:
         db = await Database.open(Path(sys.argv[1]))
@@ -30,8 +34,8 @@ CRASHING_PROCESS = textwrap.dedent(
         async def die_mid_handler(job):
             os._exit(17)  # no cleanup, no rollback, no release: like a power cut
 
-        scheduler.register("post", die_mid_handler)
-        await scheduler.schedule("post", datetime.now(UTC), {"n": 1}, "post:1")
+        scheduler.register(json_kind("post"), die_mid_handler)
+        await scheduler.schedule(json_kind("post"), datetime.now(UTC), {"n": 1}, "post:1")
         await scheduler.start()
         await asyncio.sleep(30)
         sys.exit("the handler never ran")
@@ -63,7 +67,7 @@ async def test_job_interrupted_by_a_process_crash_runs_after_restart(
     async def post(job: Job) -> None:
         seen.append(job)
 
-    scheduler.register("post", post)
+    scheduler.register(json_kind("post"), post)
     try:
         await scheduler.start()
         await wait_until(lambda: scheduler.stats.succeeded == 1)

@@ -178,7 +178,7 @@ async def test_a_kind_name_is_registered_once(scheduler: Scheduler) -> None:
 
     scheduler.register(REMINDER, remind)
     with pytest.raises(ValueError, match="already registered"):
-        scheduler.register(REMINDER.name, remind)
+        scheduler.register(JobKind(REMINDER.name, Reminder), remind)  # another kind, same name
     assert scheduler.kind(REMINDER.name) is REMINDER
 
 
