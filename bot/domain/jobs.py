@@ -103,7 +103,8 @@ class JobKind(Generic[P]):
     """One kind of job, declared once by the feature that schedules it.
 
     ``payload`` is a dataclass whose fields are str, int, float, bool, None, lists of those, or
-    unions of those (``int | None``); ``dict`` means an untyped JSON object (the runner's own tests; features declare a dataclass).
+    unions of those (``int | None``); ``dict`` means an untyped JSON object (the runner's own
+    tests; features declare a dataclass).
     ``retry`` None uses the scheduler's default policy. ``max_lateness`` None runs a job however
     late it is; otherwise a job overdue by more is skipped. ``summary`` names the work in words a
     moderator knows ("the weekly digest") and ``what_to_do`` is the sentence they are given when
