@@ -58,7 +58,7 @@ async def test_no_custom_id_is_claimed_by_two_restart_proof_buttons(
     ]
     assert len(templates) >= 3  # votes, an edit's second page, notices
 
-    @examples(max_examples=100, deadline=None, suppress_health_check=list(HealthCheck))
+    @examples(max_examples=100, suppress_health_check=list(HealthCheck))
     @given(data=st.data())
     def no_overlap(data: st.DataObject) -> None:
         mine = data.draw(st.sampled_from(templates))
