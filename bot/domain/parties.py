@@ -7,10 +7,10 @@ may have several units (``1h 30m``), as ``format_offset`` shows them.
 
 from __future__ import annotations
 
-import re
 from datetime import datetime, timedelta
 
 from bot.domain.tracklist import Tracklist
+from bot.domain.when import NotASpan, parse_span
 from bot.errors import UserError
 
 DEFAULT_DURATION = timedelta(minutes=60)
@@ -19,8 +19,6 @@ DEFAULT_REMINDERS = (timedelta(hours=24), timedelta(minutes=15))
 MAX_REMINDERS = 3
 EARLIEST_REMINDER = timedelta(days=7)
 LATEST_REMINDER = timedelta(minutes=5)
-_OFFSET = re.compile(r"(?P<amount>\d{1,4})\s*(?P<unit>minutes?|mins?|m|hours?|hrs?|h|days?|d)")
-_UNIT = {"m": 60, "h": 3600, "d": 86400}
 
 
 def party_duration(minutes: int | None, tracklist: Tracklist | None) -> timedelta:
@@ -48,14 +46,13 @@ def parse_reminder_offsets(text: str) -> tuple[timedelta, ...]:
     for piece in (p.strip().casefold() for p in text.split(",")):
         if not piece:
             continue
-        compact = piece.replace(" ", "")
-        parts = list(_OFFSET.finditer(compact))
-        if not parts or "".join(m.group(0) for m in parts) != compact:
+        try:
+            offset = parse_span(piece)
+        except NotASpan:
             raise UserError(
                 f"**reminders**: `{piece[:20]}` is not a time before the start; use minutes, "
                 "hours or days, such as `24h, 15m` or `1h 30m`."
-            )
-        offset = timedelta(seconds=sum(int(m["amount"]) * _UNIT[m["unit"][0]] for m in parts))
+            ) from None
         if not LATEST_REMINDER <= offset <= EARLIEST_REMINDER:
             raise UserError(
                 f"**reminders**: `{piece}` is out of range: each reminder goes from 5 minutes "

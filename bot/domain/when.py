@@ -132,18 +132,40 @@ def _parse_time(clock: str, text: str) -> time:
     return time(hour, minute)
 
 
-def _span_from(now: datetime, words: str) -> datetime:
+class NotASpan(ValueError):
+    """Text that is not a span of time; ``unit`` is the word that is not a unit, if that is why."""
+
+    def __init__(self, unit: str | None = None) -> None:
+        super().__init__(unit)
+        self.unit = unit
+
+
+def parse_span(text: str) -> timedelta:
+    """``2 hours``, ``90 minutes``, ``1h 30m``, ``3 days and 2 hours`` → the span (case and
+    spaces don't matter); ``NotASpan`` otherwise. Shared by ``in …`` times and reminder offsets."""
+    words = text.casefold()
     spans = _SPAN.findall(words)
     if not spans or _SPAN.sub("", words).replace("and", "").strip(" ,"):
-        raise UserError(
-            f"**when**: I can't read `in {words[:50]}`. Try `in 2 hours` or `in 90 minutes`."
-        )
+        raise NotASpan()
     seconds = 0
     for amount, unit in spans:
         if unit not in _UNITS:
-            raise UserError(f"**when**: `{unit}` is not a unit I know; use minutes, hours or days.")
+            raise NotASpan(unit)
         seconds += int(amount) * _UNITS[unit]
-    return now + timedelta(seconds=seconds)
+    return timedelta(seconds=seconds)
+
+
+def _span_from(now: datetime, words: str) -> datetime:
+    try:
+        return now + parse_span(words)
+    except NotASpan as not_a_span:
+        if not_a_span.unit is not None:
+            raise UserError(
+                f"**when**: `{not_a_span.unit}` is not a unit I know; use minutes, hours or days."
+            ) from None
+        raise UserError(
+            f"**when**: I can't read `in {words[:50]}`. Try `in 2 hours` or `in 90 minutes`."
+        ) from None
 
 
 def _resolve(wall: datetime, tz: ZoneInfo, zone: str) -> ParsedMoment:
