@@ -8,7 +8,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.domain.links import PLATFORM_NAMES, LinkError, canonicalize_link, platform_name, site_name
+from bot.domain.links import (
+    PLATFORM_NAMES,
+    LinkError,
+    canonicalize_link,
+    platform_name,
+    platform_of_host,
+    site_name,
+)
 from bot.domain.text import BIDI_CONTROLS
 
 SPOTIFY_ID = "4aawyAB9vmqN3uQ7FjRGTy"
@@ -459,14 +466,19 @@ def test_links_that_could_go_elsewhere_are_refused(text: str, message: str) -> N
 
 
 @given(st.one_of(platform_links(), st.text(max_size=120)))
-def test_a_link_is_named_for_a_platform_only_if_it_was_recognised_as_one(text: str) -> None:
+def test_a_link_is_named_for_a_platform_only_if_it_goes_to_that_platform(text: str) -> None:
+    """A recognised release link is named for its platform; any other link is named for a
+    platform only when its host is that platform's own (``MUSIC.YOUTUBE.COM`` with no video is
+    not a recognised release, but it does go to YouTube)."""
     try:
         link = canonicalize_link(text)
     except LinkError:
         return
-    assert link.url.split("/")[2].isascii()
+    host = link.url.split("/")[2]
+    assert host.isascii()
     name = site_name(link.url)
-    if link.platform is None:
-        assert name not in PLATFORM_NAMES.values()
-    else:
+    if link.platform is not None:
         assert name == platform_name(link.platform)
+    elif name in PLATFORM_NAMES.values():
+        owner = platform_of_host(host.lower().split(":")[0].removeprefix("www."))
+        assert owner is not None and name == platform_name(owner)
