@@ -54,4 +54,29 @@ MOD_LOG_CHANNEL: GuildOption[int] = GuildOption(
     "mod_log_channel", "Mod-log channel", parse_snowflake
 )
 
-OPTIONS: dict[str, GuildOption[Any]] = {option.name: option for option in (MOD_LOG_CHANNEL,)}
+
+def parse_seconds_list(value: object) -> tuple[int, ...]:
+    """A list of whole, positive numbers of seconds (reminder offsets)."""
+    if not isinstance(value, list) or not value:
+        raise ValueError(f"not a list of seconds: {value!r}")
+    return tuple(parse_seconds(item) for item in value)
+
+
+def parse_seconds(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(f"not a number of seconds: {value!r}")
+    return value
+
+
+PARTY_CHANNEL: GuildOption[int] = GuildOption("party_channel", "Party channel", parse_snowflake)
+PARTY_REMINDERS: GuildOption[tuple[int, ...]] = GuildOption(
+    "party_reminders", "Party reminders (seconds before)", parse_seconds_list, list
+)
+PARTY_SIDE_BREAK: GuildOption[int] = GuildOption(
+    "party_side_break", "Pause between sides (seconds)", parse_seconds
+)
+
+OPTIONS: dict[str, GuildOption[Any]] = {
+    option.name: option
+    for option in (MOD_LOG_CHANNEL, PARTY_CHANNEL, PARTY_REMINDERS, PARTY_SIDE_BREAK)
+}

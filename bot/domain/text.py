@@ -1,4 +1,6 @@
-"""Characters no member text may carry into the archive, whatever the field.
+"""Member text: the characters it may not carry, and cutting it cleanly.
+
+Characters no member text may carry into the archive, whatever the field.
 
 Bidirectional embedding, override and isolate controls (U+202A to U+202E, U+2066 to U+2069) are
 invisible and reorder the text around them: in a name they can make a line read differently
@@ -33,3 +35,15 @@ def broken_text_message(name: str) -> str:
     return (
         f"**{name}** contains a broken character (half of an emoji, perhaps): please type it again."
     )
+
+
+def clip_at_word(text: str, limit: int) -> str:
+    """``text`` cut to at most ``limit`` characters, at a space when one falls in the second
+    half, with an ellipsis when cut (an event name, a thread name)."""
+    text = text.strip()
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    if " " in cut[limit // 2 :]:
+        cut = cut[: cut.rindex(" ")]
+    return cut.rstrip() + "…"
