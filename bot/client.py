@@ -48,6 +48,7 @@ DEFAULT_EXTENSIONS: tuple[str, ...] = (
     "cogs.about",
     "cogs.rec",
     "cogs.archive",
+    "cogs.party",
     "cogs.privacy",
 )
 
@@ -59,6 +60,8 @@ INVITE_PERMISSIONS = discord.Permissions(
     send_messages_in_threads=True,
     embed_links=True,
     read_message_history=True,
+    create_public_threads=True,
+    create_events=True,
 )
 
 

@@ -115,7 +115,7 @@ class Party:
 
     id: int
     guild_id: int
-    host_id: int
+    host_id: int | None  # None: the host asked to be forgotten
     series_id: int | None
     occurrence: int
     what: str
@@ -154,6 +154,12 @@ class Party:
     def is_open(self) -> bool:
         """Scheduled or running: it can still be edited, cancelled, RSVPed."""
         return self.status in ("scheduled", "running")
+
+    @property
+    def host(self) -> str:
+        """The host as a message shows them: a mention (which pings nobody: messages are sent
+        with no mentions allowed), or "a former member"."""
+        return "a former member" if self.host_id is None else f"<@{self.host_id}>"
 
     def card_url(self) -> str | None:
         if self.card_message_id is None or self.card_channel_id is None:

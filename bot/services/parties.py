@@ -34,6 +34,7 @@ from bot.domain.jobs import JobKind, JobSpec, RetryPolicy
 from bot.domain.markers import ControlKind
 from bot.domain.outbox import stamp
 from bot.domain.parties import (
+    COUNTDOWN,
     DEFAULT_REMINDERS,
     DEFAULT_SIDE_BREAK,
     EVENTS_PER_GUILD,
@@ -572,8 +573,7 @@ def may_manage(party: Party, user_id: int, manages_events: bool) -> bool:
 def _require_manager(party: Party, user_id: int, manages_events: bool, action: str) -> None:
     if not may_manage(party, user_id, manages_events):
         raise UserError(
-            f"Only the host (<@{party.host_id}>) or a member with Manage Events can {action} "
-            "this party."
+            f"Only the host ({party.host}) or a member with Manage Events can {action} this party."
         )
 
 
@@ -933,26 +933,34 @@ async def run_state(db: Database, party_id: int) -> tuple[Party, Tracklist | Non
 async def mark_started(
     db: Database, scheduler: Scheduler, party: Party, now: datetime
 ) -> tuple[Party, RunPlan, list[JobSpec]]:
-    """The party starts (at its planned time; its markers follow the plan even when the bot is
-    late). Returns the follow-ups: the run's first job and, for a series, nothing (the next
-    occurrence is created here, with its own jobs, in the same transaction)."""
+    """The party starts: track 1 plays after the countdown from its planned time (the markers
+    follow that plan even when the bot starts late, picking up at the track playing now).
+    Returns the party, its plan and the run's first job; for a series, the next occurrence is
+    created here, with its own jobs, in the same transaction."""
     async with db.transaction() as conn:
         current = await parties_repo.get_party(conn, party.id)
         assert current is not None
         tracklist = await parties_repo.get_tracklist(conn, party.id)
-        plan = run_plan(current.starts_at, current.duration, tracklist, current.side_break, ())
+        # Track 1 starts after the "press play in 10 s" countdown.
+        play_from = current.starts_at + COUNTDOWN
+        plan = run_plan(play_from, current.duration, tracklist, current.side_break, ())
         first = 0
         if current.status == "scheduled":
             late = now - current.starts_at
             first = first_beat_at_or_after(plan, now) if late > LATE_AFTER else 0
             await parties_repo.update_party(
-                conn, party.id, now, status="running", started_at=to_epoch(current.starts_at),
+                conn, party.id, now, status="running", started_at=to_epoch(play_from),
                 late_by_s=int(late.total_seconds()) if late > LATE_AFTER else None, beat=first,
             )  # fmt: skip
             if current.repeat_weeks and current.next_id is None:
                 await _create_next(conn, scheduler, current, now)
         else:
             first = current.beat
+            if current.started_at is not None:
+                controls = await parties_repo.get_controls(conn, party.id)
+                plan = run_plan(
+                    current.started_at, current.duration, tracklist, current.side_break, controls
+                )
         current = await parties_repo.get_party(conn, party.id)
         assert current is not None
     return current, plan, [next_run_job(current, plan, first)]

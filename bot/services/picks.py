@@ -6,7 +6,7 @@ the daily purge) is ``bot.services.archive_upkeep``."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -15,10 +15,12 @@ import aiosqlite
 from bot.db import Database
 from bot.db.repos import lineage as lineage_repo
 from bot.db.repos import outbox as outbox_repo
+from bot.db.repos import parties as parties_repo
 from bot.db.repos import picks as picks_repo
 from bot.db.repos import reactions as reactions_repo
 from bot.domain.cards import VOTE_KINDS, card_key, card_marker, pick_of_card_key
 from bot.domain.outbox import OutboxEntry, stamp
+from bot.domain.parties import Party
 from bot.domain.picks import (
     RELATIONS,
     RESTORE_DAYS,
@@ -50,6 +52,7 @@ class PickDetails:
     grew_from: list[LineageEdge]
     grew_into: list[LineageEdge]
     related: dict[int, Pick]
+    parties: list[Party] = field(default_factory=list)  # held, running or coming up, newest first
 
 
 async def share_pick(
@@ -161,7 +164,8 @@ async def pick_details(db: Database, guild_id: int, pick_id: int) -> PickDetails
         grew_from, grew_into = await lineage_repo.lineage(conn, pick_id)
         ids = {e.from_id for e in grew_from + grew_into} | {e.to_id for e in grew_from + grew_into}
         related = await picks_repo.get_picks(conn, guild_id, sorted(ids - {pick_id}))
-    return PickDetails(pick, seconds, grew_from, grew_into, related)
+        parties = await parties_repo.of_pick(conn, guild_id, pick_id)
+    return PickDetails(pick, seconds, grew_from, grew_into, related, parties)
 
 
 def can_manage(pick: Pick, user_id: int, is_moderator: bool) -> bool:

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 import discord
 
+from bot.domain.parties import Party
 from bot.domain.picks import LineageEdge, Pick, country_name, resolve_country
 from bot.domain.search import SearchFilters, describe_total
 from bot.domain.timeutil import from_epoch
@@ -71,8 +72,32 @@ def details_embed(details: PickDetails) -> discord.Embed:
             value=clip(lineage_text(pick, details, limit=6), EMBED_FIELD_VALUE_LIMIT),
             inline=False,
         )
+    if details.parties:
+        embed.add_field(
+            name=f"Listening parties ({len(details.parties)})",
+            value=clip("\n".join(party_line(p) for p in details.parties), EMBED_FIELD_VALUE_LIMIT),
+            inline=False,
+        )
     embed.set_footer(text=f"#{pick.id}")
     return embed
+
+
+PARTY_STATES = {
+    "scheduled": "coming up",
+    "running": "live now",
+    "ended": "held",
+    "missed": "missed",
+}
+
+
+def party_line(party: Party) -> str:
+    """``#3 · 5 Dec 2026 · held · thread``: one party of an entry."""
+    line = (
+        f"#{party.id} · {discord.utils.format_dt(party.starts_at, 'D')} · "
+        f"{PARTY_STATES.get(party.status, party.status)}"
+    )
+    link = party.thread_url() if party.status in ("running", "ended") else party.card_url()
+    return f"{line} · [{'thread' if party.thread_id else 'card'}]({link})" if link else line
 
 
 def _ref(pick_id: int, related: dict[int, Pick]) -> str:

@@ -46,7 +46,8 @@ class ForgetChoice(OwnedView):
         what = "deleted" if delete_picks else "kept without your name"
         await interaction.edit_original_response(
             content=(
-                f"Done. Removed {result.votes} vote(s) and your settings; {result.picks} pick(s) and "
+                f"Done. Removed {result.votes} vote(s), {result.party_rows} party RSVP(s) and "
+                f"reminder choice(s), and your settings; {result.picks} pick(s) and "
                 f"{result.seconds} second(s) {what}. "
                 + (f"Updating {len(result.cards)} posted card(s)." if result.cards else "")
             )
@@ -117,7 +118,8 @@ class PrivacyCog(
     )
     async def forget(self, interaction: discord.Interaction[UndercurrentBot]) -> None:
         await interaction.response.send_message(
-            "This deletes your Heard/Loved marks and your settings, in every server. "
+            "This deletes your Heard/Loved marks, your party RSVPs and reminder choices, and your "
+            "settings, in every server. Parties you hosted stay, without your name. "
             "Your picks and seconds can be **deleted**, or **kept without your name** so the "
             "archive keeps its history. This cannot be undone.",
             view=ForgetChoice(self.bot, interaction.user.id),

@@ -37,9 +37,14 @@ async def test_registered_commands_are_the_documented_ones(
     server: Server, simcord_bot: UndercurrentBot
 ) -> None:
     registered = {c.name: c for c in await simcord_bot.tree.fetch_commands()}
-    assert set(registered) == {"settings", "about", "rec", "archive", "privacy"}
+    assert set(registered) == {"settings", "about", "rec", "archive", "privacy", "party"}
     subcommands = {option.name for option in registered["settings"].options}
     assert subcommands == {"timezone", "server-timezone", "mod-log", "show"}
+    party = {option.name for option in registered["party"].options}
+    assert party == {
+        "schedule", "tracklist", "edit", "cancel", "list", "now", "pause", "resume", "skip",
+        "calendar", "settings", "reminders", "history", "replay",
+    }  # fmt: skip
 
 
 async def test_minimal_intents_and_no_pings(simcord_bot: UndercurrentBot) -> None:

@@ -9,12 +9,13 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.db import Database
-from bot.domain.parties import run_plan
+from bot.domain.parties import COUNTDOWN
 from bot.domain.timeutil import from_epoch
 from bot.domain.tracklist import parse_tracklist
 from bot.errors import UserError
 from bot.scheduler import Scheduler
 from bot.services import parties as service
+from bot.services import privacy as privacy_service
 from bot.services import settings as settings_service
 from bot.services.parties import PartyChange, PartyInput
 from tests.fakes import FakeClock
@@ -249,7 +250,9 @@ async def test_pause_resume_and_skip_move_the_runs_next_job(
     clock.advance(timedelta(minutes=10))
     started, plan, follow = await service.mark_started(db, scheduler, party, clock.now())
     assert started.status == "running" and follow[0].dedupe_key == f"party:{party.id}:step:0"
+    assert follow[0].run_at == clock.now() + COUNTDOWN  # "press play in 10 s"
     await scheduler.schedule_all(follow)
+    clock.advance(COUNTDOWN)
     await service.beat_posted(db, started, 0, 1, 555, clock.now())
     await scheduler.schedule_all([service.next_run_job(started, plan, 1)])
     step1 = f"party:{party.id}:step:1"
@@ -289,16 +292,6 @@ async def test_a_weekly_party_creates_its_next_occurrence_at_the_same_berlin_tim
     assert len(await service.upcoming(db, GUILD, clock.now())) == 2
 
 
-async def test_a_late_start_picks_up_at_the_track_playing_now() -> None:
-    start = datetime(2026, 1, 1, 20, 0, tzinfo=UTC)
-    tracklist = parse_tracklist(["One 4:00\nTwo 4:00\nThree 4:00"])
-    plan = run_plan(start, timedelta(minutes=12), tracklist, timedelta(0))
-    from bot.domain.parties import first_beat_at_or_after
-
-    assert first_beat_at_or_after(plan, start + timedelta(minutes=5)) == 1
-    assert first_beat_at_or_after(plan, start) == 0
-
-
 async def test_ending_a_series_stops_its_repeats_and_cancels_the_next(
     db: Database, scheduler: Scheduler, clock: FakeClock
 ) -> None:
@@ -313,3 +306,28 @@ async def test_ending_a_series_stops_its_repeats_and_cancels_the_next(
     assert cancelled.series_ended and cancelled.party.status == "running"
     following = await service.get_party(db, started.next_id, GUILD)
     assert following.status == "cancelled" and following.repeat_weeks == 0
+
+
+async def test_rsvps_and_reminder_choices_are_exported_and_forgotten(
+    db: Database, scheduler: Scheduler, clock: FakeClock
+) -> None:
+    party = (await schedule(db, scheduler, clock, host=BOB)).party
+    await service.rsvp(db, party_id=party.id, user_id=BOB, choice="going", now=clock.now())
+    await service.set_reminders(db, GUILD, BOB, on=False, now=clock.now())
+    await service.dm_closed(db, party.id, "remind:900", BOB, "no-such-key", clock.now())
+    exported = await privacy_service.export_user_data(db, BOB, clock.now())
+    assert [(r["party_id"], r["choice"]) for r in exported["party_rsvps"]] == [(party.id, "going")]
+    assert [r["guild_id"] for r in exported["party_reminder_optouts"]] == [GUILD]
+    assert [r["notice"] for r in exported["party_notices"]] == ["remind:900"]
+    assert [r["party_id"] for r in exported["parties_hosted"]] == [party.id]
+
+    forgotten = await privacy_service.forget_user(db, BOB, delete_picks=False)
+    assert forgotten.party_rows == 3
+    exported = await privacy_service.export_user_data(db, BOB, clock.now())
+    assert all(
+        exported[k] == [] for k in ("party_rsvps", "party_reminder_optouts", "party_notices")
+    )
+    assert exported["parties_hosted"] == []
+    kept = await service.get_party(db, party.id, GUILD)
+    assert kept.host_id is None and kept.host == "a former member"
+    assert (await service.party_view(db, party.id)).counts.going == 0

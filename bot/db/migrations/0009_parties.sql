@@ -27,7 +27,7 @@
 CREATE TABLE parties (
     id              INTEGER PRIMARY KEY AUTOINCREMENT,
     guild_id        INTEGER NOT NULL,
-    host_id         INTEGER NOT NULL,
+    host_id         INTEGER,          -- NULL once the host asked to be forgotten
     series_id       INTEGER,
     occurrence      INTEGER NOT NULL DEFAULT 0,
     what            TEXT NOT NULL,

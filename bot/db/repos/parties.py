@@ -503,11 +503,13 @@ async def member_data(conn: aiosqlite.Connection, user_id: int) -> dict[str, lis
 
 
 async def forget_member(conn: aiosqlite.Connection, user_id: int) -> int:
-    """Delete a member's RSVPs, reminder opt-outs and notice records; how many rows went."""
+    """Delete a member's RSVPs, reminder opt-outs and notice records (how many rows went); the
+    parties they hosted keep no host."""
     removed = 0
     for table in ("party_rsvps", "party_reminder_optouts", "party_notices"):
         cursor = await conn.execute(f"DELETE FROM {table} WHERE user_id = ?", (user_id,))
         removed += cursor.rowcount
+    await conn.execute("UPDATE parties SET host_id = NULL WHERE host_id = ?", (user_id,))
     return removed
 
 

@@ -1,0 +1,524 @@
+"""The party's jobs, where they touch Discord: the card and event (sync), the notices (reminders,
+"the time changed", "cancelled"), and the run in the thread (start, steps, end).
+
+Every post goes through the outbox under a key of the party's, so a job run twice (the process
+was killed before it was marked done) posts nothing twice; edits (the card, the "now playing"
+message) are idempotent by nature.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import TYPE_CHECKING, Any
+
+import discord
+
+from bot.domain.jobs import Job, JobSpec
+from bot.domain.parties import (
+    Party,
+    event_description,
+    event_marker,
+    event_name,
+)
+from bot.domain.text import clip_at_word
+from bot.moderators import tell_moderators
+from bot.outbox import OutboxMessage, PostRefused
+from bot.services import parties as parties_service
+from bot.services.parties import (
+    END,
+    NOTIFY,
+    REMIND,
+    START,
+    STEP,
+    SYNC,
+    PartyNotice,
+    PartyRef,
+    PartyStep,
+    card_key,
+    event_key,
+)
+from cogs.party.embeds import (
+    card_embed,
+    end_text_without_tracklist,
+    marker_text,
+    mention_text,
+    moved_card_embed,
+    notice_text,
+    playing_embed,
+    recap_embed,
+    side_break_text,
+    start_text,
+    where,
+)
+from cogs.party.views import (
+    NowButton,
+    QuietButton,
+    ReplayButton,
+    RsvpButton,
+    card_view,
+    notice_tag,
+    now_custom_id,
+    quiet_custom_id,
+    refresh_card,
+    replay_custom_id,
+)
+
+if TYPE_CHECKING:
+    from bot.client import UndercurrentBot
+
+log = logging.getLogger(__name__)
+
+#: DMs sent at once during a fan-out; discord.py paces each route by Discord's rate limits.
+FANOUT_CONCURRENCY = 8
+CANNOT_DM = 50007  # Discord: "Cannot send messages to this user"
+THREAD_EXISTS = 160004  # Discord: "A thread has already been created for this message"
+THREAD_HISTORY_LIMIT = 5000
+
+
+class PartyJobs:
+    """Handlers for ``bot.services.parties``' job kinds, registered by the cog."""
+
+    def __init__(self, bot: UndercurrentBot) -> None:
+        self.bot = bot
+
+    def register(self) -> None:
+        scheduler = self.bot.scheduler
+        scheduler.register(SYNC, self.sync)
+        scheduler.register(REMIND, self.notify)
+        scheduler.register(NOTIFY, self.notify)
+        scheduler.register(START, self.start)
+        scheduler.register(STEP, self.step)
+        scheduler.register(END, self.end)
+
+    def unregister(self) -> None:
+        for kind in (SYNC, REMIND, NOTIFY, START, STEP, END):
+            self.bot.scheduler.unregister(kind)
+
+    @property
+    def now(self) -> Any:
+        return self.bot.clock.now()
+
+    # -- the card and the event ----------------------------------------------------------------
+
+    async def sync(self, job: Job[PartyRef]) -> None:
+        """Put up (or bring in line) the party's Discord event and its card."""
+        party = await parties_service.find_party(self.bot.db, job.payload.party_id)
+        if party is None:
+            return
+        await self.sync_event(party)
+        party = await parties_service.get_party(self.bot.db, party.id)
+        await self.sync_card(party)
+
+    async def sync_event(self, party: Party) -> None:
+        guild = self.bot.get_guild(party.guild_id)
+        if guild is None:
+            return
+        if party.event_id is None:
+            if party.status != "scheduled" or party.starts_at <= self.now:
+                return
+            if not can_manage_events(guild):
+                log.info("Party %s: no Create Events permission, so no Discord event", party.id)
+                return
+            event_id = await self.bot.outbox.create_event_once(
+                event_key(party.id), lambda marker: self._create_event(guild, party, marker)
+            )
+            if event_id is not None:
+                await parties_service.record_id(
+                    self.bot.db, party.id, "event_id", event_id, self.now
+                )
+            return
+        try:
+            event = await guild.fetch_scheduled_event(party.event_id)
+        except discord.NotFound:
+            return  # a moderator deleted it: the party goes on without
+        if party.status == "cancelled":
+            if event.status is discord.EventStatus.scheduled:
+                await event.cancel()
+            elif event.status is discord.EventStatus.active:
+                await event.end()
+            return
+        if party.status != "scheduled" or event.status is not discord.EventStatus.scheduled:
+            return
+        await event.edit(
+            name=event_name(party.what),
+            description=event_description(
+                party.description, party.card_url(), event_marker(party.id)
+            ),
+            start_time=party.starts_at,
+            end_time=party.ends_at,
+            location=event_location(self.bot, party),
+        )
+
+    async def _create_event(
+        self, guild: discord.Guild, party: Party, marker: str
+    ) -> discord.ScheduledEvent:
+        return await guild.create_scheduled_event(
+            name=event_name(party.what),
+            start_time=party.starts_at,
+            end_time=party.ends_at,
+            entity_type=discord.EntityType.external,
+            privacy_level=discord.PrivacyLevel.guild_only,
+            location=event_location(self.bot, party),
+            description=event_description(party.description, party.card_url(), marker),
+        )
+
+    async def sync_card(self, party: Party) -> None:
+        """Post the card where the party is (once), retire a card left in a channel it moved
+        from, and bring the card up to date."""
+        key = card_key(party.id, party.channel_id)
+        entry = await self.bot.outbox.get(key)
+        if entry is None:
+            await parties_service.reserve_message(
+                self.bot.db, key, channel_id=party.channel_id, guild_id=party.guild_id,
+                marker=parties_service.card_marker(party.id), now=self.now,
+            )  # fmt: skip
+        view = await parties_service.party_view(self.bot.db, party.id)
+        message_id = await self.bot.outbox.post(
+            key, OutboxMessage(embeds=[card_embed(view)], view=card_view(view))
+        )
+        if message_id is None:
+            return
+        old = (party.card_channel_id, party.card_message_id)
+        if old[0] is not None and old[1] is not None and old[1] != message_id:
+            await self._retire_card(party, old[0], old[1])
+        await parties_service.card_posted(
+            self.bot.db, party.id, party.channel_id, message_id, self.now
+        )
+        await refresh_card(self.bot, await parties_service.party_view(self.bot.db, party.id))
+
+    async def _retire_card(self, party: Party, channel_id: int, message_id: int) -> None:
+        """The card left behind in the channel a party moved from: "moved to #…", no buttons."""
+        channel = self.bot.get_partial_messageable(channel_id, guild_id=party.guild_id)
+        try:
+            await channel.get_partial_message(message_id).edit(
+                embed=moved_card_embed(party), view=None
+            )
+        except discord.HTTPException:
+            log.info("Party %s: could not retire its old card", party.id, exc_info=True)
+
+    # -- notices -------------------------------------------------------------------------------
+
+    async def notify(self, job: Job[PartyNotice]) -> None:
+        """A reminder, or "the time changed" / "cancelled", to everyone Going or Maybe: once
+        each, by DM, or mentioned in the party channel when their DMs are closed."""
+        notice = job.payload.notice
+        party = await parties_service.find_party(self.bot.db, job.payload.party_id)
+        if party is None:
+            return
+        if notice.startswith("remind:"):
+            if party.status != "scheduled" or party.starts_at <= self.now:
+                log.info("Party %s: reminder %s no longer due", party.id, notice)
+                return
+            await self.read_interested(party)
+        work = await parties_service.notice_recipients(self.bot.db, party.id, notice)
+        guild = self.bot.get_guild(party.guild_id)
+        text = notice_text(party, notice, guild.name if guild else None)
+        semaphore = asyncio.Semaphore(FANOUT_CONCURRENCY)
+        failures: list[BaseException] = []
+
+        async def one(user_id: int) -> None:
+            async with semaphore:
+                try:
+                    await self._dm_notice(party, notice, user_id, text)
+                except Exception as exc:  # one member's failure must not stop the rest
+                    failures.append(exc)
+
+        await asyncio.gather(*(one(user_id) for user_id in work.to_dm))
+        await self._mention_closed(party, notice)
+        if failures:
+            raise RuntimeError(
+                f"{len(failures)} of {len(work.to_dm)} notices did not go out "
+                f"(first: {failures[0]!r}); the rest went out, and a retry sends only these"
+            )
+
+    async def _dm_notice(self, party: Party, notice: str, user_id: int, text: str) -> None:
+        key = f"party:{party.id}:{notice}:dm:{user_id}"
+        dm = await self.bot.create_dm(discord.Object(user_id))
+        tag = notice_tag(notice)
+        await parties_service.reserve_message(
+            self.bot.db, key, channel_id=dm.id, guild_id=None,
+            marker=quiet_custom_id(party.id, tag), now=self.now,
+        )  # fmt: skip
+        view = discord.ui.View(timeout=None)
+        if party.is_open and notice.startswith("remind:"):
+            view.add_item(RsvpButton("cant", party.id))
+        view.add_item(QuietButton(party.id, tag))
+        if party.card_url() and party.is_open:
+            view.add_item(discord.ui.Button(label="Open the card", url=party.card_url()))
+        try:
+            posted = await self.bot.outbox.post(key, OutboxMessage(content=text, view=view))
+        except PostRefused as refused:
+            cause = refused.__cause__
+            if isinstance(cause, discord.HTTPException) and cause.code == CANNOT_DM:
+                await parties_service.dm_closed(
+                    self.bot.db, party.id, notice, user_id, key, self.now
+                )
+                return
+            raise
+        if posted is not None:
+            await parties_service.notice_sent(self.bot.db, party.id, notice, user_id)
+
+    async def _mention_closed(self, party: Party, notice: str) -> None:
+        batches = await parties_service.mention_batches(self.bot.db, party.id, notice)
+        for batch, user_ids in sorted(batches.items()):
+            key = f"party:{party.id}:{notice}:mention:{batch}"
+            tag = notice_tag(notice, batch)
+            await parties_service.reserve_message(
+                self.bot.db, key, channel_id=party.channel_id, guild_id=party.guild_id,
+                marker=quiet_custom_id(party.id, tag), now=self.now,
+            )  # fmt: skip
+            view = discord.ui.View(timeout=None)
+            view.add_item(QuietButton(party.id, tag))
+            await self.bot.outbox.post(
+                key,
+                OutboxMessage(
+                    content=mention_text(party, notice, user_ids),
+                    view=view,
+                    allowed_mentions=discord.AllowedMentions(
+                        everyone=False, roles=False, users=[discord.Object(u) for u in user_ids]
+                    ),
+                ),
+            )
+
+    async def read_interested(self, party: Party) -> None:
+        """Discord's Interested users of the event, read through REST (discord.py drops the
+        gateway's user-add events for members it has not cached), merged into the RSVPs; the
+        card's counts follow."""
+        guild = self.bot.get_guild(party.guild_id)
+        if guild is None or party.event_id is None:
+            return
+        try:
+            event = await guild.fetch_scheduled_event(party.event_id)
+            user_ids = [user.id async for user in event.users(limit=None)]
+        except discord.NotFound:
+            return
+        except discord.HTTPException:
+            log.warning("Party %s: could not read the event's Interested", party.id, exc_info=True)
+            return
+        await parties_service.sync_interested(self.bot.db, party.id, user_ids, self.now)
+        await refresh_card(self.bot, await parties_service.party_view(self.bot.db, party.id))
+
+    # -- the run --------------------------------------------------------------------------------
+
+    async def start(self, job: Job[PartyRef]) -> list[JobSpec]:
+        party = await parties_service.find_party(self.bot.db, job.payload.party_id)
+        if party is None or party.status in ("cancelled", "ended", "missed"):
+            return []
+        now = self.now
+        if party.status == "scheduled":
+            _, _, plan = await parties_service.run_state(self.bot.db, party.id)
+            ends = party.ends_at if plan is None else max(party.ends_at, plan.ends)
+            if now >= ends:
+                await self._missed(party)
+                return []
+            await self.read_interested(party)
+        if party.card_message_id is None:
+            await self.sync_card(party)
+        party, _plan, follow_ups = await parties_service.mark_started(
+            self.bot.db, self.bot.scheduler, party, now
+        )
+        thread_id = await self._open_thread(party)
+        party = await parties_service.get_party(self.bot.db, party.id)
+        _, tracklist, plan = await parties_service.run_state(self.bot.db, party.id)
+        await self._post(
+            party, f"party:{party.id}:start", thread_id, now_custom_id(party.id, "start"),
+            OutboxMessage(content=start_text(party, tracklist), view=_now_view(party.id, "start")),
+        )  # fmt: skip
+        if tracklist is not None and plan is not None:
+            playing = await self._post(
+                party, f"party:{party.id}:playing", thread_id, now_custom_id(party.id, "playing"),
+                OutboxMessage(
+                    embeds=[playing_embed(party, tracklist, plan, now)],
+                    view=_now_view(party.id, "playing"),
+                ),
+            )  # fmt: skip
+            if playing is not None:
+                await parties_service.record_id(
+                    self.bot.db, party.id, "playing_message_id", playing, now
+                )
+        await refresh_card(self.bot, await parties_service.party_view(self.bot.db, party.id))
+        if party.next_id is not None:
+            log.info("Party %s: the series' next occurrence is #%s", party.id, party.next_id)
+        return follow_ups
+
+    async def _missed(self, party: Party) -> None:
+        party = await parties_service.mark_missed(self.bot.db, party, self.now)
+        await refresh_card(self.bot, await parties_service.party_view(self.bot.db, party.id))
+        await tell_moderators(
+            self.bot,
+            party.guild_id,
+            f"The listening party **{party.what}** (#{party.id}, planned for "
+            f"{discord.utils.format_dt(party.starts_at, 'F')}) was missed: I was offline for "
+            "its whole time. Its card says so; schedule it again with `/party schedule`.",
+            notice=f"party:{party.id}:missed",
+        )
+
+    async def _open_thread(self, party: Party) -> int:
+        """The party's thread on its card (made once: Discord refuses a second thread on a
+        message, and the thread's id is the message's). Without the permission to make one, the
+        party runs in the channel and the moderators are told."""
+        if party.thread_id is not None:
+            return party.thread_id
+        assert party.card_message_id is not None and party.card_channel_id is not None
+        channel = self.bot.get_partial_messageable(party.card_channel_id, guild_id=party.guild_id)
+        thread_id: int
+        try:
+            thread = await channel.get_partial_message(party.card_message_id).create_thread(
+                name=clip_at_word(party.what, 100), auto_archive_duration=1440
+            )
+            thread_id = thread.id
+        except discord.HTTPException as exc:
+            if exc.code == THREAD_EXISTS:
+                thread_id = party.card_message_id
+            elif isinstance(exc, discord.Forbidden):
+                thread_id = party.card_channel_id
+                await tell_moderators(
+                    self.bot,
+                    party.guild_id,
+                    f"I couldn't start a thread for the listening party **{party.what}** in "
+                    f"<#{party.channel_id}> (I need **Create Public Threads** there), so it runs "
+                    "in the channel itself.",
+                    notice=f"party:{party.id}:no-thread",
+                )
+            else:
+                raise
+        await parties_service.record_id(self.bot.db, party.id, "thread_id", thread_id, self.now)
+        return thread_id
+
+    async def step(self, job: Job[PartyStep]) -> list[JobSpec]:
+        """One beat: a track's marker (and the "now playing" message moves on), or a side
+        break. The next beat is the follow-up."""
+        party, tracklist, plan = await parties_service.run_state(self.bot.db, job.payload.party_id)
+        if party.status != "running" or tracklist is None or plan is None or plan.paused:
+            return []
+        index = job.payload.step
+        if index >= len(plan.beats):
+            return [parties_service.next_run_job(party, plan, len(plan.beats))]
+        beat = plan.beats[index]
+        thread_id = party.thread_id or party.channel_id
+        tracks = tracklist.tracks
+        if beat.kind == "track":
+            content = marker_text(tracks[beat.track], len(tracks))
+            tag = f"t{tracks[beat.track].number}"
+        else:
+            content = side_break_text(tracks, beat, plan.beats[index + 1].at)
+            tag = f"s{tracks[beat.track].number}"
+        posted = await self._post(
+            party, f"party:{party.id}:step:{index}", thread_id, now_custom_id(party.id, tag),
+            OutboxMessage(content=content, view=_now_view(party.id, tag)),
+        )  # fmt: skip
+        if posted is not None:
+            number = tracks[beat.track].number if beat.kind == "track" else None
+            await parties_service.beat_posted(self.bot.db, party, index, number, posted, self.now)
+        await self.edit_playing(party, tracklist, plan)
+        return [parties_service.next_run_job(party, plan, index + 1)]
+
+    async def edit_playing(self, party: Party, tracklist: Any, plan: Any) -> None:
+        if party.playing_message_id is None:
+            return
+        channel = self.bot.get_partial_messageable(party.thread_id or party.channel_id)
+        try:
+            await channel.get_partial_message(party.playing_message_id).edit(
+                embed=playing_embed(party, tracklist, plan, self.now)
+            )
+        except discord.HTTPException:
+            log.info("Party %s: could not edit its now-playing message", party.id, exc_info=True)
+
+    async def end(self, job: Job[PartyRef]) -> None:
+        """The recap, kept in the thread; the thread archived; the card shows the party ended."""
+        party, tracklist, plan = await parties_service.run_state(self.bot.db, job.payload.party_id)
+        if party.status not in ("running", "ended"):
+            return
+        thread_id = party.thread_id or party.channel_id
+        if party.status == "running":
+            reactions = await self._reactions(party, thread_id)
+            writers = await self._writers(party, thread_id)
+            party = await parties_service.mark_ended(
+                self.bot.db, party, reactions=reactions, writers=writers, now=self.now
+            )
+        if tracklist is not None and plan is not None:
+            await self.edit_playing(party, tracklist, plan)
+        else:
+            await self._post(
+                party, f"party:{party.id}:over", thread_id, now_custom_id(party.id, "over"),
+                OutboxMessage(content=end_text_without_tracklist(party), view=_now_view(party.id, "over")),
+            )  # fmt: skip
+        replay = await parties_service.replay(self.bot.db, party.guild_id, party.id)
+        view = discord.ui.View(timeout=None)
+        view.add_item(ReplayButton(party.id))
+        await self._post(
+            party, f"party:{party.id}:recap", thread_id, replay_custom_id(party.id),
+            OutboxMessage(embeds=[recap_embed(replay)], view=view),
+        )  # fmt: skip
+        if thread_id != party.channel_id:
+            await self._archive(thread_id)
+        await refresh_card(self.bot, await parties_service.party_view(self.bot.db, party.id))
+
+    async def _reactions(self, party: Party, thread_id: int) -> dict[int, int]:
+        """Each marker's reactions, read from the markers themselves (discord.py keeps no
+        message cache to count them from)."""
+        counts: dict[int, int] = {}
+        replay = await parties_service.replay(self.bot.db, party.guild_id, party.id)
+        channel = self.bot.get_partial_messageable(thread_id, guild_id=party.guild_id)
+        for row in replay.tracks:
+            if row["message_id"] is None:
+                continue
+            try:
+                message = await channel.fetch_message(row["message_id"])
+            except discord.HTTPException:
+                continue
+            counts[row["number"]] = sum(reaction.count for reaction in message.reactions)
+        return counts
+
+    async def _writers(self, party: Party, thread_id: int) -> int | None:
+        """How many members wrote in the thread (the bot's own messages don't count)."""
+        if thread_id == party.channel_id:
+            return None
+        channel = self.bot.get_partial_messageable(thread_id, guild_id=party.guild_id)
+        me = self.bot.user
+        authors: set[int] = set()
+        try:
+            async for message in channel.history(limit=THREAD_HISTORY_LIMIT):
+                if me is None or message.author.id != me.id:
+                    authors.add(message.author.id)
+        except discord.HTTPException:
+            return None
+        return len(authors)
+
+    async def _archive(self, thread_id: int) -> None:
+        try:
+            thread = await self.bot.fetch_channel(thread_id)
+            if isinstance(thread, discord.Thread) and not thread.archived:
+                await thread.edit(archived=True)
+        except discord.HTTPException:
+            log.info("Could not archive thread %s", thread_id, exc_info=True)
+
+    async def _post(
+        self, party: Party, key: str, channel_id: int, marker: str, message: OutboxMessage
+    ) -> int | None:
+        await parties_service.reserve_message(
+            self.bot.db, key, channel_id=channel_id, guild_id=party.guild_id, marker=marker,
+            now=self.now,
+        )  # fmt: skip
+        return await self.bot.outbox.post(key, message)
+
+
+def _now_view(party_id: int, tag: str) -> discord.ui.View:
+    view = discord.ui.View(timeout=None)
+    view.add_item(NowButton(party_id, tag))
+    return view
+
+
+def can_manage_events(guild: discord.Guild) -> bool:
+    perms = guild.me.guild_permissions
+    return bool(perms.manage_events or perms.create_events)
+
+
+def event_location(bot: UndercurrentBot, party: Party) -> str:
+    """The event's location: the voice channel's name, else the text channel's."""
+    if party.voice_name:
+        return clip_at_word(f"🔊 {party.voice_name}", 100)
+    channel = bot.get_channel(party.channel_id)
+    name = getattr(channel, "name", None)
+    return clip_at_word(f"#{name}" if name else where(party), 100)
