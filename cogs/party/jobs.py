@@ -167,6 +167,11 @@ class PartyJobs:
         """Post the card where the party is (once), retire a card left in a channel it moved
         from, and bring the card up to date."""
         key = card_key(party.id, party.channel_id)
+        if party.card_message_id is None and not party.is_open:
+            # Cancelled (or missed) before its card ever went up: nothing to announce now.
+            if await self.bot.outbox.get(key) is not None:
+                await self.bot.outbox.drop(key, f"party {party.status} before its card was posted")
+            return
         entry = await self.bot.outbox.get(key)
         if entry is None:
             await parties_service.reserve_message(
