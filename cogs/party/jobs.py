@@ -211,11 +211,12 @@ class PartyJobs:
         party = await parties_service.find_party(self.bot.db, job.payload.party_id)
         if party is None:
             return
-        if notice.startswith("remind:"):
-            if party.status != "scheduled" or party.starts_at <= self.now:
-                log.info("Party %s: reminder %s no longer due", party.id, notice)
-                return
-            await self.read_interested(party)
+        if notice.startswith("remind:") and (
+            party.status != "scheduled" or party.starts_at <= self.now
+        ):
+            log.info("Party %s: reminder %s no longer due", party.id, notice)
+            return
+        await self.read_interested(party)
         work = await parties_service.notice_recipients(self.bot.db, party.id, notice)
         guild = self.bot.get_guild(party.guild_id)
         text = notice_text(party, notice, guild.name if guild else None)
