@@ -13,6 +13,7 @@ import aiohttp
 import discord
 import pytest
 
+from bot.clock import FollowedClock
 from sandbox import Emulator, World
 from sandbox.ids import new_snowflake, snowflake_time
 from tests.sandbox.probe_bot import ProbeBot
@@ -188,3 +189,20 @@ async def test_a_jump_in_one_world_leaves_the_next_world_ids_alone() -> None:
     assert close_to(snowflake_time(new_snowflake()), real)
     assert snowflake_time(ahead) - real > datetime.timedelta(days=364)
     assert len({ahead, second.new_id(), new_snowflake()}) == 3
+
+
+async def test_the_bots_followed_clock_follows_the_emulator(emulator: Emulator) -> None:
+    """bot.clock.FollowedClock against the real route: a jump ends a sleep it jumped over."""
+    clock = await FollowedClock.probe(emulator.base_url + "/sandbox/clock")
+    assert clock is not None
+    clock.start()
+    try:
+        sleeper = asyncio.create_task(clock.sleep(DAY.total_seconds()))
+        await asyncio.sleep(0.05)
+        assert not sleeper.done()
+        await emulator.driver.advance(DAY + datetime.timedelta(minutes=1))
+        await asyncio.wait_for(sleeper, 10)
+        assert clock.generation == 1
+        assert abs((clock.now() - emulator.driver.now()).total_seconds()) < 5
+    finally:
+        await clock.aclose()
