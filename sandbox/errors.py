@@ -81,6 +81,10 @@ def too_many_scheduled_events() -> ApiError:
     )
 
 
+def finished_event() -> ApiError:
+    return ApiError(400, 180000, "Cannot update a finished event")
+
+
 def too_many_reactions() -> ApiError:
     return ApiError(400, 30010, "Maximum number of reactions reached (20)")
 

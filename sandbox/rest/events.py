@@ -196,17 +196,17 @@ async def edit_event(ctx: Ctx) -> Reply:
     event = _event(ctx, guild)
     _may_manage(ctx, guild, event)
     body = ctx.json()
-    if "status" in body and body["status"] != event.status:
-        if body["status"] not in _TRANSITIONS.get(event.status, set()):
-            form = FormErrors()
-            form.add(
-                ("status",),
-                "GUILD_SCHEDULED_EVENT_INVALID_STATUS_TRANSITION",
-                "Invalid status transition.",
-            )
-            form.raise_if_any()
-    elif event.status != SCHEDULED and set(body) - {"status"}:
-        raise errors.ApiError(400, 180000, "Cannot edit a finished or active event")
+    if event.status in (COMPLETED, CANCELED):
+        raise errors.finished_event()
+    moving = "status" in body and body["status"] != event.status
+    if moving and body["status"] not in _TRANSITIONS.get(event.status, set()):
+        form = FormErrors()
+        form.add(
+            ("status",),
+            "GUILD_SCHEDULED_EVENT_INVALID_STATUS_TRANSITION",
+            "Invalid status transition.",
+        )
+        form.raise_if_any()
     values = _validate(guild, {k: v for k, v in body.items() if k != "status"}, current=event)
     event.name = values["name"]
     event.description = values.get("description")

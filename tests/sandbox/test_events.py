@@ -263,3 +263,21 @@ async def test_the_list_counts_interested_users_only_when_asked(
     assert [e["user_count"] for e in counted] == [1]
     plain = await bot.http.get_scheduled_events(guild.id, False)
     assert "user_count" not in plain[0]
+
+
+async def test_an_active_event_can_be_edited_a_finished_one_cannot(
+    emulator: Emulator, bot: ProbeBot
+) -> None:
+    event = await external_event(guild_of(emulator, bot), starts_in=HOUR, lasts=HOUR)
+    await emulator.driver.advance(1.5 * HOUR)
+    assert stored(emulator, event).status == EventStatus.ACTIVE
+    # times the bot sends are the world's (its followed clock), not this machine's
+    longer = await event.edit(end_time=emulator.driver.now() + 3 * HOUR, name="Encore")
+    assert longer.name == "Encore"
+    await emulator.driver.advance(2 * HOUR)
+    assert stored(emulator, event).status == EventStatus.ACTIVE  # its new end is still ahead
+    await emulator.driver.advance(1.1 * HOUR)
+    assert stored(emulator, event).status == EventStatus.COMPLETED
+    with pytest.raises(discord.HTTPException) as refused:
+        await event.edit(name="Too late")
+    assert (refused.value.code, refused.value.text) == (180000, "Cannot update a finished event")
