@@ -17,6 +17,7 @@ import sys
 import discord
 
 from bot.client import UndercurrentBot
+from bot.clock import open_clock
 from bot.config import Settings, apply_endpoints, load_settings
 from bot.db import Database
 from bot.errors import StartupError
@@ -61,7 +62,11 @@ async def run(settings: Settings) -> int:
         rekeyed = await archive_upkeep.refresh_match_keys(db)
         if rekeyed:
             log.info("Dedupe rules changed: recomputed the keys of %d picks", rekeyed)
-        async with UndercurrentBot(settings=settings, db=db) as bot:
+        # The clock outlives the bot: it stops following the emulator only once the bot closed.
+        async with (
+            open_clock(settings.api_base) as clock,
+            UndercurrentBot(settings=settings, db=db, clock=clock) as bot,
+        ):
             return await _serve(bot, settings)
     finally:
         await db.close()

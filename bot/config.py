@@ -120,7 +120,7 @@ def _parse_endpoint(key: str, raw: str | None, schemes: tuple[str, str]) -> str 
         scheme, hostname = "", None
     if scheme not in schemes or not hostname:
         raise ConfigError(f"{key} must be a {secure}:// URL or a {plain}:// URL on 127.0.0.1")
-    if scheme == plain and not _is_loopback(hostname):
+    if scheme == plain and not is_loopback(hostname):
         raise ConfigError(
             f"{key} may use {plain}:// only on a loopback address (127.0.0.1, ::1, localhost); "
             f"use {secure}:// for anything else"
@@ -141,7 +141,8 @@ def _parse_web_url(key: str, raw: str | None) -> str | None:
     return raw
 
 
-def _is_loopback(host: str) -> bool:
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` (a name or an address) is this machine: ``localhost``, 127.0.0.0/8, ::1."""
     if host == "localhost":
         return True
     try:

@@ -1,10 +1,13 @@
 """Undercurrent's local Discord: an aiohttp server on 127.0.0.1 that speaks Discord's REST API
 v10 and gateway well enough for an unmodified discord.py bot, with a driver that acts as guild
-members, a recorder of every request and frame, fault injection, and a bot-process helper.
+members, a world clock tests move forward (which a bot pointed here follows), a recorder of every
+request and frame, fault injection, sustained rate limits, and a bot-process helper.
 
 Modules: ``server`` (Emulator), ``model`` (the world), ``gateway``, ``rest`` (routes),
-``driver`` (acting as members), ``recorder``, ``faults``, ``validation``, ``permissions``,
-``process`` (the bot as a subprocess), ``ids`` (snowflakes and timestamps).
+``driver`` (acting as members), ``clock`` (the world's time, ``GET /sandbox/clock``), ``timers``
+(what happens by itself as time passes), ``recorder``, ``faults``, ``limits`` (sustained rate
+limits), ``validation``, ``permissions``, ``process`` (the bot as a subprocess), ``ids``
+(snowflakes and timestamps).
 
 Example::
 
@@ -17,11 +20,18 @@ Example::
         await result.wait_response()
         assert result.ephemeral and "Europe/Berlin" in result.content
         emulator.faults.rate_limit("/channels/{channel_id}/messages", method="POST")
+        emulator.limits.route("POST", "/channels/{channel_id}/messages", per=5, seconds=5)
         await emulator.gateway.drop()             # the bot resumes on resume_gateway_url
+        [event] = driver.scheduled_events()
+        await driver.rsvp(event, user="bob")
+        await driver.advance(timedelta(days=1))   # the bot's clock jumps too; the event started
+        await driver.react(message, "🔥", user="alice")
+        driver.close_dms("bob")                   # the bot's next DM to bob: 403 50007
         assert await bot.stop() == 0
         emulator.recorder.assert_all_implemented()
 """
 
+from sandbox.clock import WorldClock
 from sandbox.driver import (
     ActionNotPossible,
     CommandNotAvailable,
@@ -30,7 +40,17 @@ from sandbox.driver import (
     message_text,
 )
 from sandbox.faults import FaultPlan
-from sandbox.model import ChannelType, Guild, Member, Message, Role, World
+from sandbox.limits import RateLimits
+from sandbox.model import (
+    ChannelType,
+    EventStatus,
+    Guild,
+    Member,
+    Message,
+    Role,
+    ScheduledEvent,
+    World,
+)
 from sandbox.permissions import Overwrite, OverwriteType, Permission
 from sandbox.process import BotExited, BotProcess
 from sandbox.recorder import Recorder
@@ -44,6 +64,7 @@ __all__ = [
     "CommandNotAvailable",
     "Driver",
     "Emulator",
+    "EventStatus",
     "FaultPlan",
     "Guild",
     "InteractionResult",
@@ -52,8 +73,11 @@ __all__ = [
     "Overwrite",
     "OverwriteType",
     "Permission",
+    "RateLimits",
     "Recorder",
     "Role",
+    "ScheduledEvent",
     "World",
+    "WorldClock",
     "message_text",
 ]

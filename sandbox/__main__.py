@@ -2,9 +2,9 @@
 
 It serves the default world (guild "Sandbox" with #general, #mod-log, members owner, mod, alice
 and bob) and prints the environment variables that point a bot at it. With ``--shards N`` it
-recommends N shards and adds a guild "Shard n" on each shard after the first. This is the seed
-of the no-token try-out mode; for now members can only be driven from Python
-(``Emulator.driver``).
+recommends N shards and adds a guild "Shard n" on each shard after the first. A bot pointed at it
+follows its clock (``/sandbox/clock``). This is the seed of the no-token try-out mode; for now
+members can only be driven, and time moved, from Python (``Emulator.driver``).
 """
 
 from __future__ import annotations

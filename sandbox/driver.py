@@ -1,5 +1,6 @@
 """The test driver: act as a guild member (slash commands, autocomplete, buttons, selects,
-modals, plain messages, event RSVPs) and read back what the bot did.
+modals, plain messages, reactions, event RSVPs, closing DMs), move the world's time forward, and
+read back what the bot did.
 
 Commands are resolved against what the bot registered, as the Discord client does: the command
 line ``settings timezone zone:Europe/Berlin`` walks subcommand groups and subcommands by name,
@@ -14,18 +15,20 @@ bot stores a view or modal only after reading the HTTP answer that created it, a
 the emulator when that happened; two heartbeat round trips after the answer was flushed give the
 bot's event loop many turns to get there.
 
-Kept as one module (about 900 lines): one class, the member's side of the emulator; each method is
+Kept as one module (about 1,000 lines): one class, the member's side of the emulator; each method is
 one kind of action a member takes.
 """
 
 from __future__ import annotations
 
+import datetime
 import shlex
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from sandbox.ids import new_snowflake, new_token
+from sandbox.ids import new_token
 from sandbox.model import (
+    MAX_REACTION_EMOJI,
     ApplicationCommand,
     Attachment,
     Channel,
@@ -39,6 +42,7 @@ from sandbox.model import (
     ScheduledEvent,
     User,
     World,
+    reaction_emoji,
 )
 from sandbox.permissions import Permission
 from sandbox.recorder import Recorder
@@ -561,7 +565,11 @@ class Driver:
         elif kind == ATTACHMENT:
             filename, data = raw if isinstance(raw, tuple) else ("file.bin", bytes(raw))
             attachment = Attachment(
-                new_snowflake(), filename, None, data, self.emulator.attachment_url(0, 0, filename)
+                self.world.new_id(),
+                filename,
+                None,
+                data,
+                self.emulator.attachment_url(0, 0, filename),
             )
             attachment.url = self.emulator.attachment_url(0, attachment.id, filename)
             self.emulator.attachments[attachment.id] = attachment
@@ -704,12 +712,13 @@ class Driver:
         if not perms & Permission.VIEW_CHANNEL or not perms & needed:
             raise ActionNotPossible(f"{member.user.username} may not post in #{target.name}")
         message = Message(
-            id=new_snowflake(),
+            id=self.world.new_id(),
             channel_id=target.id,
             guild_id=guild.id,
             author=member.user,
             content=content,
             member=member,
+            created_at=self.world.now(),
         )
         self.world.messages[message.id] = message
         target.messages.append(message)
@@ -719,16 +728,112 @@ class Driver:
         self.emulator.gateway.dispatch_message("MESSAGE_CREATE", message)
         return message
 
-    async def rsvp(self, event: ScheduledEvent, *, user: UserRef) -> None:
-        """Mark a member as interested in a scheduled event."""
-        member = self.member(user)
-        event.user_ids.add(member.id)
+    async def rsvp(self, event: ScheduledEvent | int, *, user: UserRef) -> None:
+        """Mark a member as interested in a scheduled event (GUILD_SCHEDULED_EVENT_USER_ADD;
+        nothing if they already were). Not possible once the event is over or deleted."""
+        await self._set_interest(event, user, interested=True)
+
+    async def unrsvp(self, event: ScheduledEvent | int, *, user: UserRef) -> None:
+        """Take back a member's interest (GUILD_SCHEDULED_EVENT_USER_REMOVE; nothing if they
+        were not interested)."""
+        await self._set_interest(event, user, interested=False)
+
+    async def _set_interest(
+        self, event: ScheduledEvent | int, user: UserRef, *, interested: bool
+    ) -> None:
+        found = self._event(event)
+        member = self.member(user, self.guild(found.guild_id))
+        if found.deleted or not found.uncompleted:
+            raise ActionNotPossible(f"event {found.name!r} is over or deleted")
+        if (member.id in found.user_ids) == interested:
+            return
+        if interested:
+            found.user_ids.add(member.id)
+        else:
+            found.user_ids.discard(member.id)
         payload = {
-            "guild_scheduled_event_id": str(event.id),
+            "guild_scheduled_event_id": str(found.id),
             "user_id": str(member.id),
-            "guild_id": str(event.guild_id),
+            "guild_id": str(found.guild_id),
         }
-        self.world.announce("GUILD_SCHEDULED_EVENT_USER_ADD", payload, event.guild_id)
+        name = (
+            "GUILD_SCHEDULED_EVENT_USER_ADD" if interested else "GUILD_SCHEDULED_EVENT_USER_REMOVE"
+        )
+        self.world.announce(name, payload, found.guild_id)
+
+    def _event(self, event: ScheduledEvent | int) -> ScheduledEvent:
+        if isinstance(event, ScheduledEvent):
+            return event
+        for guild in self.world.guilds.values():
+            if event in guild.scheduled_events:
+                return guild.scheduled_events[event]
+        raise KeyError(f"no scheduled event {event}")
+
+    async def react(self, message: Message | int, emoji: str, *, user: UserRef) -> None:
+        """React to a message as a user (MESSAGE_REACTION_ADD; nothing if they already had).
+        ``emoji`` is a Unicode emoji or a custom one as ``name:id``. In a guild the member needs
+        READ_MESSAGE_HISTORY there, and ADD_REACTIONS for an emoji nobody used on it yet; a
+        message takes at most 20 different emoji."""
+        reactor, target, key, partial = self._reaction(message, emoji, user)
+        channel = self.world.channels[target.channel_id]
+        guild = self.world.guild_of(channel)
+        member = None if guild is None else guild.members.get(reactor.id)
+        if key not in target.reactions and len(target.reactions) >= MAX_REACTION_EMOJI:
+            raise ActionNotPossible(f"message {target.id} already has 20 different emoji")
+        if guild is not None:
+            needed = Permission.VIEW_CHANNEL | Permission.READ_MESSAGE_HISTORY
+            if key not in target.reactions:
+                needed |= Permission.ADD_REACTIONS
+            if member is None or guild.permissions_in(member, channel) & needed != needed:
+                raise ActionNotPossible(f"{reactor.username} may not react with {emoji} there")
+        if target.add_reaction(key, partial, reactor.id, by_bot=False):
+            event = target.reaction_event(partial, reactor.id, member, added=True)
+            self.world.announce("MESSAGE_REACTION_ADD", event, target.guild_id)
+
+    async def unreact(self, message: Message | int, emoji: str, *, user: UserRef) -> None:
+        """Take a user's reaction back (MESSAGE_REACTION_REMOVE; nothing if they had none)."""
+        reactor, target, key, partial = self._reaction(message, emoji, user)
+        if target.remove_reaction(key, reactor.id, by_bot=False):
+            event = target.reaction_event(partial, reactor.id, None, added=False)
+            self.world.announce("MESSAGE_REACTION_REMOVE", event, target.guild_id)
+
+    def _reaction(
+        self, message: Message | int, emoji: str, user: UserRef
+    ) -> tuple[User, Message, str, JSON]:
+        reactor = self.user(user)
+        target = self._visible_message(message, reactor)
+        if target.ephemeral_for is not None:
+            raise ActionNotPossible("ephemeral messages take no reactions")
+        found = reaction_emoji(emoji)
+        if found is None:
+            raise ActionNotPossible(f"{emoji!r} is not an emoji")
+        return reactor, target, *found
+
+    # -- direct messages ----------------------------------------------------------------------
+
+    def close_dms(self, user: UserRef) -> None:
+        """The user stops accepting DMs from the bot: its sends answer 403 50007 (opening the DM
+        channel still works, as on Discord)."""
+        self.user(user).dms_open = False
+
+    def open_dms(self, user: UserRef) -> None:
+        """The user accepts DMs from the bot again."""
+        self.user(user).dms_open = True
+
+    # -- time ---------------------------------------------------------------------------------
+
+    async def advance(self, seconds: float | datetime.timedelta) -> None:
+        """Jump the world's clock forward and make what fell due meanwhile happen (external
+        events start and end, quiet threads archive), in order, before returning. A bot that
+        follows the emulator's clock sees the jump through ``GET /sandbox/clock``; wait for its
+        reaction as for any other (``wait_for_message``, ``wait_until``)."""
+        self.emulator.advance_clock(seconds)
+        self.emulator.timers.run_due()
+        self.recorder.notify()
+
+    def now(self) -> datetime.datetime:
+        """The world's current time."""
+        return self.world.now()
 
     # -- dispatch -----------------------------------------------------------------------------
 
@@ -746,7 +851,7 @@ class Driver:
             raise RuntimeError("no bot has a gateway session")
         guild = self.guild()
         interaction = Interaction(
-            id=new_snowflake(),
+            id=self.world.new_id(),
             token=new_token("aW50ZXJhY3Rpb24"),
             type=kind,
             application_id=self.world.application_id,

@@ -75,6 +75,24 @@ def unknown_scheduled_event() -> ApiError:
     return ApiError(404, 10070, "Unknown Guild Scheduled Event")
 
 
+def too_many_scheduled_events() -> ApiError:
+    return ApiError(
+        400, 30038, "Maximum number of uncompleted guild scheduled events reached (100)"
+    )
+
+
+def finished_event() -> ApiError:
+    return ApiError(400, 180000, "Cannot update a finished event")
+
+
+def too_many_reactions() -> ApiError:
+    return ApiError(400, 30010, "Maximum number of reactions reached (20)")
+
+
+def unknown_emoji() -> ApiError:
+    return ApiError(400, 10014, "Unknown Emoji")
+
+
 def already_acknowledged() -> ApiError:
     return ApiError(400, 40060, "Interaction has already been acknowledged.")
 

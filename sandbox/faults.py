@@ -6,7 +6,7 @@ Faults are matched by HTTP method and route template (``/channels/{channel_id}/m
 concrete path, and consumed one per matching request. A 429 carries Discord's headers
 (``X-RateLimit-*``, ``Retry-After``, ``Via``; discord.py treats a 429 without ``Via`` as a
 Cloudflare ban) and body ``{"message": "You are being rate limited.", "retry_after": …,
-"global": …}``.
+"global": …}``, built by ``rate_limited`` (which ``sandbox.limits`` answers with too).
 """
 
 from __future__ import annotations
@@ -15,6 +15,42 @@ import math
 import time
 from dataclasses import dataclass
 from typing import Any
+
+#: Status, headers and JSON body of an answer made outside the route handlers.
+Answer = tuple[int, dict[str, str], dict[str, Any]]
+
+
+def bucket_headers(
+    *, limit: int, remaining: int, reset_after: float, bucket: str
+) -> dict[str, str]:
+    """The ``X-RateLimit-*`` headers Discord sends with every answer of a limited route; the
+    reset is ``reset_after`` seconds from now (real time, as clients pace themselves by it)."""
+    return {
+        "X-RateLimit-Limit": str(limit),
+        "X-RateLimit-Remaining": str(remaining),
+        "X-RateLimit-Reset": f"{time.time() + reset_after:.3f}",
+        "X-RateLimit-Reset-After": f"{reset_after:.3f}",
+        "X-RateLimit-Bucket": bucket,
+    }
+
+
+def rate_limited(retry_after: float, *, limit: int, bucket: str, is_global: bool = False) -> Answer:
+    """Discord's 429: ``Retry-After`` in whole seconds, the bucket's headers with nothing
+    remaining, the scope, and the body with the exact ``retry_after``."""
+    headers = {
+        "Via": "1.1 google",
+        "Retry-After": str(max(1, math.ceil(retry_after))),
+        **bucket_headers(limit=limit, remaining=0, reset_after=retry_after, bucket=bucket),
+        "X-RateLimit-Scope": "global" if is_global else "user",
+    }
+    if is_global:
+        headers["X-RateLimit-Global"] = "true"
+    body = {
+        "message": "You are being rate limited.",
+        "retry_after": retry_after,
+        "global": is_global,
+    }
+    return 429, headers, body
 
 
 @dataclass(slots=True)
@@ -34,29 +70,11 @@ class Fault:
     def matches(self, method: str, route: str, path: str) -> bool:
         return (self.method is None or self.method == method) and self.route in (route, path)
 
-    def response(self) -> tuple[int, dict[str, str], dict[str, Any]]:
+    def response(self) -> Answer:
         """Status, headers and JSON body of the injected answer."""
         if self.status == 429:
-            reset_after = f"{self.retry_after:.3f}"
-            headers = {
-                "Via": "1.1 google",
-                "Retry-After": str(max(1, math.ceil(self.retry_after))),
-                "X-RateLimit-Limit": "5",
-                "X-RateLimit-Remaining": "0",
-                "X-RateLimit-Reset": f"{time.time() + self.retry_after:.3f}",
-                "X-RateLimit-Reset-After": reset_after,
-                "X-RateLimit-Bucket": "sandbox-"
-                + format(abs(hash(self.route)) & 0xFFFFFFFF, "08x"),
-                "X-RateLimit-Scope": "global" if self.is_global else "user",
-            }
-            if self.is_global:
-                headers["X-RateLimit-Global"] = "true"
-            body = {
-                "message": "You are being rate limited.",
-                "retry_after": self.retry_after,
-                "global": self.is_global,
-            }
-            return 429, headers, body
+            bucket = "sandbox-" + format(abs(hash(self.route)) & 0xFFFFFFFF, "08x")
+            return rate_limited(self.retry_after, limit=5, bucket=bucket, is_global=self.is_global)
         if self.status == 502:
             return 502, {"Via": "1.1 google"}, {"message": "502 Bad Gateway", "code": 0}
         return (

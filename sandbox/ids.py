@@ -2,55 +2,86 @@
 
 Snowflakes are time-based (milliseconds since the Discord epoch in the top 42 bits) so that
 ``discord.utils.snowflake_time`` gives a sensible creation time, and strictly increasing within
-one process so that ordering by ID is ordering by creation.
+one source so that ordering by ID is ordering by creation. Each emulated world has its own source
+(``Snowflakes``), stamped with that world's time (which tests move forward) and with worker and
+process bits of its own, so two worlds never issue the same ID and a jump in one world's time
+leaves the next world's IDs alone. ``new_snowflake`` is the process-wide source on real time.
 """
 
 from __future__ import annotations
 
 import datetime
+import itertools
 import secrets
 import threading
 import time
 
 DISCORD_EPOCH_MS = 1_420_070_400_000
 
-_lock = threading.Lock()
-_last_ms = 0
-_sequence = 0
+#: Worker and process bits (10 together) handed to each new source in turn; the process-wide
+#: source has worker 1, process 0.
+_SOURCE_BITS = 10
+_DEFAULT_SOURCE = 1 << 5
+_source_numbers = itertools.count(_DEFAULT_SOURCE + 1)
 
 
-def new_snowflake(
-    *, worker: int = 1, process: int = 0, shard: tuple[int, int] | None = None
-) -> int:
-    """Return a new snowflake for "now", always greater than every one issued before.
+class Snowflakes:
+    """One source of snowflakes: each greater than every one it issued before.
 
-    Up to 4,096 IDs share a millisecond; past that, or if the clock steps back, the timestamp
-    part moves ahead of the clock by as little as needed. With ``shard=(shard_id, shard_count)``
-    the ID is one Discord routes to that shard (``(id >> 22) % shard_count == shard_id``): the
-    timestamp moves ahead by under ``shard_count`` milliseconds.
+    Up to 4,096 IDs share a millisecond; past that, or if the given time steps back, the
+    timestamp part moves ahead of the time by as little as needed. With ``shard=(shard_id,
+    shard_count)`` the ID is one Discord routes to that shard (``(id >> 22) % shard_count ==
+    shard_id``): the timestamp moves ahead by under ``shard_count`` milliseconds.
     """
-    global _last_ms, _sequence
-    with _lock:
-        now_ms = time.time_ns() // 1_000_000
-        if now_ms > _last_ms:
-            _last_ms, _sequence = now_ms, 0
-        else:
-            _sequence += 1
-            if _sequence > 0xFFF:
-                _last_ms, _sequence = _last_ms + 1, 0
-        if shard is not None:
-            shard_id, shard_count = shard
-            if not 0 <= shard_id < shard_count:
-                raise ValueError(f"no shard {shard_id} among {shard_count}")
-            ahead = (shard_id - (_last_ms - DISCORD_EPOCH_MS)) % shard_count
-            if ahead:
-                _last_ms, _sequence = _last_ms + ahead, 0
-        return (
-            ((_last_ms - DISCORD_EPOCH_MS) << 22)
-            | ((worker & 0x1F) << 17)
-            | ((process & 0x1F) << 12)
-            | _sequence
-        )
+
+    def __init__(self, *, worker: int, process: int) -> None:
+        self.worker = worker & 0x1F
+        self.process = process & 0x1F
+        self._lock = threading.Lock()
+        self._last_ms = 0
+        self._sequence = 0
+
+    @classmethod
+    def new_source(cls) -> Snowflakes:
+        """A source whose worker and process bits no other live source in this process uses
+        (they repeat only after 1,023 more sources)."""
+        number = next(_source_numbers) % (1 << _SOURCE_BITS)
+        if number == _DEFAULT_SOURCE:
+            number = next(_source_numbers) % (1 << _SOURCE_BITS)
+        return cls(worker=number >> 5, process=number)
+
+    def next(self, at: float, *, shard: tuple[int, int] | None = None) -> int:
+        """A new snowflake for the moment ``at`` (epoch seconds)."""
+        with self._lock:
+            now_ms = int(at * 1000)
+            if now_ms > self._last_ms:
+                self._last_ms, self._sequence = now_ms, 0
+            else:
+                self._sequence += 1
+                if self._sequence > 0xFFF:
+                    self._last_ms, self._sequence = self._last_ms + 1, 0
+            if shard is not None:
+                shard_id, shard_count = shard
+                if not 0 <= shard_id < shard_count:
+                    raise ValueError(f"no shard {shard_id} among {shard_count}")
+                ahead = (shard_id - (self._last_ms - DISCORD_EPOCH_MS)) % shard_count
+                if ahead:
+                    self._last_ms, self._sequence = self._last_ms + ahead, 0
+            return (
+                ((self._last_ms - DISCORD_EPOCH_MS) << 22)
+                | (self.worker << 17)
+                | (self.process << 12)
+                | self._sequence
+            )
+
+
+_process_source = Snowflakes(worker=_DEFAULT_SOURCE >> 5, process=_DEFAULT_SOURCE)
+
+
+def new_snowflake(*, shard: tuple[int, int] | None = None) -> int:
+    """A new snowflake for the real "now" from the process-wide source (see ``Snowflakes``);
+    the emulator's own entities take theirs from their world (``World.new_id``)."""
+    return _process_source.next(time.time_ns() / 1e9, shard=shard)
 
 
 def shard_of(guild_id: int, shard_count: int) -> int:
@@ -65,7 +96,7 @@ def snowflake_time(snowflake: int) -> datetime.datetime:
 
 
 def utcnow() -> datetime.datetime:
-    """The current aware UTC time."""
+    """The current aware UTC time, real (a world's own time is ``World.now()``)."""
     return datetime.datetime.now(tz=datetime.UTC)
 
 

@@ -21,7 +21,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sandbox.ids import iso, new_snowflake, utcnow
+from sandbox.clock import WorldClock
+from sandbox.ids import Snowflakes, iso, utcnow
 from sandbox.permissions import (
     DEFAULT_EVERYONE,
     NO_PERMISSIONS,
@@ -66,6 +67,23 @@ class InteractionType(enum.IntEnum):
     MESSAGE_COMPONENT = 3
     APPLICATION_COMMAND_AUTOCOMPLETE = 4
     MODAL_SUBMIT = 5
+
+
+class EventEntityType(enum.IntEnum):
+    """Where a guild scheduled event happens, as numbered by Discord."""
+
+    STAGE_INSTANCE = 1
+    VOICE = 2
+    EXTERNAL = 3
+
+
+class EventStatus(enum.IntEnum):
+    """A guild scheduled event's status, as numbered by Discord."""
+
+    SCHEDULED = 1
+    ACTIVE = 2
+    COMPLETED = 3
+    CANCELED = 4
 
 
 class MessageFlag(enum.IntFlag):
@@ -304,6 +322,46 @@ class Attachment:
         return payload
 
 
+#: How many different emoji one message may carry.
+MAX_REACTION_EMOJI = 20
+
+
+def reaction_emoji(raw: str) -> tuple[str, JSON] | None:
+    """The key and partial emoji of an emoji as written in a reaction route: a Unicode emoji
+    (``🔥``) or a custom one as ``name:id``. None for what Discord answers 10014 Unknown Emoji
+    (empty, or plain letters and digits). Custom emoji are not checked against any guild's."""
+    parts = raw.split(":")
+    if len(parts) == 2 and parts[0] and parts[1].isdigit():
+        return f"{parts[0]}:{parts[1]}", {"id": parts[1], "name": parts[0], "animated": False}
+    if not raw or ":" in raw or raw.isascii():
+        return None
+    return raw, {"id": None, "name": raw}
+
+
+@dataclass(slots=True, eq=False)
+class Reaction:
+    """One emoji's reactions on a message: who reacted, in the order they did."""
+
+    emoji: JSON
+    user_ids: list[int] = field(default_factory=list)
+    #: Whether the bot is among them (``me`` in Discord's payload).
+    me: bool = False
+
+    def to_payload(self) -> JSON:
+        """Discord's reaction object (super reactions are not emulated: their counts are 0)."""
+        count = len(self.user_ids)
+        return {
+            "emoji": dict(self.emoji),
+            "count": count,
+            "count_details": {"burst": 0, "normal": count},
+            "burst_colors": [],
+            "me_burst": False,
+            "burst_me": False,
+            "me": self.me,
+            "burst_count": 0,
+        }
+
+
 @dataclass(slots=True, eq=False)
 class Message:
     """A message, including interaction responses and follow-ups."""
@@ -337,6 +395,8 @@ class Message:
     pinged_users: list[User] = field(default_factory=list)
     pinged_role_ids: list[int] = field(default_factory=list)
     pinged_everyone: bool = False
+    #: Reactions by emoji key (``🔥`` or ``name:id``), in the order each emoji was first used.
+    reactions: dict[str, Reaction] = field(default_factory=dict)
 
     @property
     def ephemeral(self) -> bool:
@@ -366,6 +426,48 @@ class Message:
 
         walk(self.components)
         return found
+
+    def add_reaction(self, key: str, emoji: JSON, user_id: int, *, by_bot: bool) -> bool:
+        """Record ``user_id`` reacting with this emoji; False if they already had."""
+        reaction = self.reactions.setdefault(key, Reaction(emoji))
+        if user_id in reaction.user_ids:
+            return False
+        reaction.user_ids.append(user_id)
+        reaction.me = reaction.me or by_bot
+        return True
+
+    def remove_reaction(self, key: str, user_id: int, *, by_bot: bool) -> bool:
+        """Take ``user_id``'s reaction with this emoji away; False if there was none. An emoji
+        nobody reacts with any more leaves the list."""
+        reaction = self.reactions.get(key)
+        if reaction is None or user_id not in reaction.user_ids:
+            return False
+        reaction.user_ids.remove(user_id)
+        reaction.me = reaction.me and not by_bot
+        if not reaction.user_ids:
+            del self.reactions[key]
+        return True
+
+    def reaction_event(
+        self, emoji: JSON, user_id: int, member: Member | None, *, added: bool
+    ) -> JSON:
+        """The MESSAGE_REACTION_ADD (``added``) or MESSAGE_REACTION_REMOVE payload."""
+        payload: JSON = {
+            "user_id": str(user_id),
+            "channel_id": str(self.channel_id),
+            "message_id": str(self.id),
+            "emoji": dict(emoji),
+            "burst": False,
+            "type": 0,
+        }
+        if self.guild_id is not None:
+            payload["guild_id"] = str(self.guild_id)
+        if added:
+            payload["message_author_id"] = str(self.author.id)
+            payload["burst_colors"] = []
+            if member is not None:
+                payload["member"] = member.to_payload()
+        return payload
 
     def find_component(self, custom_id: str) -> JSON | None:
         """The component dict with this custom_id, if the message has one."""
@@ -415,12 +517,14 @@ class Message:
             payload["message_reference"] = self.message_reference
         if self.poll is not None and include_content:
             payload["poll"] = self.poll
+        if self.reactions:
+            payload["reactions"] = [r.to_payload() for r in self.reactions.values()]
         return payload
 
 
 @dataclass(slots=True, eq=False)
 class ScheduledEvent:
-    """A guild scheduled event."""
+    """A guild scheduled event. ``user_ids`` are the members interested in it."""
 
     id: int
     guild_id: int
@@ -432,14 +536,37 @@ class ScheduledEvent:
     description: str | None = None
     channel_id: int | None = None
     location: str | None = None
-    status: int = 1
+    status: int = EventStatus.SCHEDULED
     privacy_level: int = 2
     user_ids: set[int] = field(default_factory=set)
     deleted: bool = False
     image: str | None = None
 
-    def to_payload(self) -> JSON:
-        return {
+    @property
+    def uncompleted(self) -> bool:
+        """Scheduled or active: what Discord's limit of 100 a guild counts."""
+        return not self.deleted and self.status in (EventStatus.SCHEDULED, EventStatus.ACTIVE)
+
+    def next_transition(self) -> tuple[datetime.datetime, EventStatus] | None:
+        """When Discord changes this event's status by itself, and to what.
+
+        Only external events change by themselves: SCHEDULED becomes ACTIVE at
+        ``scheduled_start_time`` and ACTIVE becomes COMPLETED at ``scheduled_end_time``. (Voice
+        and stage events end a few minutes after the last member leaves the channel, and an event
+        that never started is cancelled a few hours after its start; neither is emulated.)
+        """
+        if self.deleted or self.entity_type != EventEntityType.EXTERNAL:
+            return None
+        if self.status == EventStatus.SCHEDULED:
+            return self.scheduled_start_time, EventStatus.ACTIVE
+        if self.status == EventStatus.ACTIVE and self.scheduled_end_time is not None:
+            return self.scheduled_end_time, EventStatus.COMPLETED
+        return None
+
+    def to_payload(self, *, with_user_count: bool = False) -> JSON:
+        """The event as Discord sends it; ``user_count`` only when asked for (the REST routes'
+        ``with_user_count``), never in gateway events."""
+        payload: JSON = {
             "id": str(self.id),
             "guild_id": str(self.guild_id),
             "channel_id": _opt_id(self.channel_id),
@@ -450,14 +577,16 @@ class ScheduledEvent:
             "scheduled_start_time": iso(self.scheduled_start_time),
             "scheduled_end_time": iso(self.scheduled_end_time) if self.scheduled_end_time else None,
             "privacy_level": self.privacy_level,
-            "status": self.status,
-            "entity_type": self.entity_type,
+            "status": int(self.status),
+            "entity_type": int(self.entity_type),
             "entity_id": None,
             "entity_metadata": {"location": self.location} if self.location is not None else None,
-            "user_count": len(self.user_ids),
             "image": self.image,
             "recurrence_rule": None,
         }
+        if with_user_count:
+            payload["user_count"] = len(self.user_ids)
+        return payload
 
 
 @dataclass(slots=True, eq=False)
@@ -566,7 +695,7 @@ class Guild:
     ) -> Role:
         """Create a role above the existing ones."""
         role = Role(
-            id=new_snowflake(),
+            id=self.world.new_id(),
             guild_id=self.id,
             name=name,
             permissions=permissions,
@@ -588,7 +717,13 @@ class Guild:
         """Add a user (or a new user with this name) to the guild."""
         if isinstance(user, str):
             user = self.world.add_user(user)
-        member = Member(user=user, guild_id=self.id, role_ids=[r.id for r in roles], nick=nick)
+        member = Member(
+            user=user,
+            guild_id=self.id,
+            role_ids=[r.id for r in roles],
+            nick=nick,
+            joined_at=self.world.now(),
+        )
         self.members[user.id] = member
         if user.id != self.world.bot_user.id:
             payload = member.to_payload()
@@ -607,7 +742,7 @@ class Guild:
     ) -> Channel:
         """Create a guild channel."""
         channel = Channel(
-            id=new_snowflake(),
+            id=self.world.new_id(),
             type=type,
             name=name,
             guild_id=self.id,
@@ -615,6 +750,7 @@ class Guild:
             topic=topic,
             parent_id=parent.id if parent else None,
             overwrites=list(overwrites),
+            created_at=self.world.now(),
         )
         self.channels[channel.id] = channel
         self.world.channels[channel.id] = channel
@@ -777,6 +913,10 @@ class World:
     interactions: dict[int, Interaction] = field(default_factory=dict)
     app_name: str = "Sandbox Bot"
     dispatch: DispatchHook | None = None
+    #: The world's time (see ``sandbox.clock``); ``now()`` and ``new_id()`` read it.
+    clock: WorldClock = field(default_factory=WorldClock)
+    #: Where the world's snowflakes come from (see ``sandbox.ids.Snowflakes``).
+    ids: Snowflakes = field(default_factory=Snowflakes.new_source)
 
     @classmethod
     def create(
@@ -787,8 +927,9 @@ class World:
         token: str | None = None,
     ) -> World:
         """An empty world with a bot user and its token."""
+        clock, ids = WorldClock(), Snowflakes.new_source()
         bot_user = User(
-            id=new_snowflake(), username=bot_name.lower(), global_name=bot_name, bot=True
+            id=ids.next(clock.time()), username=bot_name.lower(), global_name=bot_name, bot=True
         )
         if token is None:
             encoded_id = base64.urlsafe_b64encode(str(bot_user.id).encode()).decode().rstrip("=")
@@ -811,7 +952,12 @@ class World:
                 | Permission.CREATE_EVENTS
             )
         world = cls(
-            bot_user=bot_user, token=token, bot_permissions=bot_permissions, app_name=bot_name
+            bot_user=bot_user,
+            token=token,
+            bot_permissions=bot_permissions,
+            app_name=bot_name,
+            clock=clock,
+            ids=ids,
         )
         world.users[bot_user.id] = bot_user
         return world
@@ -871,10 +1017,18 @@ class World:
         if self.dispatch is not None:
             self.dispatch(event, payload, guild_id)
 
+    def now(self) -> datetime.datetime:
+        """The world's current time (real time plus however far tests moved it)."""
+        return self.clock.now()
+
+    def new_id(self, *, shard: tuple[int, int] | None = None) -> int:
+        """A snowflake for something created now in this world (see ``Snowflakes.next``)."""
+        return self.ids.next(self.clock.time(), shard=shard)
+
     def add_user(self, username: str, *, global_name: str | None = None, bot: bool = False) -> User:
         """Create a user account."""
         user = User(
-            id=new_snowflake(),
+            id=self.new_id(),
             username=username,
             global_name=global_name or username.title(),
             bot=bot,
@@ -889,8 +1043,8 @@ class World:
         managed role. ``shard=(shard_id, shard_count)`` picks an ID Discord routes to that shard."""
         if isinstance(owner, str):
             owner = self.user_named(owner) if self.has_user(owner) else self.add_user(owner)
-        guild_id = new_snowflake(shard=shard)
-        guild = Guild(world=self, id=guild_id, name=name, owner_id=owner.id)
+        guild_id = self.new_id(shard=shard)
+        guild = Guild(world=self, id=guild_id, name=name, owner_id=owner.id, created_at=self.now())
         guild.roles[guild_id] = Role(
             id=guild_id, guild_id=guild_id, name="@everyone", permissions=DEFAULT_EVERYONE
         )
@@ -928,10 +1082,22 @@ class World:
         """The bot's DM channel with ``user``, created on first use."""
         channel = self.dm_channels.get(user.id)
         if channel is None:
-            channel = Channel(id=new_snowflake(), type=ChannelType.DM, name=None, recipients=[user])
+            channel = Channel(
+                id=self.new_id(),
+                type=ChannelType.DM,
+                name=None,
+                recipients=[user],
+                created_at=self.now(),
+            )
             self.dm_channels[user.id] = channel
             self.channels[channel.id] = channel
         return channel
+
+    def shares_a_guild(self, user: User) -> bool:
+        """Whether ``user`` is a member of a guild the bot is in (Discord's condition for DMs)."""
+        return any(
+            user.id in g.members and self.bot_user.id in g.members for g in self.guilds.values()
+        )
 
     def guild_of(self, channel: Channel) -> Guild | None:
         """The guild a channel belongs to (None for DMs)."""

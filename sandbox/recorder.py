@@ -255,6 +255,12 @@ class Recorder:
                 f"the bot called routes the emulator does not implement:\n  {listing}"
             )
 
+    def rate_limited(
+        self, method: str | None = None, route: str | None = None, *, after: int = 0
+    ) -> list[RecordedRequest]:
+        """Requests answered 429, by a sustained limit or an injected fault."""
+        return [r for r in self.requests_to(method, route, after=after) if r.status == 429]
+
     def server_errors(self) -> list[RecordedRequest]:
         """5xx answers that were not injected faults (emulator bugs)."""
         return [r for r in self.requests if r.status >= 500 and r.fault is None]

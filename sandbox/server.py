@@ -1,6 +1,7 @@
 """The emulator: one aiohttp server on 127.0.0.1 serving the REST API under ``/api/v10``, the
 gateway at ``/gateway`` (and ``/gateway-resume``, the ``resume_gateway_url`` READY hands out),
-and uploaded attachments under ``/attachments``.
+uploaded attachments under ``/attachments``, and the world's clock at ``/sandbox/clock`` (see
+``sandbox.clock``; a bot pointed here follows it).
 
 Typical use::
 
@@ -12,19 +13,23 @@ Typical use::
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
-import time
+import datetime
 from collections.abc import Iterator
 from types import TracebackType
 from typing import TYPE_CHECKING
 
 from aiohttp import web
 
+from sandbox.clock import WorldClock, clock_route
 from sandbox.faults import FaultPlan
 from sandbox.gateway import Gateway
+from sandbox.limits import RateLimits
 from sandbox.model import JSON, Attachment, Interaction, World
 from sandbox.recorder import Recorder
 from sandbox.rest import add_routes
+from sandbox.timers import WorldTimers
 
 if TYPE_CHECKING:
     from sandbox.driver import Driver
@@ -62,13 +67,16 @@ class Emulator:
         self.nonce_window = nonce_window
         self.recorder = Recorder()
         self.faults = FaultPlan()
+        #: Sustained rate limits, none until a test switches them on.
+        self.limits = RateLimits()
         self.gateway = Gateway(self, heartbeat_interval_ms=heartbeat_interval_ms, shards=shards)
+        #: What the world does by itself as time passes (events starting and ending…).
+        self.timers = WorldTimers(self.world)
         self.attachments: dict[int, Attachment] = {}
-        self.reactions: dict[int, dict[str, set[int]]] = {}
         self.interaction_tokens: dict[str, Interaction] = {}
         # (channel, author, nonce) -> (message id, emulator-clock time), oldest first.
         self._nonces: dict[tuple[int, int, str], tuple[int, float]] = {}
-        self._clock_offset = 0.0
+        self._stopping = asyncio.Event()
         self._runner: web.AppRunner | None = None
         self._driver: Driver | None = None
         self.world.dispatch = self._announce
@@ -80,6 +88,8 @@ class Emulator:
         app = web.Application(client_max_size=64 * 1024 * 1024)
         app.router.add_get("/gateway", self.gateway.handle)
         app.router.add_get("/gateway-resume", self.gateway.handle)
+        self._stopping.clear()
+        app.router.add_get("/sandbox/clock", clock_route(self.world.clock, self._stopping))
         add_routes(app, self)
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
         await self._runner.setup()
@@ -89,10 +99,13 @@ class Emulator:
         assert server is not None
         sockets = getattr(server, "sockets", None) or []
         self.port = int(sockets[0].getsockname()[1])
+        self.timers.start()
 
     async def stop(self) -> None:
         """Close gateway connections and stop serving."""
+        await self.timers.stop()
         if self._runner is not None:
+            self._stopping.set()
             await self.gateway.close_all()
             await self._runner.cleanup()
             self._runner = None
@@ -161,13 +174,23 @@ class Emulator:
 
     # -- time ---------------------------------------------------------------------------------
 
-    def clock(self) -> float:
-        """The emulator's monotonic clock, used for interaction deadlines and token lifetimes."""
-        return time.monotonic() + self._clock_offset
+    @property
+    def world_clock(self) -> WorldClock:
+        """The world's time, which tests move forward (``Driver.advance``)."""
+        return self.world.clock
 
-    def advance_clock(self, seconds: float) -> None:
-        """Pretend ``seconds`` have passed (e.g. to expire interaction tokens)."""
-        self._clock_offset += seconds
+    def clock(self) -> float:
+        """The world's monotonic clock, used for interaction deadlines, token lifetimes and
+        the nonce window."""
+        return self.world.clock.monotonic()
+
+    def advance_clock(self, seconds: float | datetime.timedelta) -> None:
+        """Pretend ``seconds`` have passed (e.g. to expire interaction tokens). What became due
+        meanwhile happens soon after; ``Driver.advance`` also waits for it."""
+        if isinstance(seconds, datetime.timedelta):
+            seconds = seconds.total_seconds()
+        generation = self.world.clock.advance(seconds)
+        self.recorder.note("clock_advanced", seconds=seconds, generation=generation)
 
     # -- message nonces -----------------------------------------------------------------------
 
@@ -193,6 +216,7 @@ class Emulator:
 
     def _announce(self, event: str, payload: JSON, guild_id: int | None) -> None:
         self.gateway.dispatch(event, payload, guild_id=guild_id)
+        self.timers.poke()  # a new or changed event or thread may be due sooner
 
     def register_interaction(self, interaction: Interaction) -> None:
         self.world.interactions[interaction.id] = interaction

@@ -1,8 +1,9 @@
 """Discord's REST API v10, as far as the emulator implements it.
 
 ``add_routes`` mounts every route module under ``/api/v10`` behind one wrapper that parses the
-body, checks the bot token, injects planned faults, turns ``ApiError`` into Discord's JSON error
-shape, records the exchange, and flushes the answer before recording it. Anything else under
+body, checks the bot token, applies the rate limits in force (``sandbox.limits``), injects planned
+faults, turns ``ApiError`` into Discord's JSON error shape, records the exchange, and flushes the
+answer before recording it. Anything else under
 ``/api`` answers ``404 {"message": "404: Not Found", "code": 0}`` and is recorded as
 unimplemented, so a test can fail on it.
 """
@@ -10,12 +11,12 @@ unimplemented, so a test can fail on it.
 from __future__ import annotations
 
 import logging
-import time
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
 from sandbox import errors
+from sandbox.faults import bucket_headers
 from sandbox.recorder import UNIMPLEMENTED, RecordedFile
 from sandbox.rest import channels, commands, core, events, interactions
 from sandbox.rest.common import Ctx, Reply, Route, json_response, parse_body
@@ -28,8 +29,9 @@ _log = logging.getLogger(__name__)
 API_PREFIX = "/api/v10"
 ROUTE_TABLES = (core.routes, commands.routes, interactions.routes, channels.routes, events.routes)
 
-#: Rate-limit headers sent with every successful answer: a generous bucket that never runs dry
-#: on its own (use ``FaultPlan.rate_limit`` to make the bot wait).
+#: Rate-limit headers sent with every successful answer of a route without a limit: a generous
+#: bucket that never runs dry on its own (``FaultPlan.rate_limit`` makes the bot wait once,
+#: ``RateLimits.route`` keeps a route limited).
 _BUCKET_LIMIT = 50
 
 
@@ -72,13 +74,32 @@ def _record(
 
 
 def _ratelimit_headers(route: Route) -> dict[str, str]:
-    return {
-        "X-RateLimit-Limit": str(_BUCKET_LIMIT),
-        "X-RateLimit-Remaining": str(_BUCKET_LIMIT - 1),
-        "X-RateLimit-Reset": f"{time.time() + 1:.3f}",
-        "X-RateLimit-Reset-After": "1.000",
-        "X-RateLimit-Bucket": format(abs(hash((route.method, route.path))) & 0xFFFFFFFF, "08x"),
-    }
+    return bucket_headers(
+        limit=_BUCKET_LIMIT,
+        remaining=_BUCKET_LIMIT - 1,
+        reset_after=1.0,
+        bucket=format(abs(hash((route.method, route.path))) & 0xFFFFFFFF, "08x"),
+    )
+
+
+async def _handle(
+    emulator: Emulator,
+    request: web.Request,
+    route: Route,
+    body: Any,
+    files: list[Any],
+    limit_headers: dict[str, str] | None,
+) -> Reply:
+    """Run the route's handler, or answer with a planned fault instead of (or after) it."""
+    fault = emulator.faults.take(request.method, route.path, request.path.removeprefix(API_PREFIX))
+    if fault is None or fault.after_handling:
+        reply = await route.handler(Ctx(emulator, request, body, files))
+        reply.headers = {**(limit_headers or _ratelimit_headers(route)), **reply.headers}
+    if fault is not None:
+        status, headers, payload = fault.response()
+        emulator.recorder.note("fault_injected", status=status, path=request.path)
+        reply = Reply(status, payload, headers, fault=str(status))
+    return reply
 
 
 def _endpoint(emulator: Emulator, route: Route) -> Any:
@@ -86,23 +107,22 @@ def _endpoint(emulator: Emulator, route: Route) -> Any:
         body: Any = None
         files: list[Any] = []
         fault_name: str | None = None
+        limit_headers: dict[str, str] | None = None
         try:
             body, files = await parse_body(request)
             if route.auth and request.headers.get("Authorization") != f"Bot {emulator.world.token}":
                 raise errors.unauthorized()
-            fault = emulator.faults.take(
-                request.method, route.path, request.path.removeprefix(API_PREFIX)
+            limit_headers, limited = emulator.limits.take(
+                request.method, route.path, request.match_info
             )
-            if fault is None or fault.after_handling:
-                reply = await route.handler(Ctx(emulator, request, body, files))
-                reply.headers = {**_ratelimit_headers(route), **reply.headers}
-            if fault is not None:
-                status, headers, payload = fault.response()
-                fault_name = str(status)
-                emulator.recorder.note("fault_injected", status=status, path=request.path)
+            if limited is not None:
+                status, headers, payload = limited
                 reply = Reply(status, payload, headers)
+            else:
+                reply = await _handle(emulator, request, route, body, files, limit_headers)
+                fault_name = reply.fault
         except errors.ApiError as exc:
-            reply = Reply(exc.status, exc.to_payload())
+            reply = Reply(exc.status, exc.to_payload(), dict(limit_headers or {}))
         except Exception:
             _log.exception("emulator error in %s %s", request.method, request.path)
             reply = Reply(

@@ -1,8 +1,8 @@
-"""Channel routes: messages (create, fetch, history, edit, delete), typing, reactions,
-channel fetch/edit/delete, and threads (from a message, standalone, forum posts, members,
-listings).
+"""Channel routes: messages (create, fetch, history, edit, delete), typing, reactions (the
+bot's own, and who reacted), channel fetch/edit/delete, and threads (from a message, standalone,
+forum posts, members, listings).
 
-Kept as one module (about 480 lines): one family of Discord's routes, in Discord's own grouping.
+Kept as one module (about 530 lines): one family of Discord's routes, in Discord's own grouping.
 """
 
 from __future__ import annotations
@@ -10,10 +10,17 @@ from __future__ import annotations
 from typing import Any
 
 from sandbox import errors
-from sandbox.ids import new_snowflake, utcnow
-from sandbox.model import Channel, ChannelType, Message
+from sandbox.model import MAX_REACTION_EMOJI, Channel, ChannelType, Message, reaction_emoji
 from sandbox.permissions import Permission
-from sandbox.rest.common import Ctx, Reply, RouteTable, edit_message, new_message, store_message
+from sandbox.rest.common import (
+    Ctx,
+    Reply,
+    RouteTable,
+    edit_message,
+    new_message,
+    page_of_ids,
+    store_message,
+)
 from sandbox.validation import FormErrors, check_message, check_nonce
 
 routes = RouteTable()
@@ -27,7 +34,11 @@ def _send_permission(channel: Channel) -> Permission:
 
 
 def _check_dm(ctx: Ctx, channel: Channel) -> None:
-    if channel.type == ChannelType.DM and not all(u.dms_open for u in channel.recipients):
+    """Discord lets a bot message a user only while they share a server and the user accepts
+    DMs; otherwise the send (never the DM channel's creation) answers 403 50007."""
+    if channel.type == ChannelType.DM and not all(
+        u.dms_open and ctx.world.shares_a_guild(u) for u in channel.recipients
+    ):
         raise errors.cannot_dm_user()
 
 
@@ -38,6 +49,7 @@ def _reopen_thread(ctx: Ctx, channel: Channel) -> None:
     if channel.locked:
         raise errors.thread_archived()
     channel.archived = False
+    channel.archive_timestamp = ctx.world.now()
     ctx.world.announce("THREAD_UPDATE", channel.to_payload(), channel.guild_id)
 
 
@@ -98,11 +110,7 @@ async def get_message(ctx: Ctx) -> Reply:
 async def list_messages(ctx: Ctx) -> Reply:
     channel = ctx.channel()
     _readable(ctx, channel)
-    limit = int(ctx.query.get("limit", "50"))
-    if not 1 <= limit <= 100:
-        form = FormErrors()
-        form.add(("limit",), "NUMBER_TYPE_MAX", "int value should be less than or equal to 100.")
-        form.raise_if_any()
+    limit = ctx.query_int("limit", default=50, low=1, high=100)
     messages = channel.visible_messages()
     before = ctx.query.get("before")
     after = ctx.query.get("after")
@@ -181,14 +189,32 @@ async def trigger_typing(ctx: Ctx) -> Reply:
     return Reply(status=204)
 
 
+def _reaction_emoji(ctx: Ctx) -> tuple[str, JSON]:
+    found = reaction_emoji(ctx.param("emoji"))
+    if found is None:
+        raise errors.unknown_emoji()
+    return found
+
+
 @routes.put("/channels/{channel_id}/messages/{message_id}/reactions/{emoji}/@me")
 async def add_own_reaction(ctx: Ctx) -> Reply:
+    """React as the bot: READ_MESSAGE_HISTORY, and ADD_REACTIONS unless someone already reacted
+    with this emoji; at most 20 different emoji a message."""
     channel = ctx.channel()
     message = ctx.message_in(channel)
+    key, emoji = _reaction_emoji(ctx)
     if channel.guild_id is not None:
-        ctx.require(channel, Permission.ADD_REACTIONS | Permission.READ_MESSAGE_HISTORY)
-    reactions = ctx.emulator.reactions.setdefault(message.id, {})
-    reactions.setdefault(ctx.param("emoji"), set()).add(ctx.world.bot_user.id)
+        needed = Permission.READ_MESSAGE_HISTORY
+        if key not in message.reactions:
+            needed |= Permission.ADD_REACTIONS
+        ctx.require(channel, needed)
+    if key not in message.reactions and len(message.reactions) >= MAX_REACTION_EMOJI:
+        raise errors.too_many_reactions()
+    bot = ctx.world.bot_user
+    if message.add_reaction(key, emoji, bot.id, by_bot=True):
+        member = _bot_member(ctx, channel)
+        event = message.reaction_event(emoji, bot.id, member, added=True)
+        ctx.world.announce("MESSAGE_REACTION_ADD", event, message.guild_id)
     return Reply(status=204)
 
 
@@ -196,10 +222,30 @@ async def add_own_reaction(ctx: Ctx) -> Reply:
 async def remove_own_reaction(ctx: Ctx) -> Reply:
     channel = ctx.channel()
     message = ctx.message_in(channel)
-    ctx.emulator.reactions.get(message.id, {}).get(ctx.param("emoji"), set()).discard(
-        ctx.world.bot_user.id
-    )
+    key, emoji = _reaction_emoji(ctx)
+    bot = ctx.world.bot_user
+    if message.remove_reaction(key, bot.id, by_bot=True):
+        event = message.reaction_event(emoji, bot.id, None, added=False)
+        ctx.world.announce("MESSAGE_REACTION_REMOVE", event, message.guild_id)
     return Reply(status=204)
+
+
+@routes.get("/channels/{channel_id}/messages/{message_id}/reactions/{emoji}")
+async def list_reaction_users(ctx: Ctx) -> Reply:
+    """Who reacted with an emoji, in ascending user-ID order: ``after`` a user ID, ``limit``
+    1 to 100 (default 25); ``type=1`` (super reactions) is always empty here."""
+    channel = ctx.channel()
+    _readable(ctx, channel)
+    message = ctx.message_in(channel)
+    key, _ = _reaction_emoji(ctx)
+    limit = ctx.query_int("limit", default=25, low=1, high=100)
+    after = ctx.query_snowflake("after")
+    kind = ctx.query_int("type", default=0, low=0, high=1)
+    reaction = message.reactions.get(key)
+    if reaction is None or kind == 1:
+        return Reply(body=[])
+    page = page_of_ids(reaction.user_ids, before=None, after=after, limit=limit)
+    return Reply(body=[ctx.world.users[user_id].to_payload() for user_id in page])
 
 
 # -- channels and threads ----------------------------------------------------------------------
@@ -242,7 +288,7 @@ async def patch_channel(ctx: Ctx) -> Reply:
             if key in body:
                 setattr(channel, key, body[key])
         if "archived" in body:
-            channel.archive_timestamp = utcnow()
+            channel.archive_timestamp = ctx.world.now()
         ctx.world.announce("THREAD_UPDATE", channel.to_payload(), channel.guild_id)
     else:
         ctx.require(channel, Permission.MANAGE_CHANNELS)
@@ -306,6 +352,7 @@ def _open_thread(
         rate_limit_per_user=int(body.get("rate_limit_per_user") or 0),
         invitable=bool(body.get("invitable", True)),
         member_ids={ctx.world.bot_user.id},
+        created_at=ctx.world.now(),
     )
     guild.channels[thread.id] = thread
     ctx.world.channels[thread.id] = thread
@@ -367,7 +414,7 @@ async def start_thread(ctx: Ctx) -> Reply:
             raise AssertionError("unreachable")
         check_message(starter, files=len(ctx.files))
         thread = _open_thread(
-            ctx, channel, body, thread_id=new_snowflake(), kind=ChannelType.PUBLIC_THREAD
+            ctx, channel, body, thread_id=ctx.world.new_id(), kind=ChannelType.PUBLIC_THREAD
         )
         message = new_message(
             ctx, thread, ctx.world.bot_user, starter, member=_bot_member(ctx, channel)
@@ -392,7 +439,7 @@ async def start_thread(ctx: Ctx) -> Reply:
         else Permission.CREATE_PUBLIC_THREADS
     )
     ctx.require(channel, needed)
-    thread = _open_thread(ctx, channel, body, thread_id=new_snowflake(), kind=kind)
+    thread = _open_thread(ctx, channel, body, thread_id=ctx.world.new_id(), kind=kind)
     return _thread_reply(ctx, thread)
 
 

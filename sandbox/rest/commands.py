@@ -7,7 +7,6 @@ from __future__ import annotations
 from typing import Any
 
 from sandbox import errors
-from sandbox.ids import new_snowflake
 from sandbox.model import ApplicationCommand
 from sandbox.permissions import parse_permissions
 from sandbox.rest.common import Ctx, Reply, RouteTable
@@ -52,7 +51,7 @@ def _build(
     if contexts is None and payload.get("dm_permission") is False:
         contexts = [0]
     command = ApplicationCommand(
-        id=existing.id if existing else new_snowflake(),
+        id=existing.id if existing else ctx.world.new_id(),
         application_id=ctx.world.application_id,
         guild_id=guild_id,
         name=str(payload["name"]),
@@ -63,12 +62,12 @@ def _build(
         contexts=None if contexts is None else [int(c) for c in contexts],
         integration_types=[int(t) for t in payload.get("integration_types") or [0]],
         nsfw=bool(payload.get("nsfw", False)),
-        version=existing.version if existing else new_snowflake(),
+        version=existing.version if existing else ctx.world.new_id(),
         name_localizations=payload.get("name_localizations"),
         description_localizations=payload.get("description_localizations"),
     )
     if existing is not None and command.to_payload() != existing.to_payload():
-        command.version = new_snowflake()
+        command.version = ctx.world.new_id()
     return command
 
 

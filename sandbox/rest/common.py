@@ -8,16 +8,16 @@ rules must be the same for the three places a message is made.
 
 from __future__ import annotations
 
+import bisect
 import json
 import re
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import BodyPartReader, web
 
 from sandbox import errors
-from sandbox.ids import new_snowflake, utcnow
 from sandbox.model import Attachment, Channel, Guild, Member, Message, User, World
 from sandbox.permissions import Permission
 from sandbox.validation import FormErrors
@@ -48,6 +48,8 @@ class Reply:
     status: int = 200
     body: Any = None
     headers: dict[str, str] = field(default_factory=dict)
+    #: Set when the answer is an injected fault (``"429"``, ``"500"``…), for the recorder.
+    fault: str | None = None
 
 
 @dataclass(slots=True)
@@ -96,6 +98,40 @@ class Ctx:
 
     def query_flag(self, name: str) -> bool:
         return self.query.get(name, "").lower() in ("1", "true", "yes")
+
+    def query_int(self, name: str, *, default: int, low: int, high: int) -> int:
+        """An integer query parameter within ``low``..``high``, or 400 Invalid Form Body naming it
+        as Discord does."""
+        raw = self.query.get(name)
+        if raw is None:
+            return default
+        form = FormErrors()
+        try:
+            value = int(raw)
+        except ValueError:
+            form.add((name,), "NUMBER_TYPE_COERCE", f'Value "{raw}" is not int.')
+            raise form.error() from None
+        if value < low:
+            form.add(
+                (name,), "NUMBER_TYPE_MIN", f"int value should be greater than or equal to {low}."
+            )
+        elif value > high:
+            form.add(
+                (name,), "NUMBER_TYPE_MAX", f"int value should be less than or equal to {high}."
+            )
+        form.raise_if_any()
+        return value
+
+    def query_snowflake(self, name: str) -> int | None:
+        """A snowflake query parameter (``before``, ``after``), or None when absent."""
+        raw = self.query.get(name)
+        if raw is None:
+            return None
+        if not raw.isdigit():
+            form = FormErrors()
+            form.add((name,), "SNOWFLAKE_TYPE_INVALID", f'Value "{raw}" is not snowflake.')
+            raise form.error()
+        return int(raw)
 
     # -- lookups that answer Discord's errors ---------------------------------------------------
 
@@ -179,6 +215,21 @@ class RouteTable:
 
     def delete(self, path: str, *, auth: bool = True) -> Callable[[Handler], Handler]:
         return self.add("DELETE", path, auth=auth)
+
+
+def page_of_ids(
+    ids: Iterable[int], *, before: int | None, after: int | None, limit: int
+) -> list[int]:
+    """One page of a list Discord returns in ascending ID order (interested users, reactions):
+    with ``before``, the ``limit`` IDs just below it; otherwise the ``limit`` IDs just above
+    ``after`` (the lowest ones when it is absent). Ascending either way; ``before`` wins when both
+    are given."""
+    ordered = sorted(ids)
+    if before is not None:
+        end = bisect.bisect_left(ordered, before)
+        return ordered[max(0, end - limit) : end]
+    start = 0 if after is None else bisect.bisect_right(ordered, after)
+    return ordered[start : start + limit]
 
 
 def json_bytes(value: Any) -> bytes:
@@ -275,7 +326,7 @@ def attachments_from(
 def _store(ctx: Ctx, channel: Channel, upload: UploadedFile, description: str | None) -> Attachment:
     if len(upload.data) > MAX_UPLOAD_BYTES:
         raise errors.ApiError(413, 40005, "Request entity too large")
-    attachment_id = new_snowflake()
+    attachment_id = ctx.world.new_id()
     url = ctx.emulator.attachment_url(channel.id, attachment_id, upload.filename)
     attachment = Attachment(
         attachment_id, upload.filename, upload.content_type, upload.data, url, description
@@ -328,7 +379,7 @@ def new_message(
             message_type = 19 if message_type == 0 else message_type
     flags = int(payload.get("flags") or 0) & flags_mask
     message = Message(
-        id=new_snowflake(),
+        id=ctx.world.new_id(),
         channel_id=channel.id,
         guild_id=channel.guild_id,
         author=author,
@@ -345,6 +396,7 @@ def new_message(
         allowed_mentions=payload.get("allowed_mentions"),
         ephemeral_for=ephemeral_for,
         member=member,
+        created_at=ctx.world.now(),
     )
     message.attachments = attachments_from(ctx, channel, payload, ctx.files, [])
     resolve_pings(ctx.world, message, author_permissions=ctx.world.bot_permissions_in(channel))
@@ -438,6 +490,6 @@ def edit_message(ctx: Ctx, channel: Channel, message: Message, payload: JSON) ->
         message.attachments = attachments_from(
             ctx, channel, payload, ctx.files, message.attachments
         )
-    message.edited_at = utcnow()
+    message.edited_at = ctx.world.now()
     if message.ephemeral_for is None:
         ctx.emulator.gateway.dispatch_message("MESSAGE_UPDATE", message)

@@ -1,7 +1,11 @@
 """Guild scheduled event routes: list, create, fetch, edit (including status transitions),
-delete and interested users. Validation follows Discord: a start time in the future, an end time
-and location for external events, a voice/stage channel for the others, and only the status
-transitions Discord allows."""
+delete and interested users. Validation follows Discord: a start time in the world's future, an
+end time and location for external events, a voice/stage channel for the others, only the status
+transitions Discord allows, and at most 100 uncompleted (scheduled or active) events a guild.
+
+Interested users come in ascending user-ID order, paged by ``before``/``after`` user IDs and
+``limit`` (1 to 100, default 100): with ``before``, the ``limit`` users just below it. External events
+start and end by themselves as the world's time passes (``sandbox.timers``)."""
 
 from __future__ import annotations
 
@@ -9,21 +13,21 @@ import datetime
 from typing import Any
 
 from sandbox import errors
-from sandbox.ids import new_snowflake, parse_iso, utcnow
-from sandbox.model import ChannelType, Guild, ScheduledEvent
+from sandbox.ids import parse_iso
+from sandbox.model import ChannelType, EventEntityType, EventStatus, Guild, ScheduledEvent
 from sandbox.permissions import Permission
-from sandbox.rest.common import Ctx, Reply, RouteTable
+from sandbox.rest.common import Ctx, Reply, RouteTable, page_of_ids
 from sandbox.validation import FormErrors
 
 routes = RouteTable()
 
 JSON = dict[str, Any]
 
-STAGE_INSTANCE = 1
-VOICE = 2
-EXTERNAL = 3
-SCHEDULED, ACTIVE, COMPLETED, CANCELED = 1, 2, 3, 4
-_TRANSITIONS = {SCHEDULED: {ACTIVE, CANCELED}, ACTIVE: {COMPLETED}}
+STAGE_INSTANCE, VOICE, EXTERNAL = EventEntityType
+SCHEDULED, ACTIVE, COMPLETED, CANCELED = EventStatus
+_TRANSITIONS: dict[int, set[int]] = {SCHEDULED: {ACTIVE, CANCELED}, ACTIVE: {COMPLETED}}
+#: How many scheduled or active events a guild may have.
+MAX_UNCOMPLETED_EVENTS = 100
 
 
 def _time(form: FormErrors, body: JSON, key: str) -> datetime.datetime | None:
@@ -74,7 +78,7 @@ def _validate(guild: Guild, body: JSON, *, current: ScheduledEvent | None) -> JS
         merged["start"] = _time(form, body, "scheduled_start_time")
         if merged["start"] is None and "scheduled_start_time" not in form.tree:
             form.required(("scheduled_start_time",), None)
-        elif merged["start"] is not None and merged["start"] <= utcnow():
+        elif merged["start"] is not None and merged["start"] <= guild.world.now():
             form.add(
                 ("scheduled_start_time",),
                 "GUILD_SCHEDULED_EVENT_SCHEDULED_START_TIME_IN_PAST",
@@ -145,7 +149,14 @@ def _may_manage(ctx: Ctx, guild: Guild, event: ScheduledEvent | None) -> None:
 @routes.get("/guilds/{guild_id}/scheduled-events")
 async def list_events(ctx: Ctx) -> Reply:
     guild = ctx.guild()
-    return Reply(body=[e.to_payload() for e in guild.scheduled_events.values() if not e.deleted])
+    counted = ctx.query_flag("with_user_count")
+    return Reply(
+        body=[
+            e.to_payload(with_user_count=counted)
+            for e in guild.scheduled_events.values()
+            if not e.deleted
+        ]
+    )
 
 
 @routes.post("/guilds/{guild_id}/scheduled-events")
@@ -153,8 +164,10 @@ async def create_event(ctx: Ctx) -> Reply:
     guild = ctx.guild()
     _may_manage(ctx, guild, None)
     values = _validate(guild, ctx.json(), current=None)
+    if sum(e.uncompleted for e in guild.scheduled_events.values()) >= MAX_UNCOMPLETED_EVENTS:
+        raise errors.too_many_scheduled_events()
     event = ScheduledEvent(
-        id=new_snowflake(),
+        id=ctx.world.new_id(),
         guild_id=guild.id,
         creator=ctx.world.bot_user,
         name=values["name"],
@@ -173,7 +186,8 @@ async def create_event(ctx: Ctx) -> Reply:
 @routes.get("/guilds/{guild_id}/scheduled-events/{event_id}")
 async def get_event(ctx: Ctx) -> Reply:
     guild = ctx.guild()
-    return Reply(body=_event(ctx, guild).to_payload())
+    counted = ctx.query_flag("with_user_count")
+    return Reply(body=_event(ctx, guild).to_payload(with_user_count=counted))
 
 
 @routes.patch("/guilds/{guild_id}/scheduled-events/{event_id}")
@@ -182,17 +196,17 @@ async def edit_event(ctx: Ctx) -> Reply:
     event = _event(ctx, guild)
     _may_manage(ctx, guild, event)
     body = ctx.json()
-    if "status" in body and body["status"] != event.status:
-        if body["status"] not in _TRANSITIONS.get(event.status, set()):
-            form = FormErrors()
-            form.add(
-                ("status",),
-                "GUILD_SCHEDULED_EVENT_INVALID_STATUS_TRANSITION",
-                "Invalid status transition.",
-            )
-            form.raise_if_any()
-    elif event.status != SCHEDULED and set(body) - {"status"}:
-        raise errors.ApiError(400, 180000, "Cannot edit a finished or active event")
+    if event.status in (COMPLETED, CANCELED):
+        raise errors.finished_event()
+    moving = "status" in body and body["status"] != event.status
+    if moving and body["status"] not in _TRANSITIONS.get(event.status, set()):
+        form = FormErrors()
+        form.add(
+            ("status",),
+            "GUILD_SCHEDULED_EVENT_INVALID_STATUS_TRANSITION",
+            "Invalid status transition.",
+        )
+        form.raise_if_any()
     values = _validate(guild, {k: v for k, v in body.items() if k != "status"}, current=event)
     event.name = values["name"]
     event.description = values.get("description")
@@ -221,10 +235,11 @@ async def delete_event(ctx: Ctx) -> Reply:
 async def list_event_users(ctx: Ctx) -> Reply:
     guild = ctx.guild()
     event = _event(ctx, guild)
-    limit = min(int(ctx.query.get("limit", "100")), 100)
+    limit = ctx.query_int("limit", default=100, low=1, high=100)
+    before, after = ctx.query_snowflake("before"), ctx.query_snowflake("after")
     with_member = ctx.query_flag("with_member")
     users: list[JSON] = []
-    for user_id in sorted(event.user_ids)[:limit]:
+    for user_id in page_of_ids(event.user_ids, before=before, after=after, limit=limit):
         entry: JSON = {
             "guild_scheduled_event_id": str(event.id),
             "user": ctx.world.users[user_id].to_payload(),

@@ -1,12 +1,16 @@
-"""Fixtures for the emulator's own tests: an emulator on an ephemeral loopback port and a small
-in-process discord.py bot (not Undercurrent) connected to it."""
+"""Fixtures for the emulator's own tests: an emulator on an ephemeral loopback port, a small
+in-process discord.py bot (not Undercurrent) connected to it, and a bare HTTP client with the
+bot's token for checking the wire (``call``)."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 from collections.abc import AsyncIterator
+from typing import Any
 
+import aiohttp
 import pytest
 
 from sandbox import Emulator
@@ -38,3 +42,18 @@ async def bot(emulator: Emulator) -> AsyncIterator[ProbeBot]:
             runner.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await runner
+
+
+@pytest.fixture
+async def http(emulator: Emulator) -> AsyncIterator[aiohttp.ClientSession]:
+    headers = {"Authorization": f"Bot {emulator.world.token}"}
+    async with aiohttp.ClientSession(base_url=emulator.base_url, headers=headers) as session:
+        yield session
+
+
+async def call(
+    http: aiohttp.ClientSession, method: str, path: str, body: Any = None
+) -> tuple[int, Any, aiohttp.typedefs.LooseHeaders]:
+    async with http.request(method, "/api/v10" + path, json=body) as response:
+        text = await response.text()
+        return response.status, json.loads(text) if text else None, response.headers

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import zlib
-from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
@@ -16,21 +15,7 @@ from sandbox.gateway import Intent
 from sandbox.ids import new_snowflake
 from sandbox.model import Message
 from sandbox.permissions import Overwrite, OverwriteType, Permission
-
-
-@pytest.fixture
-async def http(emulator: Emulator) -> AsyncIterator[aiohttp.ClientSession]:
-    headers = {"Authorization": f"Bot {emulator.world.token}"}
-    async with aiohttp.ClientSession(base_url=emulator.base_url, headers=headers) as session:
-        yield session
-
-
-async def call(
-    http: aiohttp.ClientSession, method: str, path: str, body: Any = None
-) -> tuple[int, Any, aiohttp.typedefs.LooseHeaders]:
-    async with http.request(method, "/api/v10" + path, json=body) as response:
-        text = await response.text()
-        return response.status, json.loads(text) if text else None, response.headers
+from tests.sandbox.conftest import call
 
 
 async def test_json_content_type_is_exact(http: aiohttp.ClientSession) -> None:
