@@ -74,6 +74,7 @@ FANOUT_CONCURRENCY = 8
 CANNOT_DM = 50007  # Discord: "Cannot send messages to this user"
 THREAD_EXISTS = 160004  # Discord: "A thread has already been created for this message"
 THREAD_HISTORY_LIMIT = 5000
+EVENT_USERS_PAGE = 100  # Discord's most per request
 
 
 class PartyJobs:
@@ -291,12 +292,10 @@ class PartyJobs:
         """Discord's Interested users of the event, read through REST (discord.py drops the
         gateway's user-add events for members it has not cached), merged into the RSVPs; the
         card's counts follow."""
-        guild = self.bot.get_guild(party.guild_id)
-        if guild is None or party.event_id is None:
+        if party.event_id is None:
             return
         try:
-            event = await guild.fetch_scheduled_event(party.event_id)
-            user_ids = [user.id async for user in event.users(limit=None)]
+            user_ids = await self._interested(party.guild_id, party.event_id)
         except discord.NotFound:
             return
         except discord.HTTPException:
@@ -304,6 +303,22 @@ class PartyJobs:
             return
         await parties_service.sync_interested(self.bot.db, party.id, user_ids, self.now)
         await refresh_card(self.bot, await parties_service.party_view(self.bot.db, party.id))
+
+    async def _interested(self, guild_id: int, event_id: int) -> list[int]:
+        """Every Interested user of an event, 100 a page in ascending id order, as Discord
+        answers. (discord.py 2.7's ``ScheduledEvent.users()`` pages as if the answer were newest
+        first: past 100 users it repeats a page and never reaches the rest.)"""
+        found: list[int] = []
+        after: int | None = None
+        while True:
+            page = await self.bot.http.get_scheduled_event_users(
+                guild_id, event_id, limit=EVENT_USERS_PAGE, with_member=False, after=after
+            )
+            ids = [int(entry["user"]["id"]) for entry in page]
+            found += ids
+            if len(ids) < EVENT_USERS_PAGE:
+                return found
+            after = max(ids)
 
     # -- the run --------------------------------------------------------------------------------
 

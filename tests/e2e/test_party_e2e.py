@@ -4,6 +4,7 @@ each member (by DM, or mentioned when their DMs are closed)."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from sandbox.model import Message
@@ -84,3 +85,130 @@ async def test_schedule_rsvp_move_and_cancel_tell_each_member_once(stack: Stack)
     await driver.settle()
     assert [m.content.split(" ")[0] for m in driver.dms("alice")] == ["🕘", "✖"]
     assert len(mentions()) == 2  # the move and the cancellation, once each
+
+
+TRACKLIST = (
+    "--- side A\nTassili 4:00 | the opener, loud\nYa Habibti 3:00\n--- side B\nChismiten 5:00"
+)
+
+
+async def schedule_with_tracklist(stack: Stack, when: str) -> None:
+    driver = stack.driver
+    scheduled = await driver.run_command(
+        "party schedule", user="mod", what="Mdou Moctar — Afrique Victime", when=when
+    )
+    await scheduled.wait_done(within=10)
+    form = await driver.run_command("party tracklist", user="mod", party=1)
+    await form.wait_response()
+    saved = await driver.submit_modal(form, user="mod", values={"part1": TRACKLIST})
+    await saved.wait_done()
+    assert "3 tracks, 12:00" in saved.text()
+
+
+def thread_texts(stack: Stack) -> list[str]:
+    [thread] = stack.driver.threads("general")
+    return [m.content or "" for m in stack.driver.messages(thread)]
+
+
+def markers(stack: Stack) -> list[str]:
+    return [
+        t.split("\n")[0]
+        for t in thread_texts(stack)
+        if t.startswith(("▶ **", "⏏")) and "Press play" not in t
+    ]
+
+
+async def until_markers(stack: Stack, count: int) -> None:
+    await stack.driver.wait_until(
+        lambda: len(markers(stack)) >= count or None, within=15, what=f"{count} markers"
+    )
+
+
+async def test_a_party_reminds_runs_track_by_track_in_its_thread_and_is_remembered(
+    stack: Stack,
+) -> None:
+    driver = stack.driver
+    await stack.bot.wait_for_log(r"Ready as ")
+    await schedule_with_tracklist(stack, "in 2 days")
+    [event] = driver.scheduled_events()
+    start = event.scheduled_start_time
+    going = await driver.click_button(card_of(stack), label="Going · 0", user="alice")
+    await going.wait_done()
+    maybe = await driver.click_button(card_of(stack), label="Maybe · 0", user="owner")
+    await maybe.wait_done()
+    await driver.rsvp(event, user="bob")  # Interested: counts as Going
+    driver.close_dms("owner")
+
+    # 24 hours before: a DM each to Going and Maybe; the member with closed DMs is mentioned.
+    await driver.advance(start - driver.now() - timedelta(hours=24) + timedelta(seconds=1))
+    for member in ("alice", "bob"):
+        reminder = await driver.wait_for_dm(member, lambda m: m.content.startswith("⏰"), within=10)
+        assert "Mdou Moctar — Afrique Victime" in reminder.content
+        assert "Stop party reminders" in labels(reminder)
+    mention = await driver.wait_for_message(
+        "general", lambda m: "I couldn't DM you" in (m.content or ""), within=10
+    )
+    assert [u.username for u in mention.pinged_users] == ["owner"]
+    assert labels(card_of(stack))[:3] == ["Going · 2", "Maybe · 1", "Can't · 0"]
+
+    # The start: the event goes live by itself, the thread opens on the card, the countdown.
+    await driver.advance(start - driver.now() + timedelta(seconds=1))
+    await driver.wait_until(lambda: driver.threads("general") or None, within=10, what="thread")
+    await driver.wait_until(
+        lambda: any("Press play in 10 s" in t for t in thread_texts(stack)) or None, within=10
+    )
+    assert driver.scheduled_events()[0].status == 2  # ACTIVE
+    await driver.advance(10)
+    await until_markers(stack, 1)
+    assert markers(stack) == ["▶ **1/3** · Tassili · 4:00"]
+    assert "> the opener, loud" in thread_texts(stack)[-1]
+    [thread] = driver.threads("general")
+    await driver.send_message("that riff!!", user="alice", channel=thread)
+
+    await driver.advance(4 * 60)
+    await until_markers(stack, 2)
+    second = next(m for m in driver.messages(thread) if (m.content or "").startswith("▶ **2/3**"))
+    for member in ("alice", "bob"):
+        await driver.react(second, "🔥", user=member)
+    now = await driver.run_command("party now", user="bob")
+    await now.wait_done()
+    assert "2/3** · Ya Habibti" in now.text() and "Next: Chismiten" in now.text()
+
+    await driver.advance(3 * 60)  # side A is over: turn the record
+    await until_markers(stack, 3)
+    await driver.advance(30)
+    await until_markers(stack, 4)
+    assert markers(stack) == [
+        "▶ **1/3** · Tassili · 4:00",
+        "▶ **2/3** · Ya Habibti · 3:00",
+        "⏏ **Side A is over**: turn the record. Side B starts "
+        + markers(stack)[2].split("starts ", 1)[1],
+        "▶ **3/3** · Chismiten · 5:00",
+    ]
+
+    # The end: the recap, kept in the thread; the thread archived; the card says it is over.
+    await driver.advance(5 * 60)
+    recap = await driver.wait_for_message(
+        thread,
+        lambda m: bool(m.embeds) and m.embeds[0].get("title", "").startswith("Recap"),
+        within=15,
+    )
+    fields = {f["name"]: f["value"] for f in recap.embeds[0]["fields"]}
+    assert fields["Most reactions"] == "▶ 2 · Ya Habibti (2)"
+    assert fields["In the thread"] == "1 member wrote along"
+    assert fields["Going (2)"].count("<@") == 2
+    assert "**1.** the opener, loud" in fields["The host's notes"]
+    await driver.wait_until(lambda: driver.threads("general")[0].archived or None, within=10)
+    await driver.wait_until(
+        lambda: "The party is over" in card_of(stack).embeds[0]["description"] or None, within=10
+    )
+
+    replay = await driver.run_command("party replay", user="bob", party=1)
+    await replay.wait_done()
+    assert replay.ephemeral and replay.embeds[0]["title"].startswith("Recap")
+    history = await driver.run_command("party history", user="bob")
+    await history.wait_done()
+    assert "**#1** Mdou Moctar — Afrique Victime" in history.text()
+    # Every reminder and marker exactly once.
+    assert len([m for m in driver.dms("alice") if m.content.startswith("⏰")]) == 1
+    assert len(markers(stack)) == 4
