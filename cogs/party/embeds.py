@@ -158,7 +158,8 @@ def start_text(party: Party, tracklist: Tracklist | None) -> str:
     if party.late_by is not None:
         text += (
             f"\n-# Started {format_length(int(party.late_by.total_seconds()))} late: the bot was "
-            "offline at the start. The markers follow the planned times."
+            "offline at the start."
+            + (" The markers follow the planned times." if tracklist is not None else "")
         )
     return text
 
