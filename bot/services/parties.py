@@ -635,7 +635,7 @@ async def edit_party(
             await _move_jobs(conn, scheduler, party, now)
             if await parties_repo.rsvp_members(conn, party_id, ("going", "maybe")):
                 await scheduler.schedule_in(conn, notify_job(party, f"moved:{party.moves}", now))
-        await scheduler.schedule_in(conn, sync_job(party, now, str(party.moves)))
+        await scheduler.schedule_in(conn, sync_job(party, now + SYNC_BACKSTOP, str(party.moves)))
     return Edited(before, party, moment, zone_source, moved)
 
 
@@ -718,7 +718,7 @@ async def _cancel_one(
     await scheduler.cancel_in(conn, dedupe_key=start_key(party.id))
     if await parties_repo.rsvp_members(conn, party.id, ("going", "maybe")):
         await scheduler.schedule_in(conn, notify_job(party, "cancelled", now))
-    await scheduler.schedule_in(conn, sync_job(party, now, "cancelled"))
+    await scheduler.schedule_in(conn, sync_job(party, now + SYNC_BACKSTOP, "cancelled"))
 
 
 async def _all_offsets(conn: aiosqlite.Connection, guild_id: int) -> set[timedelta]:

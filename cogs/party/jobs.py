@@ -241,7 +241,14 @@ class PartyJobs:
 
     async def _dm_notice(self, party: Party, notice: str, user_id: int, text: str) -> None:
         key = f"party:{party.id}:{notice}:dm:{user_id}"
-        dm = await self.bot.create_dm(discord.Object(user_id))
+        try:
+            dm = await self.bot.create_dm(discord.Object(user_id))
+        except discord.HTTPException as exc:
+            if exc.status >= 500 or exc.status == 429:
+                raise
+            # No DM channel with this account (deleted, say): mentioned like closed DMs.
+            await parties_service.dm_closed(self.bot.db, party.id, notice, user_id, key, self.now)
+            return
         tag = notice_tag(notice)
         await parties_service.reserve_message(
             self.bot.db, key, channel_id=dm.id, guild_id=None,

@@ -5,10 +5,13 @@ each member (by DM, or mentioned when their DMs are closed)."""
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
-from sandbox.model import Message
-from tests.e2e.conftest import Stack
+from sandbox import Emulator, World
+from sandbox.model import Message, ScheduledEvent
+from sandbox.permissions import Permission
+from tests.e2e.conftest import Stack, bot_stack
 
 EXTERNAL, SCHEDULED, CANCELED = 3, 1, 4
 
@@ -212,3 +215,49 @@ async def test_a_party_reminds_runs_track_by_track_in_its_thread_and_is_remember
     # Every reminder and marker exactly once.
     assert len([m for m in driver.dms("alice") if m.content.startswith("⏰")]) == 1
     assert len(markers(stack)) == 4
+
+
+async def test_without_create_events_the_party_works_and_the_host_is_told(
+    tmp_path: Path,
+) -> None:
+    everything_but_events = Permission(0)
+    for name in ("VIEW_CHANNEL", "SEND_MESSAGES", "SEND_MESSAGES_IN_THREADS", "EMBED_LINKS",
+                 "READ_MESSAGE_HISTORY", "CREATE_PUBLIC_THREADS"):  # fmt: skip
+        everything_but_events |= Permission[name]
+    world = World.default(bot_permissions=everything_but_events)
+    everyone = world.guild.everyone  # Discord's default @everyone may create events too
+    everyone.permissions &= ~(Permission.CREATE_EVENTS | Permission.MANAGE_EVENTS)
+    async with Emulator(world) as emulator, bot_stack(emulator, tmp_path) as stack:
+        scheduled = await stack.driver.run_command(
+            "party schedule", user="mod", what="Kas Product — Try Out", when="in 2 days"
+        )
+        await scheduled.wait_done(within=10)
+        assert "I need the **Create Events** (or Manage Events) permission" in scheduled.text()
+        assert stack.driver.scheduled_events() == []
+        assert labels(card_of(stack))[:3] == ["Going · 0", "Maybe · 0", "Can't · 0"]
+
+
+async def test_the_101st_event_is_refused_clearly_and_nothing_is_scheduled(
+    tmp_path: Path,
+) -> None:
+    world = World.default()
+    guild = world.guild
+    start = world.now() + timedelta(days=3)
+    for n in range(100):
+        event_id = world.new_id()
+        guild.scheduled_events[event_id] = ScheduledEvent(
+            id=event_id, guild_id=guild.id, creator=world.user_named("owner"),
+            name=f"Event {n}", scheduled_start_time=start, entity_type=3,
+            scheduled_end_time=start + timedelta(hours=1), location="somewhere",
+        )  # fmt: skip
+    async with Emulator(world) as emulator, bot_stack(emulator, tmp_path) as stack:
+        refused = await stack.driver.run_command(
+            "party schedule", user="mod", what="Kas Product — Try Out", when="in 2 days"
+        )
+        await refused.wait_done(within=10)
+        assert refused.ephemeral
+        assert "This server has 100 scheduled events, Discord's limit is 100" in refused.text()
+        assert [m for m in stack.driver.messages("general") if m.embeds] == []
+        upcoming = await stack.driver.run_command("party list", user="mod")
+        await upcoming.wait_done()
+        assert "No parties are scheduled" in upcoming.text()

@@ -15,6 +15,7 @@ from bot.domain.tracklist import parse_tracklist
 from bot.errors import UserError
 from bot.scheduler import Scheduler
 from bot.services import parties as service
+from bot.services import picks as picks_service
 from bot.services import privacy as privacy_service
 from bot.services import settings as settings_service
 from bot.services.parties import PartyChange, PartyInput
@@ -331,3 +332,17 @@ async def test_rsvps_and_reminder_choices_are_exported_and_forgotten(
     kept = await service.get_party(db, party.id, GUILD)
     assert kept.host_id is None and kept.host == "a former member"
     assert (await service.party_view(db, party.id)).counts.going == 0
+
+
+async def test_an_archive_entry_lists_its_parties_but_not_cancelled_ones(
+    db: Database, scheduler: Scheduler, clock: FakeClock
+) -> None:
+    pick_id = await share(db, clock, "Kas Product", "Try Out")
+    kept = (await schedule(db, scheduler, clock, what=f"#{pick_id}")).party
+    dropped = (await schedule(db, scheduler, clock, what=f"#{pick_id}", when="in 3 days")).party
+    await service.cancel_party(
+        db, scheduler, guild_id=GUILD, party_id=dropped.id, user_id=ALICE, manages_events=False,
+        reason=None, series=False, now=clock.now(),
+    )  # fmt: skip
+    details = await picks_service.pick_details(db, GUILD, pick_id)
+    assert [p.id for p in details.parties] == [kept.id]
