@@ -24,6 +24,10 @@ class CalendarEvent:
     description: str | None = None
     location: str | None = None
     url: str | None = None
+    #: Bumped on every change (a new time, a cancellation): calendar apps apply a changed event
+    #: only when its SEQUENCE grows.
+    sequence: int = 0
+    cancelled: bool = False
 
 
 def party_uid(party_id: int) -> str:
@@ -49,6 +53,8 @@ def calendar_file(events: Iterable[CalendarEvent], *, name: str, stamp: datetime
             f"DTSTART:{utc(event.start)}",
             f"DTEND:{utc(event.end)}",
             f"SUMMARY:{escape(event.summary)}",
+            f"SEQUENCE:{event.sequence}",
+            f"STATUS:{'CANCELLED' if event.cancelled else 'CONFIRMED'}",
         ]
         if event.description:
             lines.append(f"DESCRIPTION:{escape(event.description)}")

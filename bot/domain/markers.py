@@ -32,7 +32,7 @@ class Control:
 class MarkerSchedule:
     """``starts[i]`` is when track ``i + 1`` starts; ``ends`` when the last one ends. While the
     party is paused (``paused_since`` set) the tracks not yet started wait: their times are
-    what they would be if it resumed now, and move when it does."""
+    still those planned before the pause, and move on by the time paused when it resumes."""
 
     starts: tuple[datetime, ...]
     ends: datetime

@@ -230,12 +230,21 @@ class Beat:
 
 @dataclass(frozen=True, slots=True)
 class RunPlan:
-    """The beats of a party run in order, and when it ends. Paused: the beats not yet posted
-    wait (their times are what they would be on resuming now)."""
+    """The beats of a party run in order, and when it ends. Paused (``paused_since``): the beats
+    not yet posted wait, and what is shown as playing is what played when the pause began."""
 
     beats: tuple[Beat, ...]
     ends: datetime
-    paused: bool
+    paused_since: datetime | None = None
+
+    @property
+    def paused(self) -> bool:
+        return self.paused_since is not None
+
+    def shown_at(self, now: datetime) -> datetime:
+        """The moment a "now playing" view shows: ``now``, or when the pause began (the track
+        playing then stays playing, and its progress stops)."""
+        return self.paused_since if self.paused_since is not None else now
 
 
 def run_plan(
@@ -248,7 +257,7 @@ def run_plan(
     """What a party started at ``start`` posts and when it ends. Without a tracklist: no
     beats, and it ends after ``duration``; with one, when its last track ends."""
     if tracklist is None or not tracklist.tracks:
-        return RunPlan((), start + duration, paused=False)
+        return RunPlan((), start + duration)
     schedule = marker_schedule(start, tracklist, side_break, controls)
     beats: list[Beat] = []
     tracks = tracklist.tracks
@@ -256,7 +265,7 @@ def run_plan(
         if index and tracks[index].side != tracks[index - 1].side:
             beats.append(Beat("side", index, max(at - side_break, schedule.starts[index - 1])))
         beats.append(Beat("track", index, at))
-    return RunPlan(tuple(beats), schedule.ends, schedule.paused_since is not None)
+    return RunPlan(tuple(beats), schedule.ends, schedule.paused_since)
 
 
 def first_beat_at_or_after(plan: RunPlan, now: datetime) -> int:

@@ -123,3 +123,35 @@ def parse_tracklist(inputs: Sequence[str]) -> Tracklist:
 def _default_side(part: int) -> str:
     """Side A, B, … for the form's parts, until a ``--- side`` line names one."""
     return chr(ord("A") + part - 1)
+
+
+FORM_PARTS = 5
+PART_CHARACTERS = 4000  # Discord's most for one text input
+
+
+def form_parts(tracklist: Tracklist) -> list[str]:
+    """The tracklist as the form's inputs hold it, to edit it: lines packed into at most five
+    parts of at most 4,000 characters, a new part at a new side when there is room; a part that
+    continues a side starts with that side's line again, so it reads back the same. A
+    ``ValueError`` if it cannot fit (it was typed into the same five parts, so only a
+    pathological one fails)."""
+    named = bool(tracklist.sides)
+    parts: list[list[str]] = []
+    side: str | None = None
+    for track in tracklist.tracks:
+        line = f"{track.title} {track.length}" + (f" | {track.note}" if track.note else "")
+        new_side = named and track.side != side
+        side = track.side
+        header = f"--- side {side}" if named else None
+        if not parts or (new_side and len(parts) < FORM_PARTS) or _too_long(parts[-1], line):
+            parts.append([header] if header else [])
+        elif new_side and header:
+            parts[-1].append(header)
+        parts[-1].append(line)
+    if len(parts) > FORM_PARTS or any(len("\n".join(p)) > PART_CHARACTERS for p in parts):
+        raise ValueError("the tracklist does not fit the form")
+    return ["\n".join(part) for part in parts]
+
+
+def _too_long(part: list[str], line: str) -> bool:
+    return len("\n".join([*part, line])) > PART_CHARACTERS

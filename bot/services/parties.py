@@ -25,6 +25,7 @@ from typing import TypeVar
 import aiosqlite
 
 from bot.db import Database
+from bot.db.repos import jobs as jobs_repo
 from bot.db.repos import outbox as outbox_repo
 from bot.db.repos import parties as parties_repo
 from bot.db.repos import picks as picks_repo
@@ -58,7 +59,7 @@ from bot.domain.parties import (
 from bot.domain.picks import Pick, parse_link
 from bot.domain.text import broken_text_message, has_lone_surrogate, strip_bidi_controls
 from bot.domain.timeutil import to_epoch
-from bot.domain.tracklist import Tracklist
+from bot.domain.tracklist import Tracklist, form_parts
 from bot.domain.when import ParsedMoment, parse_when
 from bot.errors import UserError
 from bot.scheduler import Scheduler
@@ -91,8 +92,19 @@ class PartyNotice:
 
 @dataclass(frozen=True, slots=True)
 class PartyStep:
+    """Beat ``step`` of the run, planned in control generation ``gen`` (how many pauses,
+    resumes and skips there had been): a job planned before a later control is stale and does
+    nothing, so a pause can never be undone by a step that was already running."""
+
     party_id: int
     step: int
+    gen: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class PartyEnd:
+    party_id: int
+    gen: int = 0
 
 
 _RETRY = RetryPolicy.exponential(timedelta(seconds=20), timedelta(minutes=10), retries=6)
@@ -134,7 +146,7 @@ STEP = JobKind(
 )
 END = JobKind(
     "party.end",
-    PartyRef,
+    PartyEnd,
     retry=_RETRY,
     summary="a listening party's recap",
     what_to_do="Check that I can post in and archive the party's thread.",
@@ -148,8 +160,12 @@ def sync_job(party: Party, at: datetime, tag: str) -> JobSpec:
     )
 
 
+def remind_prefix(party_id: int) -> str:
+    return f"party:{party_id}:remind:"
+
+
 def remind_key(party_id: int, offset: timedelta) -> str:
-    return f"party:{party_id}:remind:{int(offset.total_seconds())}"
+    return f"{remind_prefix(party_id)}{int(offset.total_seconds())}"
 
 
 def remind_job(party: Party, offset: timedelta, at: datetime) -> JobSpec:
@@ -178,24 +194,27 @@ def start_job(party: Party) -> JobSpec:
     )
 
 
-def step_key(party_id: int, step: int) -> str:
-    return f"party:{party_id}:step:{step}"
+def step_key(party_id: int, step: int, gen: int) -> str:
+    return f"party:{party_id}:step:{step}:g{gen}"
 
 
-def end_key(party_id: int) -> str:
-    return f"party:{party_id}:end"
+def end_key(party_id: int, gen: int) -> str:
+    return f"party:{party_id}:end:g{gen}"
 
 
-def next_run_job(party: Party, plan: RunPlan, done: int) -> JobSpec:
-    """The run's job after ``done`` beats: the next beat, or the end."""
+def next_run_job(party: Party, plan: RunPlan, done: int, gen: int) -> JobSpec:
+    """The run's job after ``done`` beats, in control generation ``gen``: the next beat, or
+    the end."""
     if done < len(plan.beats):
         return STEP.spec(
             plan.beats[done].at,
-            PartyStep(party.id, done),
-            step_key(party.id, done),
+            PartyStep(party.id, done, gen),
+            step_key(party.id, done, gen),
             guild_id=party.guild_id,
         )
-    return END.spec(plan.ends, PartyRef(party.id), end_key(party.id), guild_id=party.guild_id)
+    return END.spec(
+        plan.ends, PartyEnd(party.id, gen), end_key(party.id, gen), guild_id=party.guild_id
+    )
 
 
 # -- outbox keys ------------------------------------------------------------------------------
@@ -263,7 +282,15 @@ async def _view(conn: aiosqlite.Connection, party_id: int, guild_id: int | None)
 
 async def upcoming(db: Database, guild_id: int, now: datetime, limit: int = 25) -> list[PartyView]:
     async with db.read() as conn:
-        parties = await parties_repo.upcoming(conn, guild_id, now, limit)
+        parties = await parties_repo.upcoming(conn, guild_id, limit)
+        return [await _view(conn, p.id, guild_id) for p in parties]
+
+
+async def for_calendar(db: Database, guild_id: int, now: datetime) -> list[PartyView]:
+    """Parties coming up, and those cancelled that would have been (so a calendar that imported
+    them learns they are off)."""
+    async with db.read() as conn:
+        parties = await parties_repo.for_calendar(conn, guild_id, now)
         return [await _view(conn, p.id, guild_id) for p in parties]
 
 
@@ -564,6 +591,7 @@ class Edited:
     moment: ParsedMoment | None
     zone_source: str | None
     moved: bool  # its time changed: RSVPs are told
+    told: int = 0  # members Going or Maybe, who get one DM each about the new time
 
 
 def may_manage(party: Party, user_id: int, manages_events: bool) -> bool:
@@ -631,12 +659,14 @@ async def edit_party(
         assert party is not None
         if "channel_id" in fields:
             await reserve_card(conn, party, now)
+        told = 0
         if moved:
             await _move_jobs(conn, scheduler, party, now)
-            if await parties_repo.rsvp_members(conn, party_id, ("going", "maybe")):
+            told = len(await parties_repo.rsvp_members(conn, party_id, ("going", "maybe")))
+            if told:
                 await scheduler.schedule_in(conn, notify_job(party, f"moved:{party.moves}", now))
         await scheduler.schedule_in(conn, sync_job(party, now + SYNC_BACKSTOP, str(party.moves)))
-    return Edited(before, party, moment, zone_source, moved)
+    return Edited(before, party, moment, zone_source, moved, told)
 
 
 async def _move_jobs(
@@ -645,14 +675,11 @@ async def _move_jobs(
     """Reminders and the start follow a moved party. A reminder already sent stays sent (each
     goes out once per member per offset); one now in the past is dropped."""
     settings = await _settings(conn, party.guild_id)
-    due = dict(reminder_times(party.starts_at, settings.reminders, now))
-    for offset in set(settings.reminders) | set(DEFAULT_REMINDERS):
-        key = remind_key(party.id, offset)
-        if offset in due:
-            if not await scheduler.reschedule_in(conn, key, due[offset]):
-                await scheduler.schedule_in(conn, remind_job(party, offset, due[offset]))
-        else:
-            await scheduler.cancel_in(conn, dedupe_key=key)
+    for key in await jobs_repo.pending_keys_with_prefix(conn, remind_prefix(party.id)):
+        await scheduler.cancel_in(conn, dedupe_key=key)
+    for offset, at in reminder_times(party.starts_at, settings.reminders, now):
+        # A reminder already sent for this offset stays sent (its job is done, not revived).
+        await scheduler.schedule_in(conn, remind_job(party, offset, at))
     if not await scheduler.reschedule_in(conn, start_key(party.id), party.starts_at):
         await scheduler.schedule_in(conn, start_job(party))
 
@@ -688,6 +715,8 @@ async def cancel_party(
         series_ended = False
         if series and party.repeat_weeks:
             series_ended = await _end_series(conn, scheduler, party, now)
+            party = await parties_repo.get_party(conn, party_id)
+            assert party is not None
         if party.status != "scheduled":
             if series_ended:
                 party = await parties_repo.get_party(conn, party_id)
@@ -713,29 +742,24 @@ async def _cancel_one(
     now: datetime,
 ) -> None:
     await parties_repo.update_party(conn, party.id, now, status="cancelled", cancel_reason=reason)
-    for offset in await _all_offsets(conn, party.guild_id):
-        await scheduler.cancel_in(conn, dedupe_key=remind_key(party.id, offset))
+    for key in await jobs_repo.pending_keys_with_prefix(conn, remind_prefix(party.id)):
+        await scheduler.cancel_in(conn, dedupe_key=key)
     await scheduler.cancel_in(conn, dedupe_key=start_key(party.id))
+    await _ensure_next(conn, scheduler, party, now)
     if await parties_repo.rsvp_members(conn, party.id, ("going", "maybe")):
         await scheduler.schedule_in(conn, notify_job(party, "cancelled", now))
     await scheduler.schedule_in(conn, sync_job(party, now + SYNC_BACKSTOP, "cancelled"))
-
-
-async def _all_offsets(conn: aiosqlite.Connection, guild_id: int) -> set[timedelta]:
-    settings = await _settings(conn, guild_id)
-    return set(settings.reminders) | set(DEFAULT_REMINDERS)
 
 
 async def _end_series(
     conn: aiosqlite.Connection, scheduler: Scheduler, party: Party, now: datetime
 ) -> bool:
     """No more occurrences after this one: repeats stop on every occurrence of the series, and
-    an occurrence already created ahead is cancelled."""
+    every occurrence already created ahead of it is cancelled."""
     series_id = party.series_id or party.id
     await parties_repo.end_series(conn, series_id, now)
-    if party.next_id is not None:
-        ahead = await parties_repo.get_party(conn, party.next_id)
-        if ahead is not None and ahead.status == "scheduled":
+    for ahead in await parties_repo.later_in_series(conn, series_id, party.starts_at):
+        if ahead.status == "scheduled":
             await _cancel_one(conn, scheduler, ahead, "the series was ended", now)
     return True
 
@@ -781,7 +805,7 @@ async def set_tracklist(
 
 
 async def tracklist_text(db: Database, guild_id: int, party_id: int) -> list[str]:
-    """The party's tracklist as the form's inputs hold it (one per side), to edit it."""
+    """The party's tracklist as the form's inputs hold it, to edit it."""
     async with db.read() as conn:
         party = await parties_repo.get_party(conn, party_id, guild_id)
         if party is None:
@@ -789,17 +813,13 @@ async def tracklist_text(db: Database, guild_id: int, party_id: int) -> list[str
         tracklist = await parties_repo.get_tracklist(conn, party_id)
     if tracklist is None:
         return []
-    parts: list[list[str]] = []
-    side: object = object()
-    for track in tracklist.tracks:
-        if track.side != side:
-            side = track.side
-            parts.append([f"--- side {track.side}"] if track.side is not None else [])
-        line = f"{track.title} {track.length}"
-        if track.note:
-            line += f" | {track.note}"
-        parts[-1].append(line)
-    return ["\n".join(lines) for lines in parts]
+    try:
+        return form_parts(tracklist)
+    except ValueError:
+        raise UserError(
+            "This tracklist is too long to reopen in the form (five boxes of 4,000 characters, "
+            "with its side lines written out). It is kept as it is."
+        ) from None
 
 
 # -- RSVPs, opt-outs --------------------------------------------------------------------------
@@ -823,12 +843,7 @@ async def rsvp(
 async def my_rsvps(db: Database, party_ids: Sequence[int], user_id: int) -> dict[int, RsvpChoice]:
     """A member's choice for each of ``party_ids`` they answered."""
     async with db.read() as conn:
-        found = {}
-        for party_id in party_ids:
-            choice = await parties_repo.get_rsvp(conn, party_id, user_id)
-            if choice is not None:
-                found[party_id] = choice
-    return found
+        return await parties_repo.rsvps_of_member(conn, party_ids, user_id)
 
 
 async def sync_interested(
@@ -887,13 +902,17 @@ async def control(
             raise UserError("The party is not paused.")
         if kind == "skip" and party.beat >= len(plan.beats):
             raise UserError("This is the last track: there is nothing to skip to.")
+        old_gen = len(controls)
         await parties_repo.add_control(conn, party_id, kind, now, user_id)
         controls = await parties_repo.get_controls(conn, party_id)
         plan = run_plan(party.started_at, party.duration, tracklist, party.side_break, controls)
-        await scheduler.cancel_in(conn, dedupe_key=step_key(party_id, party.beat))
-        await scheduler.cancel_in(conn, dedupe_key=end_key(party_id))
+        # The run's pending job belongs to the old generation: cancel it (a copy already
+        # running finds itself stale and does nothing), and plan the next in the new one.
+        for step in (party.beat, party.beat + 1):
+            await scheduler.cancel_in(conn, dedupe_key=step_key(party_id, step, old_gen))
+        await scheduler.cancel_in(conn, dedupe_key=end_key(party_id, old_gen))
         if not plan.paused:
-            await scheduler.schedule_in(conn, next_run_job(party, plan, party.beat))
+            await scheduler.schedule_in(conn, next_run_job(party, plan, party.beat, len(controls)))
     return party, plan
 
 
@@ -911,23 +930,32 @@ async def card_posted(
     """The card's place, kept as the party's current card (a later card, after a channel move,
     replaces it)."""
     async with db.transaction() as conn:
-        await parties_repo.update_party(
-            conn, party_id, now, card_channel_id=channel_id, card_message_id=message_id
-        )
+        await parties_repo.set_card(conn, party_id, channel_id, message_id, now)
 
 
-async def run_state(db: Database, party_id: int) -> tuple[Party, Tracklist | None, RunPlan | None]:
-    """A party, its tracklist, and its run plan once it has started."""
+@dataclass(frozen=True, slots=True)
+class RunState:
+    """A party, its tracklist, its run plan once started, and its control generation."""
+
+    party: Party
+    tracklist: Tracklist | None
+    plan: RunPlan | None
+    gen: int
+
+
+async def run_state(db: Database, party_id: int, guild_id: int | None = None) -> RunState:
+    """The party's run as it stands; a ``UserError`` if there is no such party (in
+    ``guild_id``, when given)."""
     async with db.read() as conn:
-        party = await parties_repo.get_party(conn, party_id)
+        party = await parties_repo.get_party(conn, party_id, guild_id)
         if party is None:
-            raise LookupError(party_id)
+            raise UserError(f"There is no party #{party_id} here.")
         tracklist = await parties_repo.get_tracklist(conn, party_id)
         controls = await parties_repo.get_controls(conn, party_id)
     plan = None
     if party.started_at is not None:
         plan = run_plan(party.started_at, party.duration, tracklist, party.side_break, controls)
-    return party, tracklist, plan
+    return RunState(party, tracklist, plan, len(controls))
 
 
 async def mark_started(
@@ -952,18 +980,27 @@ async def mark_started(
                 conn, party.id, now, status="running", started_at=to_epoch(play_from),
                 late_by_s=int(late.total_seconds()) if late > LATE_AFTER else None, beat=first,
             )  # fmt: skip
-            if current.repeat_weeks and current.next_id is None:
-                await _create_next(conn, scheduler, current, now)
-        else:
+            await _ensure_next(conn, scheduler, current, now)
+        controls = await parties_repo.get_controls(conn, party.id)
+        if current.status != "scheduled":
             first = current.beat
             if current.started_at is not None:
-                controls = await parties_repo.get_controls(conn, party.id)
                 plan = run_plan(
                     current.started_at, current.duration, tracklist, current.side_break, controls
                 )
         current = await parties_repo.get_party(conn, party.id)
         assert current is not None
-    return current, plan, [next_run_job(current, plan, first)]
+    return current, plan, [next_run_job(current, plan, first, len(controls))]
+
+
+async def _ensure_next(
+    conn: aiosqlite.Connection, scheduler: Scheduler, party: Party, now: datetime
+) -> None:
+    """A repeating party's next occurrence, made once, when this one starts, is cancelled or
+    is missed: a series goes on whatever becomes of one evening."""
+    current = await parties_repo.get_party(conn, party.id)
+    if current is not None and current.repeat_weeks and current.next_id is None:
+        await _create_next(conn, scheduler, current, now)
 
 
 async def _create_next(
@@ -981,7 +1018,7 @@ async def _create_next(
             "guild_id": party.guild_id, "host_id": party.host_id, "series_id": series_id,
             "occurrence": occurrence, "what": party.what, "pick_id": party.pick_id,
             "starts_at": to_epoch(starts), "duration_s": int(party.duration.total_seconds()),
-            "duration_given": 1,
+            "duration_given": int(await parties_repo.duration_given(conn, party.id)),
             "zone": party.zone, "repeat_weeks": party.repeat_weeks,
             "channel_id": party.channel_id, "voice_id": party.voice_id,
             "voice_name": party.voice_name, "link": party.link,
@@ -999,11 +1036,12 @@ async def _create_next(
     await _plan_jobs(conn, scheduler, nxt, settings.reminders, now)
 
 
-async def mark_missed(db: Database, party: Party, now: datetime) -> Party:
+async def mark_missed(db: Database, scheduler: Scheduler, party: Party, now: datetime) -> Party:
     async with db.transaction() as conn:
         await parties_repo.update_party(
             conn, party.id, now, status="missed", ended_at=to_epoch(now)
         )
+        await _ensure_next(conn, scheduler, party, now)
         updated = await parties_repo.get_party(conn, party.id)
     assert updated is not None
     return updated

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import logging
-from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
@@ -15,10 +14,11 @@ from discord.ext import commands
 
 from bot.domain.calendar import CalendarEvent, calendar_file, party_uid
 from bot.domain.markers import ControlKind
-from bot.domain.parties import EVENTS_PER_GUILD, MAX_DURATION, Party
+from bot.domain.parties import EVENTS_PER_GUILD, Party, reminder_times
 from bot.domain.search import SearchFilters
 from bot.errors import UserError
 from bot.interactions import require_guild
+from bot.moderators import missing_to_post
 from bot.pick_options import CHOICE_LIMIT, MAX_CHOICES, EntryOption
 from bot.replies import NO_MENTIONS, clip, md
 from bot.services import archive_search
@@ -48,7 +48,6 @@ PartyOption = app_commands.Range[int, 1]
 HISTORY_PAGE = 10
 HISTORY_PAGES = 10
 #: What the bot needs in a party channel, by discord.py's names.
-CHANNEL_NEEDS = ("view_channel", "send_messages", "embed_links", "read_message_history")
 
 
 def manages_events(interaction: discord.Interaction[Any]) -> bool:
@@ -158,11 +157,6 @@ class PartyCog(commands.GroupCog, group_name="party", group_description="Listeni
         guild = interaction.guild
         assert guild is not None
         target = await self._party_channel(interaction, channel)
-        if duration is not None and timedelta(minutes=duration) > MAX_DURATION:
-            raise UserError(
-                f"**duration**: a party lasts at most {int(MAX_DURATION.total_seconds()) // 3600} "
-                f"hours ({int(MAX_DURATION.total_seconds()) // 60} minutes); {duration} were given."
-            )
         await interaction.response.defer(ephemeral=True, thinking=True)
         can_event = can_manage_events(guild)
         if can_event:
@@ -172,9 +166,10 @@ class PartyCog(commands.GroupCog, group_name="party", group_description="Listeni
             voice_id=voice.id if voice else None, voice_name=voice.name if voice else None,
             link=link, duration_minutes=duration, repeat=repeat, description=description,
         )  # fmt: skip
+        now = self.bot.clock.now()
         scheduled = await parties_service.schedule_party(
             self.bot.db, self.bot.scheduler, guild_id=guild_id, host_id=interaction.user.id,
-            given=given, now=self.bot.clock.now(),
+            given=given, now=now,
         )  # fmt: skip
         party = await self._put_up(scheduled.party)
         lines = [
@@ -195,10 +190,15 @@ class PartyCog(commands.GroupCog, group_name="party", group_description="Listeni
             )
         elif party.event_id is None:
             lines.append("The Discord event is on its way.")
-        lines.append(
-            f"Reminders go to Going and Maybe {parties_service.describe_reminders(scheduled.reminders)} "
-            "before. Add a tracklist with `/party tracklist` for track markers."
-        )
+        ahead = [o for o, _ in reminder_times(party.starts_at, scheduled.reminders, now)]
+        if ahead:
+            lines.append(
+                f"Reminders go to Going and Maybe {parties_service.describe_reminders(ahead)} "
+                "before."
+            )
+        else:
+            lines.append("It is too soon for a reminder: none will be sent.")
+        lines.append("Add a tracklist with `/party tracklist` for track markers.")
         if party.repeat_weeks:
             lines.append(
                 "It repeats at the same local time; each occurrence gets its own card and event "
@@ -261,6 +261,13 @@ class PartyCog(commands.GroupCog, group_name="party", group_description="Listeni
                 f"This server has {len(live)} scheduled events, Discord's limit is "
                 f"{EVENTS_PER_GUILD}. Cancel or delete one first, then schedule this party."
             )
+
+    async def _read_interested(self, guild_id: int, party_id: int) -> None:
+        """Bring the RSVPs up to date with the event's Interested, so what the reply says about
+        who will be told is true."""
+        found = await parties_service.find_party(self.bot.db, party_id, guild_id)
+        if found is not None and found.is_open:
+            await self.jobs.read_interested(found)
 
     async def _put_up(self, party: Party) -> Party:
         """The card and event, now (the sync job retries whatever fails here)."""
@@ -330,12 +337,8 @@ class PartyCog(commands.GroupCog, group_name="party", group_description="Listeni
     ) -> None:
         guild_id = require_guild(interaction)
         target = None if channel is None else await self._party_channel(interaction, channel)
-        if duration is not None and timedelta(minutes=duration) > MAX_DURATION:
-            raise UserError(
-                f"**duration**: a party lasts at most {int(MAX_DURATION.total_seconds()) // 60} "
-                "minutes (12 hours)."
-            )
         await interaction.response.defer(ephemeral=True, thinking=True)
+        await self._read_interested(guild_id, party)
         edited = await parties_service.edit_party(
             self.bot.db, self.bot.scheduler, guild_id=guild_id, party_id=party,
             user_id=interaction.user.id, manages_events=manages_events(interaction),
@@ -352,8 +355,10 @@ class PartyCog(commands.GroupCog, group_name="party", group_description="Listeni
                 f"-# Read as {edited.moment.local:%a %d %b %Y %H:%M} in {edited.moment.zone}: "
                 f"{edited.zone_source}."
             )
-        if edited.moved:
-            lines.append("Everyone Going or Maybe gets one DM saying the time changed.")
+        if edited.moved and edited.told:
+            lines.append(
+                f"The {edited.told} member(s) Going or Maybe get one DM saying the time changed."
+            )
         await interaction.followup.send(
             "\n".join(lines), ephemeral=True, allowed_mentions=NO_MENTIONS
         )
@@ -374,6 +379,7 @@ class PartyCog(commands.GroupCog, group_name="party", group_description="Listeni
     ) -> None:
         guild_id = require_guild(interaction)
         await interaction.response.defer(ephemeral=True, thinking=True)
+        await self._read_interested(guild_id, party)
         cancelled = await parties_service.cancel_party(
             self.bot.db, self.bot.scheduler, guild_id=guild_id, party_id=party,
             user_id=interaction.user.id, manages_events=manages_events(interaction),
@@ -413,10 +419,8 @@ class PartyCog(commands.GroupCog, group_name="party", group_description="Listeni
     ) -> None:
         guild_id = require_guild(interaction)
         party_id = party or await self._current(guild_id, running_only=False)
-        found, tracklist, plan = await parties_service.run_state(self.bot.db, party_id)
-        if found.guild_id != guild_id:
-            raise UserError(f"There is no party #{party_id} here.")
-        content, embed = now_answer(found, tracklist, plan, self.bot.clock.now())
+        state = await parties_service.run_state(self.bot.db, party_id, guild_id)
+        content, embed = now_answer(state.party, state.tracklist, state.plan, self.bot.clock.now())
         await interaction.response.send_message(
             content,
             embed=embed or discord.utils.MISSING,
@@ -450,15 +454,15 @@ class PartyCog(commands.GroupCog, group_name="party", group_description="Listeni
             user_id=interaction.user.id, manages_events=manages_events(interaction),
             kind=kind, now=self.bot.clock.now(),
         )  # fmt: skip
-        _, tracklist, fresh = await parties_service.run_state(self.bot.db, party_id)
-        if tracklist is not None and fresh is not None:
-            await self.jobs.edit_playing(found, tracklist, fresh)
         said = {
             "pause": "Paused: the next markers wait for `/party resume`.",
             "resume": "Resumed: the next markers moved on by the time paused.",
             "skip": "Skipped to the next track: its marker is posted now.",
         }[kind]
         await interaction.response.send_message(said, ephemeral=True)
+        state = await parties_service.run_state(self.bot.db, party_id)
+        if state.tracklist is not None and state.plan is not None:
+            await self.jobs.edit_playing(state.party, state.tracklist, state.plan)
         thread = found.thread_id or found.channel_id
         channel = self.bot.get_partial_messageable(thread, guild_id=guild_id)
         if kind != "skip":
@@ -505,7 +509,7 @@ class PartyCog(commands.GroupCog, group_name="party", group_description="Listeni
     ) -> None:
         guild_id = require_guild(interaction)
         now = self.bot.clock.now()
-        views = await parties_service.upcoming(self.bot.db, guild_id, now, 100)
+        views = await parties_service.for_calendar(self.bot.db, guild_id, now)
         if mine:
             chosen = await parties_service.my_rsvps(
                 self.bot.db, [v.party.id for v in views], interaction.user.id
@@ -515,11 +519,12 @@ class PartyCog(commands.GroupCog, group_name="party", group_description="Listeni
         guild = interaction.guild
         name = f"{guild.name if guild else 'Undercurrent'} listening parties"
         data = calendar_file(events, name=name, stamp=now)
-        count = len(events)
+        count = sum(1 for event in events if not event.cancelled)
         text = (
             f"{count} upcoming part{'ies' if count != 1 else 'y'}"
             + (" you said Going or Maybe to" if mine else "")
-            + ". Import the file into your calendar; importing it again updates, never doubles."
+            + ". Import the file into your calendar; importing it again updates it (new times, "
+            "cancellations) and never doubles anything."
         )
         await interaction.response.send_message(
             text,
@@ -629,15 +634,18 @@ def when_line(party: Party) -> str:
     return when(party.starts_at)
 
 
+#: Beyond what any post needs (``missing_to_post``): what a party's run needs in its channel.
+RUN_PERMISSIONS = {
+    "read_message_history": "Read Message History",
+    "send_messages_in_threads": "Send Messages in Threads",
+}
+
+
 def missing_permissions(channel: discord.TextChannel) -> list[str]:
-    perms = channel.permissions_for(channel.guild.me)
-    names = {
-        "view_channel": "View Channel",
-        "send_messages": "Send Messages",
-        "embed_links": "Embed Links",
-        "read_message_history": "Read Message History",
-    }
-    return [label for attr, label in names.items() if not getattr(perms, attr)]
+    """What the bot lacks to post a party's card and run it in a thread in ``channel``."""
+    granted = channel.permissions_for(channel.guild.me)
+    extra = [label for flag, label in RUN_PERMISSIONS.items() if not getattr(granted, flag)]
+    return missing_to_post(channel) + extra
 
 
 def calendar_event(view: parties_service.PartyView, channel_name: str | None) -> CalendarEvent:
@@ -658,4 +666,6 @@ def calendar_event(view: parties_service.PartyView, channel_name: str | None) ->
         description="\n".join(lines) or None,
         location=party.voice_name or channel_name,
         url=party.card_url(),
+        sequence=party.moves + (1 if party.status == "cancelled" else 0),
+        cancelled=party.status == "cancelled",
     )

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
+import aiosqlite
 import discord
 
 from bot.domain.parties import (
@@ -14,6 +15,8 @@ from bot.domain.parties import (
     Party,
     RsvpCounts,
     RunPlan,
+    format_offset,
+    message_url,
     progress_bar,
 )
 from bot.domain.timeutil import from_epoch
@@ -149,19 +152,23 @@ def _fit(lines: Sequence[str], limit: int, joiner: str = "\n\n") -> str:
 # -- the run -----------------------------------------------------------------------------------
 
 
-def start_text(party: Party, tracklist: Tracklist | None) -> str:
-    go = party.started_at or party.starts_at + COUNTDOWN
-    text = f"▶ **Press play in 10 s** — {discord.utils.format_dt(go, 'R')}\n**{md(party.what)}**"
-    if party.link:
-        text += f" · <{party.link}>"
-    text += f"\nHosted by {party.host} · {tracklist_summary(tracklist)}"
-    if party.late_by is not None:
-        text += (
-            f"\n-# Started {format_length(int(party.late_by.total_seconds()))} late: the bot was "
-            "offline at the start."
-            + (" The markers follow the planned times." if tracklist is not None else "")
+def start_text(party: Party, tracklist: Tracklist | None, plan: RunPlan | None) -> str:
+    """The thread's first message: "press play in 10 s" with a countdown; after a late start,
+    where to join instead."""
+    about = f"**{md(party.what)}**" + (f" · <{party.link}>" if party.link else "")
+    about += f"\nHosted by {party.host} · {tracklist_summary(tracklist)}"
+    if party.late_by is None:
+        go = party.started_at or party.starts_at + COUNTDOWN
+        return f"▶ **Press play in 10 s** — {discord.utils.format_dt(go, 'R')}\n{about}"
+    late = format_offset(party.late_by) if party.late_by >= timedelta(minutes=1) else "a moment"
+    joining = ""
+    if tracklist is not None and plan is not None and plan.beats:
+        track = (
+            tracklist.tracks[plan.beats[party.beat].track] if party.beat < len(plan.beats) else None
         )
-    return text
+        if track is not None:
+            joining = f" Join at track {track.number}, **{md(track.title)}**, playing now."
+    return f"▶ **We're starting {late} late**: the bot was offline at the start.{joining}\n{about}"
 
 
 def marker_text(track: Track, total: int) -> str:
@@ -185,6 +192,7 @@ def playing_embed(
 ) -> discord.Embed:
     """The "now playing" message, edited at each track (and what ``/party now`` shows)."""
     embed = discord.Embed(title="Now playing", colour=COLOURS["running"])
+    now = plan.shown_at(now)
     starts = [beat.at for beat in plan.beats if beat.kind == "track"]
     tracks = tracklist.tracks
     playing = max((i for i, at in enumerate(starts) if at <= now), default=None)
@@ -279,6 +287,7 @@ def recap_embed(replay: Replay) -> discord.Embed:
 
 
 REPLAY_PAGE = 15
+REPLAY_PAGE_CHARACTERS = 3800  # of Discord's 4,096 for a description, with room to spare
 
 
 def replay_pages(replay: Replay) -> list[discord.Embed]:
@@ -290,28 +299,50 @@ def replay_pages(replay: Replay) -> list[discord.Embed]:
     if party.status == "missed":
         header += "\nMissed: the bot was offline for the whole party."
     pages[0].description = header
-    rows = replay.tracks
-    for start in range(0, len(rows), REPLAY_PAGE):
+    for chunk in _pages_of(
+        [_replay_line(party, row) for row in replay.tracks], REPLAY_PAGE, REPLAY_PAGE_CHARACTERS
+    ):
         embed = discord.Embed(title=clip(f"Replay: {party.what}", 256), colour=COLOURS["ended"])
-        lines = []
-        for row in rows[start : start + REPLAY_PAGE]:
-            posted = (
-                discord.utils.format_dt(from_epoch(row["posted_at"]), "T")
-                if row["posted_at"]
-                else "not played"
-            )
-            reactions = f" · {row['reactions']} reactions" if row["reactions"] else ""
-            line = f"**{row['number']}.** {md(row['title'])} · {format_length(row['seconds'])} · {posted}{reactions}"
-            if row["message_id"] and party.thread_id:
-                line += f" · [marker](https://discord.com/channels/{party.guild_id}/{party.thread_id}/{row['message_id']})"
-            if row["note"]:
-                line += f"\n> {md(row['note'])}"
-            lines.append(line)
-        embed.description = _fit(lines, 4096, "\n")
+        embed.description = "\n".join(chunk)
         pages.append(embed)
     for number, page in enumerate(pages, start=1):
         page.set_footer(text=f"Party #{party.id} · page {number} of {len(pages)}")
     return pages
+
+
+def _pages_of(lines: Sequence[str], most: int, characters: int) -> list[list[str]]:
+    """``lines`` in pages of at most ``most`` lines and ``characters`` characters, every line
+    on some page (a line longer than a page is cut to fit)."""
+    pages: list[list[str]] = []
+    used = 0
+    for line in lines:
+        line = clip(line, characters)
+        if not pages or len(pages[-1]) >= most or used + len(line) + 1 > characters:
+            pages.append([])
+            used = 0
+        pages[-1].append(line)
+        used += len(line) + 1
+    return pages
+
+
+def _replay_line(party: Party, row: aiosqlite.Row) -> str:
+    """One track of a replay: when its marker went up, its reactions, its note."""
+    posted = (
+        discord.utils.format_dt(from_epoch(row["posted_at"]), "T")
+        if row["posted_at"]
+        else "not played"
+    )
+    reactions = f" · {row['reactions']} reactions" if row["reactions"] else ""
+    line = (
+        f"**{row['number']}.** {md(row['title'])} · {format_length(row['seconds'])} · "
+        f"{posted}{reactions}"
+    )
+    if row["message_id"] and party.thread_id:
+        url = message_url(party.guild_id, party.thread_id, row["message_id"])
+        line += f" · [marker]({url})"
+    if row["note"]:
+        line += f"\n> {md(row['note'])}"
+    return line
 
 
 def history_embed(parties: Sequence[Party], total: int, page: int, pages: int) -> discord.Embed:

@@ -10,20 +10,25 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import TYPE_CHECKING, Any
+from datetime import datetime
+from typing import TYPE_CHECKING
 
 import discord
 
 from bot.domain.jobs import Job, JobSpec
 from bot.domain.parties import (
+    EVENT_LOCATION_MAX,
     Party,
+    RunPlan,
     event_description,
     event_marker,
     event_name,
 )
 from bot.domain.text import clip_at_word
+from bot.domain.tracklist import Tracklist
 from bot.moderators import tell_moderators
 from bot.outbox import OutboxMessage, PostRefused
+from bot.replies import md
 from bot.services import parties as parties_service
 from bot.services.parties import (
     END,
@@ -32,6 +37,7 @@ from bot.services.parties import (
     START,
     STEP,
     SYNC,
+    PartyEnd,
     PartyNotice,
     PartyRef,
     PartyStep,
@@ -49,7 +55,6 @@ from cogs.party.embeds import (
     recap_embed,
     side_break_text,
     start_text,
-    where,
 )
 from cogs.party.views import (
     NowButton,
@@ -85,6 +90,9 @@ class PartyJobs:
 
     def register(self) -> None:
         scheduler = self.bot.scheduler
+        if not getattr(scheduler, "_party_failure_hook", False):
+            scheduler.on_failure(self._gave_up)
+            scheduler._party_failure_hook = True  # type: ignore[attr-defined]
         scheduler.register(SYNC, self.sync)
         scheduler.register(REMIND, self.notify)
         scheduler.register(NOTIFY, self.notify)
@@ -97,7 +105,7 @@ class PartyJobs:
             self.bot.scheduler.unregister(kind)
 
     @property
-    def now(self) -> Any:
+    def now(self) -> datetime:
         return self.bot.clock.now()
 
     # -- the card and the event ----------------------------------------------------------------
@@ -329,15 +337,36 @@ class PartyJobs:
 
     # -- the run --------------------------------------------------------------------------------
 
+    async def _gave_up(self, job: Job[object], error: str) -> None:
+        """A run job that gave up for good (its card deleted, no access to its thread) must not
+        leave the party running for ever: it ends where it is (or, if it never started, counts
+        as missed). The moderators hear of the failure from the scheduler's own notice."""
+        if job.kind not in (START.name, STEP.name, END.name):
+            return
+        party_id = getattr(job.payload, "party_id", None)
+        if not isinstance(party_id, int):
+            return
+        party = await parties_service.find_party(self.bot.db, party_id)
+        if party is None:
+            return
+        if party.status == "running":
+            await parties_service.mark_ended(
+                self.bot.db, party, reactions={}, writers=None, now=self.now
+            )
+        elif party.status == "scheduled" and job.kind == START.name:
+            await parties_service.mark_missed(self.bot.db, self.bot.scheduler, party, self.now)
+        else:
+            return
+        log.warning("Party %s: its run stopped after %s gave up: %s", party.id, job.kind, error)
+        await refresh_card(self.bot, await parties_service.party_view(self.bot.db, party.id))
+
     async def start(self, job: Job[PartyRef]) -> list[JobSpec]:
         party = await parties_service.find_party(self.bot.db, job.payload.party_id)
         if party is None or party.status in ("cancelled", "ended", "missed"):
             return []
         now = self.now
         if party.status == "scheduled":
-            _, _, plan = await parties_service.run_state(self.bot.db, party.id)
-            ends = party.ends_at if plan is None else max(party.ends_at, plan.ends)
-            if now >= ends:
+            if now >= party.ends_at:
                 await self._missed(party)
                 return []
             await self.read_interested(party)
@@ -347,11 +376,13 @@ class PartyJobs:
             self.bot.db, self.bot.scheduler, party, now
         )
         thread_id = await self._open_thread(party)
-        party = await parties_service.get_party(self.bot.db, party.id)
-        _, tracklist, plan = await parties_service.run_state(self.bot.db, party.id)
+        state = await parties_service.run_state(self.bot.db, party.id)
+        party, tracklist, plan = state.party, state.tracklist, state.plan
         await self._post(
             party, f"party:{party.id}:start", thread_id, now_custom_id(party.id, "start"),
-            OutboxMessage(content=start_text(party, tracklist), view=_now_view(party.id, "start")),
+            OutboxMessage(
+                content=start_text(party, tracklist, plan), view=_now_view(party.id, "start")
+            ),
         )  # fmt: skip
         if tracklist is not None and plan is not None:
             playing = await self._post(
@@ -371,14 +402,15 @@ class PartyJobs:
         return follow_ups
 
     async def _missed(self, party: Party) -> None:
-        party = await parties_service.mark_missed(self.bot.db, party, self.now)
+        party = await parties_service.mark_missed(self.bot.db, self.bot.scheduler, party, self.now)
         await refresh_card(self.bot, await parties_service.party_view(self.bot.db, party.id))
+        series = " The series goes on with its next occurrence." if party.repeat_weeks else ""
         await tell_moderators(
             self.bot,
             party.guild_id,
-            f"The listening party **{party.what}** (#{party.id}, planned for "
+            f"The listening party **{md(party.what)}** (#{party.id}, planned for "
             f"{discord.utils.format_dt(party.starts_at, 'F')}) was missed: I was offline for "
-            "its whole time. Its card says so; schedule it again with `/party schedule`.",
+            f"its whole time. Its card says so.{series}",
             notice=f"party:{party.id}:missed",
         )
 
@@ -404,7 +436,7 @@ class PartyJobs:
                 await tell_moderators(
                     self.bot,
                     party.guild_id,
-                    f"I couldn't start a thread for the listening party **{party.what}** in "
+                    f"I couldn't start a thread for the listening party **{md(party.what)}** in "
                     f"<#{party.channel_id}> (I need **Create Public Threads** there), so it runs "
                     "in the channel itself.",
                     notice=f"party:{party.id}:no-thread",
@@ -417,12 +449,15 @@ class PartyJobs:
     async def step(self, job: Job[PartyStep]) -> list[JobSpec]:
         """One beat: a track's marker (and the "now playing" message moves on), or a side
         break. The next beat is the follow-up."""
-        party, tracklist, plan = await parties_service.run_state(self.bot.db, job.payload.party_id)
+        state = await parties_service.run_state(self.bot.db, job.payload.party_id)
+        party, tracklist, plan = state.party, state.tracklist, state.plan
+        if job.payload.gen != state.gen:
+            return []  # planned before a pause, resume or skip: that control planned anew
         if party.status != "running" or tracklist is None or plan is None or plan.paused:
             return []
         index = job.payload.step
         if index >= len(plan.beats):
-            return [parties_service.next_run_job(party, plan, len(plan.beats))]
+            return [parties_service.next_run_job(party, plan, len(plan.beats), state.gen)]
         beat = plan.beats[index]
         thread_id = party.thread_id or party.channel_id
         tracks = tracklist.tracks
@@ -440,9 +475,9 @@ class PartyJobs:
             number = tracks[beat.track].number if beat.kind == "track" else None
             await parties_service.beat_posted(self.bot.db, party, index, number, posted, self.now)
         await self.edit_playing(party, tracklist, plan)
-        return [parties_service.next_run_job(party, plan, index + 1)]
+        return [parties_service.next_run_job(party, plan, index + 1, state.gen)]
 
-    async def edit_playing(self, party: Party, tracklist: Any, plan: Any) -> None:
+    async def edit_playing(self, party: Party, tracklist: Tracklist, plan: RunPlan) -> None:
         if party.playing_message_id is None:
             return
         channel = self.bot.get_partial_messageable(party.thread_id or party.channel_id)
@@ -453,10 +488,13 @@ class PartyJobs:
         except discord.HTTPException:
             log.info("Party %s: could not edit its now-playing message", party.id, exc_info=True)
 
-    async def end(self, job: Job[PartyRef]) -> None:
+    async def end(self, job: Job[PartyEnd]) -> None:
         """The recap, kept in the thread; the thread archived; the card shows the party ended."""
-        party, tracklist, plan = await parties_service.run_state(self.bot.db, job.payload.party_id)
-        if party.status not in ("running", "ended"):
+        state = await parties_service.run_state(self.bot.db, job.payload.party_id)
+        party, tracklist, plan = state.party, state.tracklist, state.plan
+        if party.status not in ("running", "ended") or (
+            party.status == "running" and job.payload.gen != state.gen
+        ):
             return
         thread_id = party.thread_id or party.channel_id
         if party.status == "running":
@@ -546,7 +584,7 @@ def can_manage_events(guild: discord.Guild) -> bool:
 def event_location(bot: UndercurrentBot, party: Party) -> str:
     """The event's location: the voice channel's name, else the text channel's."""
     if party.voice_name:
-        return clip_at_word(f"🔊 {party.voice_name}", 100)
+        return clip_at_word(f"🔊 {party.voice_name}", EVENT_LOCATION_MAX)
     channel = bot.get_channel(party.channel_id)
     name = getattr(channel, "name", None)
-    return clip_at_word(f"#{name}" if name else where(party), 100)
+    return clip_at_word(f"#{name}" if name else "the party channel", EVENT_LOCATION_MAX)

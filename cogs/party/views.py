@@ -118,8 +118,8 @@ class NowButton(
 
     async def clicked(self, interaction: discord.Interaction[UndercurrentBot]) -> None:
         bot = interaction.client
-        party, tracklist, plan = await parties_service.run_state(bot.db, self.party_id)
-        content, embed = now_answer(party, tracklist, plan, bot.clock.now())
+        state = await parties_service.run_state(bot.db, self.party_id)
+        content, embed = now_answer(state.party, state.tracklist, state.plan, bot.clock.now())
         await interaction.response.send_message(
             content,
             embed=embed or discord.utils.MISSING,
@@ -338,25 +338,26 @@ class TracklistModal(SafeModal):
         bot = interaction.client
         try:
             tracklist = parse_tracklist(typed)
+            party = await parties_service.set_tracklist(
+                bot.db,
+                guild_id=self.party.guild_id,
+                party_id=self.party.id,
+                user_id=interaction.user.id,
+                manages_events=bool(interaction.permissions.manage_events),
+                tracklist=tracklist,
+                now=bot.clock.now(),
+                scheduler=bot.scheduler,
+            )
         except UserError as error:
-            party = self.party
+            # Nothing was saved; what was typed is one click away (a form can't answer a form).
+            shown = self.party
             await interaction.response.send_message(
                 error.message,
-                view=FixItView(interaction.user.id, lambda: TracklistModal(party, typed)),
+                view=FixItView(interaction.user.id, lambda: TracklistModal(shown, typed)),
                 ephemeral=True,
                 allowed_mentions=NO_MENTIONS,
             )
             return
-        party = await parties_service.set_tracklist(
-            bot.db,
-            guild_id=self.party.guild_id,
-            party_id=self.party.id,
-            user_id=interaction.user.id,
-            manages_events=bool(interaction.permissions.manage_events),
-            tracklist=tracklist,
-            now=bot.clock.now(),
-            scheduler=bot.scheduler,
-        )
         count = len(tracklist.tracks)
         await interaction.response.send_message(
             f"Saved the tracklist of **#{party.id} {md(party.what)}**: {count} "

@@ -3,6 +3,7 @@ the tracklist form, and every refusal a private message that names the problem."
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import discord
@@ -11,9 +12,11 @@ import simcord
 from discord import app_commands
 
 from bot.client import UndercurrentBot
+from bot.domain.tracklist import parse_tracklist
 from bot.errors import UserError
 from bot.services import parties as parties_service
 from tests.cogs.conftest import Server
+from tests.fakes import FakeClock
 
 
 @pytest.fixture
@@ -108,7 +111,7 @@ async def test_a_voice_channel_is_refused_as_the_party_channel(
     [
         ({"when": "someday"}, "**when**: I can't read `someday`"),
         ({"when": "2020-01-05 21:00"}, "passed"),
-        ({"duration": 800}, "a party lasts at most 12 hours"),
+        ({"duration": 800}, "A party lasts at most 12 hours; this one would take 13h 20m."),
         ({"repeat": "weekly", "when": "2028-06-01 21:00"}, "more than a year"),
     ],
 )
@@ -177,3 +180,47 @@ async def test_the_calendar_is_an_ics_file_of_the_upcoming_parties(
     assert result.response.content.startswith("1 upcoming party.")
     mine = await server.member.slash(server.channel, "party calendar", mine=True)
     assert mine.response.content.startswith("0 upcoming parties you said Going or Maybe to.")
+
+
+async def test_now_for_a_party_that_is_not_here_says_so(server: Server) -> None:
+    refused = await server.member.slash(server.channel, "party now", party=999)
+    assert answer(refused) == "There is no party #999 here."
+    simcord.assert_error(server.env, UserError)
+
+
+async def test_the_replay_shows_every_track_however_long_their_notes(
+    server: Server, host: simcord.MemberActor, simcord_bot: UndercurrentBot, clock: FakeClock
+) -> None:
+    await schedule(server, host, when="in 1 hour")
+    note = "a long note " * 24
+    lines = [f"Track number {n} with a rather long title {n} 1:00 | {note}" for n in range(1, 31)]
+    tracklist = parse_tracklist(
+        ["\n".join(lines[:10]), "\n".join(lines[10:20]), "\n".join(lines[20:])]
+    )
+    party = await parties_service.set_tracklist(
+        simcord_bot.db, guild_id=server.guild.id, party_id=1, user_id=host.id,
+        manages_events=True, tracklist=tracklist, now=clock.now(), scheduler=simcord_bot.scheduler,
+    )  # fmt: skip
+    clock.advance(timedelta(hours=1))
+    started, _, _ = await parties_service.mark_started(
+        simcord_bot.db, simcord_bot.scheduler, party, clock.now()
+    )
+    await parties_service.mark_ended(
+        simcord_bot.db, started, reactions={}, writers=0, now=clock.now()
+    )
+
+    shown = await server.member.slash(server.channel, "party replay", party=1)
+    descriptions = []
+    while True:
+        page = shown.response
+        assert page is not None and page.ephemeral
+        embed = page.embeds[0]
+        descriptions.append(embed.description or "")
+        number, total = embed.footer.text.rsplit("page ", 1)[1].split(" of ")
+        if number == total:
+            break
+        await server.member.click(page, label="Next")
+    assert int(total) > 2  # the recap, then the tracks over several pages
+    text = "\n".join(descriptions[1:])
+    assert [n for n in range(1, 31) if f"**{n}.** Track number {n} " not in text] == []
+    assert all(len(description) <= 4096 for description in descriptions)

@@ -57,7 +57,7 @@ async def test_schedule_rsvp_move_and_cancel_tell_each_member_once(stack: Stack)
 
     moved = await driver.run_command("party edit", user="mod", party=1, when="in 4 days")
     await moved.wait_done(within=10)
-    assert "Everyone Going or Maybe gets one DM" in moved.text()
+    assert "The 2 member(s) Going or Maybe get one DM saying the time changed." in moved.text()
     alice_dm = await driver.wait_for_dm("alice", lambda m: "has a new time" in m.content, within=10)
     assert "Mdou Moctar — Afrique Victime" in alice_dm.content
     mention = await driver.wait_for_message(
@@ -108,6 +108,14 @@ async def schedule_with_tracklist(stack: Stack, when: str) -> None:
     assert "3 tracks, 12:00" in saved.text()
 
 
+def reminders(stack: Stack, member: str) -> list[Message]:
+    return [m for m in stack.driver.dms(member) if m.content.startswith("⏰")]
+
+
+def closed_dm_mentions(stack: Stack) -> list[Message]:
+    return [m for m in stack.driver.messages("general") if "I couldn't DM you" in (m.content or "")]
+
+
 def thread_texts(stack: Stack) -> list[str]:
     [thread] = stack.driver.threads("general")
     return [m.content or "" for m in stack.driver.messages(thread)]
@@ -154,6 +162,16 @@ async def test_a_party_reminds_runs_track_by_track_in_its_thread_and_is_remember
     assert [u.username for u in mention.pinged_users] == ["owner"]
     assert labels(card_of(stack))[:3] == ["Going · 2", "Maybe · 1", "Can't · 0"]
 
+    # 15 minutes before: the second reminder, once each again.
+    await driver.advance(start - driver.now() - timedelta(minutes=15) + timedelta(seconds=1))
+    for member in ("alice", "bob"):
+        await driver.wait_until(
+            lambda m=member: len(reminders(stack, m)) == 2 or None,  # type: ignore[misc]
+            within=10,
+            what=f"{member}'s second reminder",
+        )
+    await driver.wait_until(lambda: len(closed_dm_mentions(stack)) == 2 or None, within=10)
+
     # The start: the event goes live by itself, the thread opens on the card, the countdown.
     await driver.advance(start - driver.now() + timedelta(seconds=1))
     await driver.wait_until(lambda: driver.threads("general") or None, within=10, what="thread")
@@ -177,7 +195,19 @@ async def test_a_party_reminds_runs_track_by_track_in_its_thread_and_is_remember
     await now.wait_done()
     assert "2/3** · Ya Habibti" in now.text() and "Next: Chismiten" in now.text()
 
-    await driver.advance(3 * 60)  # side A is over: turn the record
+    # The host pauses for two minutes: nothing is posted meanwhile; resuming moves the rest on.
+    await driver.advance(60)
+    paused = await driver.run_command("party pause", user="mod")
+    await paused.wait_done()
+    assert paused.text().startswith("Paused")
+    await driver.advance(2 * 60 + 30)
+    await driver.settle()
+    assert len(markers(stack)) == 2
+    resumed = await driver.run_command("party resume", user="mod")
+    await resumed.wait_done()
+    assert resumed.text().startswith("Resumed")
+
+    await driver.advance(2 * 60)  # the rest of track 2: side A is over, turn the record
     await until_markers(stack, 3)
     await driver.advance(30)
     await until_markers(stack, 4)
@@ -213,7 +243,8 @@ async def test_a_party_reminds_runs_track_by_track_in_its_thread_and_is_remember
     await history.wait_done()
     assert "**#1** Mdou Moctar — Afrique Victime" in history.text()
     # Every reminder and marker exactly once.
-    assert len([m for m in driver.dms("alice") if m.content.startswith("⏰")]) == 1
+    assert len(reminders(stack, "alice")) == len(reminders(stack, "bob")) == 2
+    assert len(closed_dm_mentions(stack)) == 2
     assert len(markers(stack)) == 4
 
 

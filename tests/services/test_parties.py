@@ -3,13 +3,14 @@ host's controls store, and the jobs that go with them (one transaction each)."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from bot.db import Database
-from bot.domain.parties import COUNTDOWN
+from bot.domain.parties import COUNTDOWN, Party, RunPlan
 from bot.domain.timeutil import from_epoch
 from bot.domain.tracklist import parse_tracklist
 from bot.errors import UserError
@@ -239,9 +240,11 @@ async def test_notices_go_to_going_and_maybe_minus_opt_outs_and_those_done(
     assert await service.mention_batches(db, party.id, "remind:900") == {1: [BOB]}
 
 
-async def test_pause_resume_and_skip_move_the_runs_next_job(
+async def started_with_tracks(
     db: Database, scheduler: Scheduler, clock: FakeClock
-) -> None:
+) -> tuple[Party, RunPlan]:
+    """A party with three 4-minute tracks, started, its first marker posted, and its step 1
+    pending (generation 0: no control yet)."""
     party = (await schedule(db, scheduler, clock, when="in 10 minutes")).party
     tracklist = parse_tracklist(["One 4:00\nTwo 4:00\nThree 4:00"])
     await service.set_tracklist(
@@ -250,27 +253,66 @@ async def test_pause_resume_and_skip_move_the_runs_next_job(
     )  # fmt: skip
     clock.advance(timedelta(minutes=10))
     started, plan, follow = await service.mark_started(db, scheduler, party, clock.now())
-    assert started.status == "running" and follow[0].dedupe_key == f"party:{party.id}:step:0"
+    assert started.status == "running"
+    assert follow[0].dedupe_key == f"party:{party.id}:step:0:g0"
     assert follow[0].run_at == clock.now() + COUNTDOWN  # "press play in 10 s"
-    await scheduler.schedule_all(follow)
-    clock.advance(COUNTDOWN)
+    clock.advance(COUNTDOWN)  # step 0 runs: the first marker is posted
     await service.beat_posted(db, started, 0, 1, 555, clock.now())
-    await scheduler.schedule_all([service.next_run_job(started, plan, 1)])
-    step1 = f"party:{party.id}:step:1"
-    assert (await pending_jobs(db))[step1] == clock.now() + timedelta(minutes=4)
+    await scheduler.schedule_all([service.next_run_job(started, plan, 1, 0)])
+    return started, plan
 
+
+def control_as_host(
+    db: Database, scheduler: Scheduler, clock: FakeClock, party: Party, kind: str
+) -> Awaitable[object]:
+    return service.control(
+        db, scheduler, guild_id=GUILD, party_id=party.id, user_id=ALICE, manages_events=False,
+        kind=kind, now=clock.now(),  # type: ignore[arg-type]
+    )  # fmt: skip
+
+
+async def test_pause_resume_and_skip_move_the_runs_next_job(
+    db: Database, scheduler: Scheduler, clock: FakeClock
+) -> None:
+    party, _ = await started_with_tracks(db, scheduler, clock)
+    assert (await pending_jobs(db))[f"party:{party.id}:step:1:g0"] == clock.now() + timedelta(
+        minutes=4
+    )
     clock.advance(timedelta(minutes=1))
-    control = service.control
-    kwargs = {"guild_id": GUILD, "party_id": party.id, "user_id": ALICE, "manages_events": False}
-    await control(db, scheduler, kind="pause", now=clock.now(), **kwargs)  # type: ignore[arg-type]
-    assert step1 not in await pending_jobs(db)
+    await control_as_host(db, scheduler, clock, party, "pause")
+    assert not any(key.startswith(f"party:{party.id}:step") for key in await pending_jobs(db))
     with pytest.raises(UserError, match="already paused"):
-        await control(db, scheduler, kind="pause", now=clock.now(), **kwargs)  # type: ignore[arg-type]
+        await control_as_host(db, scheduler, clock, party, "pause")
     clock.advance(timedelta(minutes=2))
-    await control(db, scheduler, kind="resume", now=clock.now(), **kwargs)  # type: ignore[arg-type]
-    assert (await pending_jobs(db))[step1] == clock.now() + timedelta(minutes=3)
-    await control(db, scheduler, kind="skip", now=clock.now(), **kwargs)  # type: ignore[arg-type]
-    assert (await pending_jobs(db))[step1] == clock.now()
+    await control_as_host(db, scheduler, clock, party, "resume")
+    assert (await pending_jobs(db))[f"party:{party.id}:step:1:g2"] == clock.now() + timedelta(
+        minutes=3
+    )
+    await control_as_host(db, scheduler, clock, party, "skip")
+    assert (await pending_jobs(db))[f"party:{party.id}:step:1:g3"] == clock.now()
+    state = await service.run_state(db, party.id)
+    assert state.gen == 3 and not state.plan.paused  # type: ignore[union-attr]
+
+
+async def test_a_step_that_was_running_when_the_host_paused_cannot_undo_the_resume(
+    db: Database, scheduler: Scheduler, clock: FakeClock
+) -> None:
+    """The race a review found: step 1 is running when the host pauses; it finishes and its
+    follow-up (step 2 of the old generation) is stored and runs during the pause, as a no-op.
+    The resume must still plan the run's next beat."""
+    party, plan = await started_with_tracks(db, scheduler, clock)
+    clock.advance(timedelta(minutes=4))
+    await control_as_host(db, scheduler, clock, party, "pause")
+    # step 1 (generation 0) was already running: it posts and stores its follow-up
+    await service.beat_posted(db, party, 1, 2, 556, clock.now())
+    await scheduler.schedule_all([service.next_run_job(party, plan, 2, 0)])
+    async with db.transaction() as conn:  # it runs during the pause and is done, doing nothing
+        await conn.execute(
+            "UPDATE jobs SET status = 'done' WHERE dedupe_key = ?", (f"party:{party.id}:step:2:g0",)
+        )
+    clock.advance(timedelta(minutes=1))
+    await control_as_host(db, scheduler, clock, party, "resume")
+    assert f"party:{party.id}:step:2:g2" in await pending_jobs(db)
 
 
 async def test_a_weekly_party_creates_its_next_occurrence_at_the_same_berlin_time_when_it_starts(
@@ -346,3 +388,79 @@ async def test_an_archive_entry_lists_its_parties_but_not_cancelled_ones(
     )  # fmt: skip
     details = await picks_service.pick_details(db, GUILD, pick_id)
     assert [p.id for p in details.parties] == [kept.id]
+
+
+async def test_cancelling_one_evening_of_a_series_keeps_the_series_going(
+    db: Database, scheduler: Scheduler, clock: FakeClock
+) -> None:
+    first = (await schedule(db, scheduler, clock, when="in 2 days", repeat="weekly")).party
+    cancelled = await service.cancel_party(
+        db, scheduler, guild_id=GUILD, party_id=first.id, user_id=ALICE, manages_events=False,
+        reason="holiday", series=False, now=clock.now(),
+    )  # fmt: skip
+    assert cancelled.party.next_id is not None
+    following = await service.get_party(db, cancelled.party.next_id, GUILD)
+    assert following.starts_at == first.starts_at + timedelta(weeks=1)
+    assert f"party:{following.id}:start" in await pending_jobs(db)
+
+
+async def test_a_missed_evening_of_a_series_keeps_the_series_going(
+    db: Database, scheduler: Scheduler, clock: FakeClock
+) -> None:
+    first = (await schedule(db, scheduler, clock, when="in 2 days", repeat="weekly")).party
+    clock.advance(timedelta(days=3))
+    missed = await service.mark_missed(db, scheduler, first, clock.now())
+    assert missed.status == "missed" and missed.next_id is not None
+
+
+async def test_ending_a_series_from_an_earlier_evening_cancels_every_later_one(
+    db: Database, scheduler: Scheduler, clock: FakeClock
+) -> None:
+    first = (await schedule(db, scheduler, clock, when="in 1 hour", repeat="weekly")).party
+    clock.advance(timedelta(hours=1))
+    started, _, _ = await service.mark_started(db, scheduler, first, clock.now())
+    assert started.next_id is not None
+    second = await service.get_party(db, started.next_id, GUILD)
+    clock.advance(second.starts_at - clock.now())
+    second_started, _, _ = await service.mark_started(db, scheduler, second, clock.now())
+    assert second_started.next_id is not None
+    await service.cancel_party(
+        db, scheduler, guild_id=GUILD, party_id=first.id, user_id=ALICE, manages_events=False,
+        reason=None, series=True, now=clock.now(),
+    )  # fmt: skip
+    third = await service.get_party(db, second_started.next_id, GUILD)
+    assert third.status == "cancelled" and third.repeat_weeks == 0
+    assert (await service.get_party(db, second.id, GUILD)).status == "running"
+
+
+async def test_a_move_drops_a_reminder_planned_under_an_older_setting(
+    db: Database, scheduler: Scheduler, clock: FakeClock
+) -> None:
+    await service.update_settings(db, GUILD, MOD, clock.now(), reminders="2h")
+    party = (await schedule(db, scheduler, clock, when="in 2 days")).party
+    assert f"party:{party.id}:remind:7200" in await pending_jobs(db)
+    await service.update_settings(db, GUILD, MOD, clock.now(), reminders="24h, 15m")
+    await service.edit_party(
+        db, scheduler, guild_id=GUILD, party_id=party.id, user_id=ALICE, manages_events=False,
+        change=PartyChange(when="in 4 days"), now=clock.now(),
+    )  # fmt: skip
+    reminders = sorted(k for k in await pending_jobs(db) if ":remind:" in k)
+    assert reminders == [f"party:{party.id}:remind:86400", f"party:{party.id}:remind:900"]
+
+
+async def test_a_long_tracklist_reopens_in_the_forms_five_parts(
+    db: Database, scheduler: Scheduler, clock: FakeClock
+) -> None:
+    party = (await schedule(db, scheduler, clock)).party
+    note = "n" * 290
+    typed = [
+        "\n".join(f"Track {p}{n:02d} 3:00 | {note}" for n in range(12)) for p in range(1, 4)
+    ]  # three boxes of about 3,600 characters, no sides
+    tracklist = parse_tracklist(typed)
+    await service.set_tracklist(
+        db, guild_id=GUILD, party_id=party.id, user_id=ALICE, manages_events=False,
+        tracklist=tracklist, now=clock.now(), scheduler=scheduler,
+    )  # fmt: skip
+    parts = await service.tracklist_text(db, GUILD, party.id)
+    assert len(parts) <= 5 and all(len(part) <= 4000 for part in parts)
+    assert parse_tracklist(parts) == tracklist

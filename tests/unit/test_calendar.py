@@ -69,3 +69,14 @@ def test_folding_never_splits_a_character() -> None:
     folded = fold(line)
     assert folded.replace("\r\n ", "") == line
     assert all(len(part.encode()) <= 75 for part in folded.split("\r\n"))
+
+
+def test_a_moved_or_cancelled_party_carries_a_higher_sequence_and_its_status() -> None:
+    data = calendar_file(
+        [party(12, sequence=2), party(13, sequence=1, cancelled=True)], name="x", stamp=STAMP
+    )
+    events = icalendar.Calendar.from_ical(data).walk("VEVENT")
+    assert [(int(e["SEQUENCE"]), str(e["STATUS"])) for e in events] == [
+        (2, "CONFIRMED"),
+        (1, "CANCELLED"),
+    ]

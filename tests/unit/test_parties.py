@@ -156,3 +156,12 @@ def test_the_progress_bar_shows_how_far_in() -> None:
         "▰▰▰▰▰▱▱▱▱▱ 2:06 / 4:12"
     )
     assert progress_bar(timedelta(seconds=-5), timedelta(seconds=60), width=4) == "▱▱▱▱ 0:00 / 1:00"
+
+
+def test_while_paused_the_track_playing_when_it_paused_is_shown() -> None:
+    tracklist = parse_tracklist(["One 4:00\nTwo 4:00"])
+    paused_at = START + timedelta(minutes=1)
+    plan = run_plan(START, timedelta(0), tracklist, timedelta(0), [Control("pause", paused_at)])
+    assert plan.shown_at(START + timedelta(minutes=9)) == paused_at
+    running = run_plan(START, timedelta(0), tracklist, timedelta(0))
+    assert running.shown_at(START + timedelta(minutes=9)) == START + timedelta(minutes=9)

@@ -7,7 +7,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.domain.tracklist import (
+    MAX_NOTE,
+    MAX_TITLE,
     MAX_TRACKS,
+    Track,
+    Tracklist,
+    form_parts,
     format_length,
     parse_length,
     parse_tracklist,
@@ -67,3 +72,42 @@ def test_an_empty_form_says_what_a_line_looks_like() -> None:
 @given(st.integers(min_value=1, max_value=3 * 3600))
 def test_a_length_reads_back_as_it_is_written(seconds: int) -> None:
     assert parse_length(format_length(seconds)) == seconds
+
+
+@st.composite
+def tracklists(draw: st.DrawFn) -> Tracklist:
+    """Up to 60 tracks, with sides (up to 8 of them, named by letter) or without."""
+    count = draw(st.integers(min_value=1, max_value=MAX_TRACKS))
+    sided = draw(st.booleans())
+    sides = sorted(draw(st.lists(st.integers(0, count - 1), max_size=7, unique=True)))
+    tracks = []
+    side_index = 0
+    for number in range(1, count + 1):
+        if number - 1 in sides:
+            side_index += 1
+        title = draw(st.text("abcdef ghij", min_size=1, max_size=MAX_TITLE).filter(str.strip))
+        note = draw(
+            st.none() | st.text("klmno pq", min_size=1, max_size=MAX_NOTE).filter(str.strip)
+        )
+        tracks.append(
+            Track(
+                number,
+                " ".join(title.split()),
+                draw(st.integers(1, 3600)),
+                None if note is None else " ".join(note.split()),
+                chr(ord("A") + side_index) if sided else None,
+            )
+        )
+    return Tracklist(tuple(tracks))
+
+
+@given(tracklists())
+def test_a_tracklist_reopened_in_the_form_reads_back_the_same(tracklist: Tracklist) -> None:
+    try:
+        parts = form_parts(tracklist)
+    except ValueError:
+        # only a tracklist that could not have been typed into five boxes fails
+        assert sum(len(t.title) + len(t.note or "") + 12 for t in tracklist.tracks) > 5 * 3000
+        return
+    assert 1 <= len(parts) <= 5 and all(len(part) <= 4000 for part in parts)
+    assert parse_tracklist(parts) == tracklist

@@ -174,3 +174,18 @@ def _to_job(row: aiosqlite.Row) -> Job[str]:
         attempts=int(row["attempts"]),
         last_error=row["last_error"],
     )
+
+
+async def pending_keys_with_prefix(conn: aiosqlite.Connection, prefix: str) -> list[str]:
+    """The dedupe keys of pending jobs that start with ``prefix`` (``party:12:remind:``): a
+    range over the unique index on ``dedupe_key``, not a scan."""
+    if not prefix:
+        raise ValueError("a prefix is needed")
+    upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+    rows = await fetch_all(
+        conn,
+        """SELECT dedupe_key FROM jobs WHERE dedupe_key >= :lower AND dedupe_key < :upper
+        AND status = 'pending' ORDER BY dedupe_key""",
+        {"lower": prefix, "upper": upper},
+    )
+    return [str(row[0]) for row in rows]

@@ -136,9 +136,7 @@ async def advance_beat(conn: aiosqlite.Connection, party_id: int, beat: int, now
     )
 
 
-async def upcoming(
-    conn: aiosqlite.Connection, guild_id: int, now: datetime, limit: int
-) -> list[Party]:
+async def upcoming(conn: aiosqlite.Connection, guild_id: int, limit: int) -> list[Party]:
     """Parties not yet over (scheduled, or running), soonest first."""
     rows = await fetch_all(
         conn,
@@ -529,3 +527,56 @@ async def end_series(conn: aiosqlite.Connection, series_id: int, now: datetime) 
         "UPDATE parties SET repeat_weeks = 0, updated_at = ? WHERE series_id = ?",
         (to_epoch(now), series_id),
     )
+
+
+async def later_in_series(
+    conn: aiosqlite.Connection, series_id: int, after: datetime
+) -> list[Party]:
+    """The series' occurrences that start after ``after``, soonest first."""
+    rows = await fetch_all(
+        conn,
+        f"""SELECT {PARTY_COLUMNS} FROM parties
+        WHERE series_id = :series_id AND starts_at > :after ORDER BY starts_at""",
+        {"series_id": series_id, "after": to_epoch(after)},
+    )
+    return [row_to_party(row) for row in rows]
+
+
+async def set_card(
+    conn: aiosqlite.Connection, party_id: int, channel_id: int, message_id: int, now: datetime
+) -> bool:
+    """Record the card posted in ``channel_id`` as the party's card, unless the party has moved
+    to another channel meanwhile (a sync that read it before the move must not point it back
+    at the card it left). Whether it was recorded."""
+    cursor = await conn.execute(
+        """UPDATE parties SET card_channel_id = :channel_id, card_message_id = :message_id,
+            updated_at = :now
+        WHERE id = :id AND channel_id = :channel_id""",
+        {"id": party_id, "channel_id": channel_id, "message_id": message_id, "now": to_epoch(now)},
+    )
+    return cursor.rowcount > 0
+
+
+async def for_calendar(conn: aiosqlite.Connection, guild_id: int, now: datetime) -> list[Party]:
+    """Open parties, and cancelled ones that were still to come, soonest first (at most 100)."""
+    rows = await fetch_all(
+        conn,
+        f"""SELECT {PARTY_COLUMNS} FROM parties
+        WHERE guild_id = :guild_id AND (status IN ('scheduled', 'running')
+              OR (status = 'cancelled' AND starts_at > :now))
+        ORDER BY starts_at, id LIMIT 100""",
+        {"guild_id": guild_id, "now": to_epoch(now)},
+    )
+    return [row_to_party(row) for row in rows]
+
+
+async def rsvps_of_member(
+    conn: aiosqlite.Connection, party_ids: Sequence[int], user_id: int
+) -> dict[int, RsvpChoice]:
+    rows = await fetch_all(
+        conn,
+        """SELECT party_id, choice FROM party_rsvps WHERE user_id = ?
+        AND party_id IN (SELECT value FROM json_each(?))""",
+        (user_id, _json_list(list(party_ids))),
+    )
+    return {r["party_id"]: cast(RsvpChoice, r["choice"]) for r in rows}
