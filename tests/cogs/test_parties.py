@@ -224,3 +224,34 @@ async def test_the_replay_shows_every_track_however_long_their_notes(
     text = "\n".join(descriptions[1:])
     assert [n for n in range(1, 31) if f"**{n}.** Track number {n} " not in text] == []
     assert all(len(description) <= 4096 for description in descriptions)
+
+
+async def test_a_channel_the_bot_cannot_post_in_is_refused_naming_what_is_missing(
+    server: Server, host: simcord.MemberActor
+) -> None:
+    me = server.guild.me
+    assert me is not None
+    closed = server.guild.create_text_channel(
+        "announcements",
+        overwrites={
+            me: discord.PermissionOverwrite(send_messages=False, send_messages_in_threads=False)
+        },
+    )
+    refused = await schedule(server, host, channel=closed)
+    assert answer(refused) == (
+        f"I can't run a party in <#{closed.id}>: I need **Send Messages**, **Embed Links**, "
+        "**Send Messages in Threads** there."
+    )
+    simcord.assert_error(server.env, UserError)
+    assert closed.last_message is None
+
+
+async def test_the_list_shows_whats_coming_with_counts(
+    server: Server, host: simcord.MemberActor
+) -> None:
+    await schedule(server, host)
+    await server.member.click(server.channel.last_message, custom_id="uc:party:rsvp:maybe:1")
+    listed = await server.member.slash(server.channel, "party list")
+    assert listed.ephemeral
+    description = listed.response.embeds[0].description
+    assert "**#1** [Slowdive — Souvlaki](" in description and "Going 0 · Maybe 1" in description
