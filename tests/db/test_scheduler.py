@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 import pytest_asyncio
 
 from bot.db import Database
@@ -368,3 +370,105 @@ async def test_ten_thousand_pending_jobs_without_busy_polling(
     await asyncio.sleep(0.05)
     assert scheduler.stats.wakeups == 2
     assert handler.calls == []
+
+
+async def trace_statements(db: Database) -> list[str]:
+    """Every statement the connection runs from now on, as SQLite ran it (parameters bound)."""
+    statements: list[str] = []
+    async with db.read() as conn:
+        await conn.set_trace_callback(statements.append)
+    return statements
+
+
+def transactions_marking_done(statements: list[str]) -> int:
+    transactions, marks_done = 0, False
+    for statement in statements:
+        if statement.startswith("BEGIN"):
+            marks_done = False
+        elif "SET status = 'done'" in statement:
+            marks_done = True
+        elif statement == "COMMIT" and marks_done:
+            transactions += 1
+    return transactions
+
+
+async def test_jobs_that_finish_together_are_recorded_in_one_transaction(
+    scheduler: Scheduler, clock: FakeClock, db: Database
+) -> None:
+    handler = Recorder()
+    handler.gate = asyncio.Event()
+    scheduler.register(json_kind("post"), handler)
+    jobs = [await scheduler.schedule(json_kind("post"), clock.now(), {"n": n}) for n in range(5)]
+    await scheduler.start()
+    await wait_until(lambda: len(handler.calls) == 5, what="five handlers to start")
+    statements = await trace_statements(db)
+
+    handler.gate.set()
+    await wait_until(lambda: scheduler.stats.succeeded == 5)
+    assert [await status_of(db, job.job_id) for job in jobs] == ["done"] * 5
+    assert transactions_marking_done(statements) == 1  # one commit, not one a job
+
+
+async def test_a_follow_up_that_cannot_be_stored_fails_only_its_own_job(
+    scheduler: Scheduler, clock: FakeClock, db: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    gate = asyncio.Event()
+    tomorrow = clock.now() + timedelta(days=1)
+
+    async def post(job: Job) -> list[JobSpec]:
+        await gate.wait()
+        n = job.payload["n"]
+        if n == 1:
+            return [JobSpec("next", tomorrow, {"unstorable": {1, 2}})]  # a set is not JSON
+        return [JobSpec("next", tomorrow, {"after": n}, f"next:{n}")]
+
+    scheduler.register(json_kind("post"), post)
+    jobs = [await scheduler.schedule(json_kind("post"), clock.now(), {"n": n}) for n in range(3)]
+    await scheduler.start()
+    await wait_until(lambda: len(scheduler._in_flight) == 3, what="three handlers to start")
+    with caplog.at_level(logging.ERROR, logger="bot.scheduler"):
+        gate.set()
+        await wait_until(lambda: "Could not record the outcome" in caplog.text)
+        await wait_until(lambda: scheduler.stats.succeeded == 2)
+
+    statuses = [await status_of(db, job.job_id) for job in jobs]
+    assert statuses == ["done", "running", "done"]  # the next start runs job 1 again
+    async with db.read() as conn:
+        assert await jobs_repo.next_run_at(conn, ["next"]) == int(tomorrow.timestamp())
+        rows = await conn.execute_fetchall("SELECT payload FROM jobs WHERE kind = 'next'")
+    assert sorted(row[0] for row in rows) == ['{"after":0}', '{"after":2}']
+
+
+async def test_a_handler_that_returned_is_recorded_done_even_when_stop_cannot_wait(
+    scheduler: Scheduler, clock: FakeClock, db: Database
+) -> None:
+    started, finish, returned = asyncio.Event(), asyncio.Event(), asyncio.Event()
+
+    async def post(job: Job) -> None:
+        started.set()
+        await finish.wait()
+        returned.set()
+
+    scheduler.register(json_kind("post"), post)
+    job = await scheduler.schedule(json_kind("post"), clock.now(), {})
+    await scheduler.start()
+    await asyncio.wait_for(started.wait(), 5)
+    holding, release = asyncio.Event(), asyncio.Event()
+
+    async def hold_the_database() -> None:
+        async with db.read():
+            holding.set()
+            await release.wait()
+
+    holder = asyncio.create_task(hold_the_database())
+    try:
+        await holding.wait()
+        finish.set()
+        await asyncio.wait_for(returned.wait(), 5)  # its completion now waits for the database
+        stopping = asyncio.create_task(scheduler.stop(grace=0))
+        await wait_until(lambda: not scheduler._in_flight, what="stop to interrupt the job's task")
+    finally:
+        release.set()
+        await holder
+    await stopping
+    assert await status_of(db, job.job_id) == "done"  # not run again at the next start

@@ -112,6 +112,14 @@ async def finish_job(
     await conn.execute(FINISH_JOB, {"id": job_id, "status": status, "error": error, "now": now})
 
 
+async def finish_jobs(
+    conn: aiosqlite.Connection, job_ids: list[int], status: JobStatus, now: int
+) -> None:
+    """``finish_job`` for several jobs in one round trip (the runner records them in batches)."""
+    params = [{"id": job_id, "status": status, "error": None, "now": now} for job_id in job_ids]
+    await conn.executemany(FINISH_JOB, params)
+
+
 async def retry_job(
     conn: aiosqlite.Connection, job_id: int, run_at: int, error: str, now: int
 ) -> None:
