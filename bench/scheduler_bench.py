@@ -267,6 +267,23 @@ def memory_kb() -> dict[str, int]:
     return fields
 
 
+class Steal:
+    """The share of the machine's CPU time the hypervisor gave to others (``steal`` in
+    /proc/stat) between ``start`` and ``share``: on a shared VM it says how far to trust a run."""
+
+    def __init__(self) -> None:
+        self.start = self._ticks()
+
+    @staticmethod
+    def _ticks() -> tuple[int, int]:
+        fields = [int(n) for n in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+        return fields[7], sum(fields[:8])  # steal; user..steal
+
+    def share(self) -> float:
+        (steal0, total0), (steal1, total1) = self.start, self._ticks()
+        return (steal1 - steal0) / max(1, total1 - total0)
+
+
 def reset_peak_rss() -> None:
     Path("/proc/self/clear_refs").write_text("5")
 
@@ -375,6 +392,7 @@ async def run(db: Database, args: argparse.Namespace) -> None:
     maker = JobMaker(args.guilds, args.seed)
 
     # 1. The bulk insert, with the runner started.
+    steal_insert = Steal()
     background = maker.background(args.jobs, datetime.now(UTC))
     mix = {kind.name: sum(1 for s in background if s.kind == kind.name) for kind in KINDS}
     print("Kinds: " + ", ".join(f"{name} {n:,}" for name, n in mix.items()))
@@ -382,6 +400,7 @@ async def run(db: Database, args: argparse.Namespace) -> None:
     del background
     gc.collect()
     insert_rate = args.jobs / insert_seconds
+    insert_steal = steal_insert.share()
     after_insert = memory_kb()
     print(f"Inserted {args.jobs:,} jobs in {insert_seconds:.1f} s ({insert_rate:,.0f} jobs/s)")
 
@@ -427,6 +446,7 @@ async def run(db: Database, args: argparse.Namespace) -> None:
         print("  (warning: inserting the stream took longer than its lead; its first are late)")
     asked = dict(zip(stream_ids, requested, strict=True))
     log.expect(set(stream_ids) | set(burst_ids))
+    steal_run = Steal()
     print(
         f"Stream of {args.stream:,} due over {args.window_seconds} s from "
         f"{window_start:%H:%M:%S}, burst of {args.burst:,} at {burst_at:%H:%M:%S} "
@@ -437,6 +457,7 @@ async def run(db: Database, args: argparse.Namespace) -> None:
         await asyncio.wait_for(log.all_started.wait(), timeout)
     except TimeoutError:
         print(f"  (timed out after {timeout:.0f} s: {len(log.awaited):,} jobs never started)")
+    run_steal = steal_run.share()
     await asyncio.sleep(0.5)  # let the last completions commit
     await scheduler.stop()
     after_run = memory_kb()
@@ -469,6 +490,7 @@ async def run(db: Database, args: argparse.Namespace) -> None:
         (f"burst: {len(burst_starts):,} due in one second, all started after", f"{ms(burst_late.worst)} ({burst_rate:,.0f} jobs/s)"),
         ("burst jobs started > 1 s after run_at", f"{burst_late.over_one_second:,}"),
         ("RSS before / after insert / after idle / after run", " / ".join(mb(kb) for kb in (rss_before, after_insert["VmRSS"], after_idle["VmRSS"], after_run["VmRSS"]))),
+        ("CPU stolen by the hypervisor: insert / stream and burst", f"{insert_steal:.0%} / {run_steal:.0%} of the machine"),
         ("peak RSS: through insert / while running", f"{mb(after_insert['VmHWM'])} / {mb(after_run['VmHWM'])}"),
     ]  # fmt: skip
     width = max(len(label) for label, _ in rows)
