@@ -1,5 +1,6 @@
 """A listening party survives the bot process: killed (SIGKILL) at random moments in the middle of
-a party, every marker and the recap are posted exactly once; down at the start, a party starts
+a party, or given a new gateway session (on_ready again), every marker and the recap are posted
+exactly once; down at the start, a party starts
 late with a note; down for a whole party, it is marked missed and the moderators are told."""
 
 from __future__ import annotations
@@ -83,6 +84,12 @@ async def test_killed_mid_party_every_marker_and_the_recap_are_posted_once(
                 await asyncio.sleep(rng.uniform(0.0, 0.08))
                 await bot.kill()
                 await restart(bot)
+            elif track == 3:
+                # A new gateway session (on_ready fires again in the same process) starts
+                # nothing twice.
+                offset = bot.log_path.stat().st_size
+                emulator.gateway.invalidate_sessions()
+                await bot.wait_for_log(r"Ready as ", offset=offset, within=20)
             await driver.wait_until(
                 lambda n=track: len(track_markers(emulator)) >= n or None,  # type: ignore[misc]
                 within=20,
