@@ -283,7 +283,7 @@ async def _view(conn: aiosqlite.Connection, party_id: int, guild_id: int | None)
 async def upcoming(db: Database, guild_id: int, now: datetime, limit: int = 25) -> list[PartyView]:
     async with db.read() as conn:
         parties = await parties_repo.upcoming(conn, guild_id, limit)
-        return [await _view(conn, p.id, guild_id) for p in parties]
+        return await _views(conn, guild_id, parties)
 
 
 async def for_calendar(db: Database, guild_id: int, now: datetime) -> list[PartyView]:
@@ -291,7 +291,28 @@ async def for_calendar(db: Database, guild_id: int, now: datetime) -> list[Party
     them learns they are off)."""
     async with db.read() as conn:
         parties = await parties_repo.for_calendar(conn, guild_id, now)
-        return [await _view(conn, p.id, guild_id) for p in parties]
+        return await _views(conn, guild_id, parties)
+
+
+async def _views(
+    conn: aiosqlite.Connection, guild_id: int, parties: Sequence[Party]
+) -> list[PartyView]:
+    """Many parties with their tracklists, counts and archive entries, in four queries."""
+    ids = [party.id for party in parties]
+    tracklists = await parties_repo.tracklists_of(conn, ids)
+    counts = await parties_repo.rsvp_counts_of(conn, ids)
+    picks = await picks_repo.get_picks(
+        conn, guild_id, sorted({p.pick_id for p in parties if p.pick_id is not None})
+    )
+    return [
+        PartyView(
+            party,
+            tracklists.get(party.id),
+            counts.get(party.id, RsvpCounts()),
+            None if party.pick_id is None else picks.get(party.pick_id),
+        )
+        for party in parties
+    ]
 
 
 async def search(db: Database, guild_id: int, text: str, *, open_only: bool) -> list[Party]:
@@ -308,11 +329,6 @@ async def history(
         )
         total = await parties_repo.count_past(conn, guild_id, pick_id)
     return parties, total
-
-
-async def parties_of_pick(db: Database, guild_id: int, pick_id: int) -> list[Party]:
-    async with db.read() as conn:
-        return await parties_repo.of_pick(conn, guild_id, pick_id)
 
 
 @dataclass(frozen=True, slots=True)

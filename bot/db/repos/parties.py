@@ -148,16 +148,6 @@ async def upcoming(conn: aiosqlite.Connection, guild_id: int, limit: int) -> lis
     return [row_to_party(row) for row in rows]
 
 
-async def running(conn: aiosqlite.Connection, guild_id: int) -> list[Party]:
-    rows = await fetch_all(
-        conn,
-        f"""SELECT {PARTY_COLUMNS} FROM parties
-        WHERE guild_id = :guild_id AND status = 'running' ORDER BY started_at DESC, id DESC""",
-        {"guild_id": guild_id},
-    )
-    return [row_to_party(row) for row in rows]
-
-
 async def past(
     conn: aiosqlite.Connection,
     guild_id: int,
@@ -227,6 +217,61 @@ async def count_open(conn: aiosqlite.Connection, guild_id: int) -> int:
     return 0 if row is None else int(row[0])
 
 
+async def duration_given(conn: aiosqlite.Connection, party_id: int) -> bool:
+    """Whether the host gave the party's duration (else it follows the tracklist)."""
+    row = await fetch_one(conn, "SELECT duration_given FROM parties WHERE id = ?", (party_id,))
+    return bool(row is not None and row[0])
+
+
+async def end_series(conn: aiosqlite.Connection, series_id: int, now: datetime) -> None:
+    """No occurrence of the series repeats any more."""
+    await conn.execute(
+        "UPDATE parties SET repeat_weeks = 0, updated_at = ? WHERE series_id = ?",
+        (to_epoch(now), series_id),
+    )
+
+
+async def later_in_series(
+    conn: aiosqlite.Connection, series_id: int, after: datetime
+) -> list[Party]:
+    """The series' occurrences that start after ``after``, soonest first."""
+    rows = await fetch_all(
+        conn,
+        f"""SELECT {PARTY_COLUMNS} FROM parties
+        WHERE series_id = :series_id AND starts_at > :after ORDER BY starts_at""",
+        {"series_id": series_id, "after": to_epoch(after)},
+    )
+    return [row_to_party(row) for row in rows]
+
+
+async def set_card(
+    conn: aiosqlite.Connection, party_id: int, channel_id: int, message_id: int, now: datetime
+) -> bool:
+    """Record the card posted in ``channel_id`` as the party's card, unless the party has moved
+    to another channel meanwhile (a sync that read it before the move must not point it back
+    at the card it left). Whether it was recorded."""
+    cursor = await conn.execute(
+        """UPDATE parties SET card_channel_id = :channel_id, card_message_id = :message_id,
+            updated_at = :now
+        WHERE id = :id AND channel_id = :channel_id""",
+        {"id": party_id, "channel_id": channel_id, "message_id": message_id, "now": to_epoch(now)},
+    )
+    return cursor.rowcount > 0
+
+
+async def for_calendar(conn: aiosqlite.Connection, guild_id: int, now: datetime) -> list[Party]:
+    """Open parties, and cancelled ones that were still to come, soonest first (at most 100)."""
+    rows = await fetch_all(
+        conn,
+        f"""SELECT {PARTY_COLUMNS} FROM parties
+        WHERE guild_id = :guild_id AND (status IN ('scheduled', 'running')
+              OR (status = 'cancelled' AND starts_at > :now))
+        ORDER BY starts_at, id LIMIT 100""",
+        {"guild_id": guild_id, "now": to_epoch(now)},
+    )
+    return [row_to_party(row) for row in rows]
+
+
 # -- tracklist --------------------------------------------------------------------------------
 
 
@@ -251,6 +296,24 @@ async def get_tracklist(conn: aiosqlite.Connection, party_id: int) -> Tracklist 
     return Tracklist(
         tuple(Track(r["number"], r["title"], r["seconds"], r["note"], r["side"]) for r in rows)
     )
+
+
+async def tracklists_of(
+    conn: aiosqlite.Connection, party_ids: Sequence[int]
+) -> dict[int, Tracklist]:
+    """The tracklists of several parties at once (parties without one are left out)."""
+    rows = await fetch_all(
+        conn,
+        """SELECT party_id, number, title, seconds, note, side FROM party_tracks
+        WHERE party_id IN (SELECT value FROM json_each(?)) ORDER BY party_id, number""",
+        (_json_list(list(party_ids)),),
+    )
+    tracks: dict[int, list[Track]] = {}
+    for r in rows:
+        tracks.setdefault(r["party_id"], []).append(
+            Track(r["number"], r["title"], r["seconds"], r["note"], r["side"])
+        )
+    return {party_id: Tracklist(tuple(found)) for party_id, found in tracks.items()}
 
 
 async def track_records(conn: aiosqlite.Connection, party_id: int) -> list[aiosqlite.Row]:
@@ -363,6 +426,24 @@ async def rsvp_counts(conn: aiosqlite.Connection, party_id: int) -> RsvpCounts:
     return RsvpCounts(counts.get("going", 0), counts.get("maybe", 0), counts.get("cant", 0))
 
 
+async def rsvp_counts_of(
+    conn: aiosqlite.Connection, party_ids: Sequence[int]
+) -> dict[int, RsvpCounts]:
+    rows = await fetch_all(
+        conn,
+        """SELECT party_id, choice, count(*) AS n FROM party_rsvps
+        WHERE party_id IN (SELECT value FROM json_each(?)) GROUP BY party_id, choice""",
+        (_json_list(list(party_ids)),),
+    )
+    found: dict[int, dict[str, int]] = {}
+    for r in rows:
+        found.setdefault(r["party_id"], {})[r["choice"]] = r["n"]
+    return {
+        party_id: RsvpCounts(c.get("going", 0), c.get("maybe", 0), c.get("cant", 0))
+        for party_id, c in found.items()
+    }
+
+
 async def rsvp_members(
     conn: aiosqlite.Connection, party_id: int, choices: Sequence[RsvpChoice]
 ) -> list[tuple[int, RsvpChoice]]:
@@ -374,6 +455,18 @@ async def rsvp_members(
         (party_id, _json_list(choices)),
     )
     return [(r["user_id"], cast(RsvpChoice, r["choice"])) for r in rows]
+
+
+async def rsvps_of_member(
+    conn: aiosqlite.Connection, party_ids: Sequence[int], user_id: int
+) -> dict[int, RsvpChoice]:
+    rows = await fetch_all(
+        conn,
+        """SELECT party_id, choice FROM party_rsvps WHERE user_id = ?
+        AND party_id IN (SELECT value FROM json_each(?))""",
+        (user_id, _json_list(list(party_ids))),
+    )
+    return {r["party_id"]: cast(RsvpChoice, r["choice"]) for r in rows}
 
 
 # -- notices: reminders, "the time changed", "cancelled" --------------------------------------
@@ -513,70 +606,3 @@ async def forget_member(conn: aiosqlite.Connection, user_id: int) -> int:
 
 def _json_list(values: Sequence[object]) -> str:
     return json.dumps(list(values))
-
-
-async def duration_given(conn: aiosqlite.Connection, party_id: int) -> bool:
-    """Whether the host gave the party's duration (else it follows the tracklist)."""
-    row = await fetch_one(conn, "SELECT duration_given FROM parties WHERE id = ?", (party_id,))
-    return bool(row is not None and row[0])
-
-
-async def end_series(conn: aiosqlite.Connection, series_id: int, now: datetime) -> None:
-    """No occurrence of the series repeats any more."""
-    await conn.execute(
-        "UPDATE parties SET repeat_weeks = 0, updated_at = ? WHERE series_id = ?",
-        (to_epoch(now), series_id),
-    )
-
-
-async def later_in_series(
-    conn: aiosqlite.Connection, series_id: int, after: datetime
-) -> list[Party]:
-    """The series' occurrences that start after ``after``, soonest first."""
-    rows = await fetch_all(
-        conn,
-        f"""SELECT {PARTY_COLUMNS} FROM parties
-        WHERE series_id = :series_id AND starts_at > :after ORDER BY starts_at""",
-        {"series_id": series_id, "after": to_epoch(after)},
-    )
-    return [row_to_party(row) for row in rows]
-
-
-async def set_card(
-    conn: aiosqlite.Connection, party_id: int, channel_id: int, message_id: int, now: datetime
-) -> bool:
-    """Record the card posted in ``channel_id`` as the party's card, unless the party has moved
-    to another channel meanwhile (a sync that read it before the move must not point it back
-    at the card it left). Whether it was recorded."""
-    cursor = await conn.execute(
-        """UPDATE parties SET card_channel_id = :channel_id, card_message_id = :message_id,
-            updated_at = :now
-        WHERE id = :id AND channel_id = :channel_id""",
-        {"id": party_id, "channel_id": channel_id, "message_id": message_id, "now": to_epoch(now)},
-    )
-    return cursor.rowcount > 0
-
-
-async def for_calendar(conn: aiosqlite.Connection, guild_id: int, now: datetime) -> list[Party]:
-    """Open parties, and cancelled ones that were still to come, soonest first (at most 100)."""
-    rows = await fetch_all(
-        conn,
-        f"""SELECT {PARTY_COLUMNS} FROM parties
-        WHERE guild_id = :guild_id AND (status IN ('scheduled', 'running')
-              OR (status = 'cancelled' AND starts_at > :now))
-        ORDER BY starts_at, id LIMIT 100""",
-        {"guild_id": guild_id, "now": to_epoch(now)},
-    )
-    return [row_to_party(row) for row in rows]
-
-
-async def rsvps_of_member(
-    conn: aiosqlite.Connection, party_ids: Sequence[int], user_id: int
-) -> dict[int, RsvpChoice]:
-    rows = await fetch_all(
-        conn,
-        """SELECT party_id, choice FROM party_rsvps WHERE user_id = ?
-        AND party_id IN (SELECT value FROM json_each(?))""",
-        (user_id, _json_list(list(party_ids))),
-    )
-    return {r["party_id"]: cast(RsvpChoice, r["choice"]) for r in rows}
