@@ -9,16 +9,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import discord
 
-from bot.domain.picks import FORMATS, LIMITS, MAX_TAGS, Pick, PickFields
+from bot.domain.picks import Pick, PickFields
 from bot.domain.search import SearchFilters
 from bot.errors import UserError
 from bot.interactions import is_moderator, require_guild
 from bot.pick_cards import heading, refresh_card
+from bot.pick_forms import DETAILS, WORDS, FormField, add_inputs, typed_value
 from bot.replies import NO_MENTIONS
 from bot.services import archive_search
 from bot.services import picks as picks_service
@@ -77,21 +77,6 @@ class SearchPager(OwnedView):
         await self._show(interaction, self.page + 1)
 
 
-@dataclass(frozen=True, slots=True)
-class FormField:
-    """One text input of an edit form; its length limit is the domain's for that field."""
-
-    name: str  # a PickFields field, and the text input's custom_id
-    label: str
-    required: bool = False
-    paragraph: bool = False
-    placeholder: str | None = None
-
-    @property
-    def max_length(self) -> int:
-        return LIMITS[self.name]
-
-
 class EditForm(SafeModal):
     """One page of ``/archive edit``: text inputs filled with the entry (or with what the member
     typed before a mistake).
@@ -108,22 +93,12 @@ class EditForm(SafeModal):
     def __init__(self, pick: Pick, typed: Mapping[str, str] | None = None) -> None:
         super().__init__(title=f"Edit #{pick.id}{self.page_title}"[:45], timeout=900)
         self.pick = pick
-        self.inputs: dict[str, discord.ui.TextInput[Any]] = {}
-        for field in self.FIELDS:
-            shown = (
-                typed[field.name] if typed is not None else PickFields.of(pick).as_typed(field.name)
-            )
-            item: discord.ui.TextInput[Any] = discord.ui.TextInput(
-                custom_id=field.name,
-                label=field.label,
-                default=shown or None,
-                required=field.required,
-                max_length=field.max_length,
-                placeholder=field.placeholder,
-                style=discord.TextStyle.paragraph if field.paragraph else discord.TextStyle.short,
-            )
-            self.inputs[field.name] = item
-            self.add_item(item)
+        shown = (
+            typed
+            if typed is not None
+            else {field.name: PickFields.of(pick).as_typed(field.name) for field in self.FIELDS}
+        )
+        self.inputs = add_inputs(self, self.FIELDS, shown)
 
     def typed(self) -> dict[str, str]:
         return {name: item.value for name, item in self.inputs.items()}
@@ -187,13 +162,7 @@ class EditPickModal(EditForm):
 
     page_title = ""
     what = ""
-    FIELDS = (
-        FormField("artist", "Artist", required=True),
-        FormField("title", "Title", required=True),
-        FormField("link", "Link"),
-        FormField("subgenres", f"Subgenres (comma-separated, at most {MAX_TAGS})"),
-        FormField("note", "Note", paragraph=True),
-    )
+    FIELDS = (*WORDS,)
 
     async def saved(
         self, interaction: discord.Interaction[UndercurrentBot], updated: Pick | None
@@ -216,20 +185,10 @@ class EditDetailsModal(EditForm):
 
     page_title = ": details"
     what = "the details of"
-    FIELDS = (
-        FormField("label", "Label"),
-        FormField("year", "Year"),
-        FormField("country", "Country (name or ISO code)"),
-        FormField("city", "City"),
-        FormField("format", "Format", placeholder=", ".join(FORMATS[:-1]) + f" or {FORMATS[-1]}"),
-    )
+    FIELDS = DETAILS
 
     def convert(self, name: str, value: str) -> Any:
-        if name != "year" or not value:
-            return value or None
-        if not (value.isascii() and value.isdecimal()):
-            raise UserError("**year** must be a number such as 1983.")
-        return int(value)
+        return typed_value(name, value)
 
 
 class EditDetailsButton(

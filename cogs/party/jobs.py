@@ -8,13 +8,13 @@ message) are idempotent by nature.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 import discord
 
+from bot.direct_messages import dm_once, fan_out
 from bot.domain.jobs import Job, JobSpec
 from bot.domain.parties import (
     EVENT_LOCATION_MAX,
@@ -27,7 +27,7 @@ from bot.domain.parties import (
 from bot.domain.text import clip_at_word
 from bot.domain.tracklist import Tracklist
 from bot.moderators import tell_moderators
-from bot.outbox import OutboxMessage, PostRefused
+from bot.outbox import OutboxMessage
 from bot.replies import md
 from bot.services import parties as parties_service
 from bot.services.parties import (
@@ -74,9 +74,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-#: DMs sent at once during a fan-out; discord.py paces each route by Discord's rate limits.
-FANOUT_CONCURRENCY = 8
-CANNOT_DM = 50007  # Discord: "Cannot send messages to this user"
 THREAD_EXISTS = 160004  # Discord: "A thread has already been created for this message"
 THREAD_HISTORY_LIMIT = 5000
 EVENT_USERS_PAGE = 100  # Discord's most per request
@@ -229,57 +226,37 @@ class PartyJobs:
         work = await parties_service.notice_recipients(self.bot.db, party.id, notice)
         guild = self.bot.get_guild(party.guild_id)
         text = notice_text(party, notice, guild.name if guild else None)
-        semaphore = asyncio.Semaphore(FANOUT_CONCURRENCY)
-        failures: list[BaseException] = []
-
-        async def one(user_id: int) -> None:
-            async with semaphore:
-                try:
-                    await self._dm_notice(party, notice, user_id, text)
-                except Exception as exc:  # one member's failure must not stop the rest
-                    failures.append(exc)
-
-        await asyncio.gather(*(one(user_id) for user_id in work.to_dm))
-        await self._mention_closed(party, notice)
-        if failures:
-            raise RuntimeError(
-                f"{len(failures)} of {len(work.to_dm)} notices did not go out "
-                f"(first: {failures[0]!r}); the rest went out, and a retry sends only these"
+        try:
+            await fan_out(
+                work.to_dm,
+                lambda user_id: self._dm_notice(party, notice, user_id, text),
+                what="notices",
             )
+        finally:
+            await self._mention_closed(party, notice)
 
     async def _dm_notice(self, party: Party, notice: str, user_id: int, text: str) -> None:
-        key = f"party:{party.id}:{notice}:dm:{user_id}"
-        try:
-            dm = await self.bot.create_dm(discord.Object(user_id))
-        except discord.HTTPException as exc:
-            if exc.status >= 500 or exc.status == 429:
-                raise
-            # No DM channel with this account (deleted, say): mentioned like closed DMs.
-            await parties_service.dm_closed(self.bot.db, party.id, notice, user_id, key, self.now)
-            return
         tag = notice_tag(notice)
-        await parties_service.reserve_message(
-            self.bot.db, key, channel_id=dm.id, guild_id=None,
-            marker=quiet_custom_id(party.id, tag), now=self.now,
-        )  # fmt: skip
         view = discord.ui.View(timeout=None)
         if party.is_open and notice.startswith("remind:"):
             view.add_item(RsvpButton("cant", party.id))
         view.add_item(QuietButton(party.id, tag))
         if party.card_url() and party.is_open:
             view.add_item(discord.ui.Button(label="Open the card", url=party.card_url()))
-        try:
-            posted = await self.bot.outbox.post(key, OutboxMessage(content=text, view=view))
-        except PostRefused as refused:
-            cause = refused.__cause__
-            if isinstance(cause, discord.HTTPException) and cause.code == CANNOT_DM:
-                await parties_service.dm_closed(
-                    self.bot.db, party.id, notice, user_id, key, self.now
-                )
-                return
-            raise
-        if posted is not None:
+        outcome = await dm_once(
+            self.bot,
+            f"party:{party.id}:{notice}:dm:{user_id}",
+            user_id,
+            quiet_custom_id(party.id, tag),
+            OutboxMessage(content=text, view=view),
+        )
+        if outcome == "sent":
             await parties_service.notice_sent(self.bot.db, party.id, notice, user_id)
+        else:  # mentioned in the party channel instead
+            await parties_service.dm_closed(
+                self.bot.db, party.id, notice, user_id, f"party:{party.id}:{notice}:dm:{user_id}",
+                self.now,
+            )  # fmt: skip
 
     async def _mention_closed(self, party: Party, notice: str) -> None:
         batches = await parties_service.mention_batches(self.bot.db, party.id, notice)
