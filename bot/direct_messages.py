@@ -46,11 +46,7 @@ async def dm_once(
             raise
         await _drop(bot, key, "Discord would not open a DM channel", bot.clock.now())
         return "closed"
-    async with bot.db.transaction() as conn:
-        await outbox_repo.reserve_entry(
-            conn, key=key, kind="message", guild_id=None, channel_id=dm.id, marker=marker,
-            now=stamp(bot.clock.now()),
-        )  # fmt: skip
+    await bot.outbox.reserve_alone(key, marker=marker, channel_id=dm.id)
     try:
         posted = await bot.outbox.post(key, message)
     except PostRefused as refused:

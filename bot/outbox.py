@@ -222,6 +222,21 @@ class Outbox:
         )  # fmt: skip
         return entry
 
+    async def reserve_alone(
+        self,
+        key: str,
+        *,
+        marker: str,
+        channel_id: int,
+        guild_id: int | None = None,
+    ) -> OutboxEntry:
+        """``reserve`` a message in a transaction of its own: for a job's post that has no row
+        of its own to commit with it (the job itself is what retries it)."""
+        async with self._db.transaction() as conn:
+            return await self.reserve(
+                conn, key, marker=marker, channel_id=channel_id, guild_id=guild_id
+            )
+
     async def get(self, key: str) -> OutboxEntry | None:
         async with self._db.read() as conn:
             return await outbox_repo.get_entry(conn, key)

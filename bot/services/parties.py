@@ -1145,19 +1145,3 @@ async def dm_closed(
 async def mention_batches(db: Database, party_id: int, notice: str) -> dict[int, list[int]]:
     async with db.transaction() as conn:
         return await parties_repo.assign_batches(conn, party_id, notice, MENTIONS_PER_MESSAGE)
-
-
-async def reserve_message(
-    db: Database,
-    key: str,
-    *,
-    channel_id: int,
-    guild_id: int | None,
-    marker: str,
-    now: datetime,
-) -> None:
-    async with db.transaction() as conn:
-        await outbox_repo.reserve_entry(
-            conn, key=key, kind="message", guild_id=guild_id, channel_id=channel_id,
-            marker=marker, now=stamp(now),
-        )  # fmt: skip

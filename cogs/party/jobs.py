@@ -180,10 +180,12 @@ class PartyJobs:
             return
         entry = await self.bot.outbox.get(key)
         if entry is None:
-            await parties_service.reserve_message(
-                self.bot.db, key, channel_id=party.channel_id, guild_id=party.guild_id,
-                marker=parties_service.card_marker(party.id), now=self.now,
-            )  # fmt: skip
+            await self.bot.outbox.reserve_alone(
+                key,
+                marker=parties_service.card_marker(party.id),
+                channel_id=party.channel_id,
+                guild_id=party.guild_id,
+            )
         view = await parties_service.party_view(self.bot.db, party.id)
         message_id = await self.bot.outbox.post(
             key, OutboxMessage(embeds=[card_embed(view)], view=card_view(view))
@@ -263,9 +265,9 @@ class PartyJobs:
         for batch, user_ids in sorted(batches.items()):
             key = f"party:{party.id}:{notice}:mention:{batch}"
             tag = notice_tag(notice, batch)
-            await parties_service.reserve_message(
-                self.bot.db, key, channel_id=party.channel_id, guild_id=party.guild_id,
-                marker=quiet_custom_id(party.id, tag), now=self.now,
+            await self.bot.outbox.reserve_alone(
+                key, marker=quiet_custom_id(party.id, tag), channel_id=party.channel_id,
+                guild_id=party.guild_id,
             )  # fmt: skip
             view = discord.ui.View(timeout=None)
             view.add_item(QuietButton(party.id, tag))
@@ -540,10 +542,9 @@ class PartyJobs:
     async def _post(
         self, party: Party, key: str, channel_id: int, marker: str, message: OutboxMessage
     ) -> int | None:
-        await parties_service.reserve_message(
-            self.bot.db, key, channel_id=channel_id, guild_id=party.guild_id, marker=marker,
-            now=self.now,
-        )  # fmt: skip
+        await self.bot.outbox.reserve_alone(
+            key, marker=marker, channel_id=channel_id, guild_id=party.guild_id
+        )
         return await self.bot.outbox.post(key, message)
 
 
