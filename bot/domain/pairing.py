@@ -39,9 +39,10 @@ round is built, then improved, each step making the priority order strictly bett
   givers of the same country first (an exchange between two givers of one country keeps every
   country crossing), then random givers, then, within a work budget, the best giver of all;
   if that cost country crossings, pairs crossing no country try random exchanges too;
-* while a pair still breaks rule 1 or 2, or country crossings fall short of the most possible,
-  neighbourhoods of 40 givers (half of them such pairs) are re-paired exactly among their own
-  receivers, until several in a row gain nothing;
+* while more pairs break rule 1 or 2 than ``PairingProblem.unavoidable`` shows no pairing
+  avoids, or country crossings fall short of the most possible, neighbourhoods of 40 givers
+  (half of them such pairs) are re-paired exactly among their own receivers, until several in a
+  row gain nothing;
 * in cross-scene mode, each pair that crosses no scene tries a few exchanges with givers of its
   country, then neighbourhoods are re-paired as above around such pairs (leaving out members
   whose pick has nothing known to compare, who cross nothing).
@@ -65,6 +66,9 @@ EXACT_UP_TO = 100
 # A pair's cost in the local search: one unit per level, each worth more than any change in the
 # levels below it that an exchange of two pairs can make (each level changes by at most 2).
 _SCENE, _COUNTRY, _REPEAT, _KNOWS = 1, 8, 64, 512
+# The most an exchange can change the cost through the levels below each one: a gain above it
+# is a gain at that level or above.
+_LOWER_CHANGE = {_SCENE: 0, _COUNTRY: 2 * _SCENE, _REPEAT: 2 * (_COUNTRY + _SCENE)}
 _TRIES = 12  # random exchange partners tried per pair, per kind of partner
 _SCAN_BUDGET = 400_000  # pair costs evaluated by full scans, at most, per round
 _NEIGHBOURHOOD = 40  # givers re-paired exactly at a time
@@ -217,6 +221,13 @@ class PairingProblem:
         if 2 * largest <= total:
             return total - 1 if self.n - total == 1 else total
         return 2 * (total - largest)
+
+    @property
+    def unavoidable(self) -> tuple[int, int]:
+        """Lower bounds on the pairs breaking rule 1, and rule 2, in any pairing: a receiver
+        who knows every other pick receives a known one, and a pick every other entrant knows
+        goes to someone who knows it (one pair may be both)."""
+        return _unavoidable(self.knows, self.uids), _unavoidable(self.recent, self.uids)
 
     # --- solving ---------------------------------------------------------------------------
 
@@ -392,25 +403,34 @@ class _Improver:
         if problem.cross_scene and self._countries_short():
             self._repair([g for g in range(n) if costs[g] >= _COUNTRY], _COUNTRY, scan=False)
         if problem.cross_scene and self._countries_short():
-            self._solve_neighbourhoods(lambda g: costs[g] >= _COUNTRY)
-        else:
-            self._solve_neighbourhoods(lambda g: costs[g] >= _REPEAT)
+            self._solve_neighbourhoods(lambda g: costs[g] >= _COUNTRY, levels=3)
+        elif not self._rules_at_bound():
+            self._solve_neighbourhoods(lambda g: costs[g] >= _REPEAT, levels=2)
         if problem.cross_scene:
             self._repair([g for g in range(n) if costs[g] % _COUNTRY], _SCENE, scan=False)
             receivers, blank = self.receivers, problem.blank
             self._solve_neighbourhoods(
-                lambda g: bool(costs[g] % _COUNTRY) and not blank[g] and not blank[receivers[g]]
+                lambda g: bool(costs[g] % _COUNTRY) and not blank[g] and not blank[receivers[g]],
+                levels=4,
             )
+
+    def _rules_at_bound(self) -> bool:
+        """Whether the pairs breaking rules 1 and 2 are down to ``unavoidable`` ones."""
+        broken = [g for g, cost in enumerate(self.costs) if cost >= _REPEAT]
+        if not broken:
+            return True
+        knows, repeats = self.problem.levels(broken, [self.receivers[g] for g in broken])[:2]
+        return (knows, repeats) == self.problem.unavoidable
 
     def _countries_short(self) -> bool:
         crossed = sum(1 for cost in self.costs if cost < _COUNTRY)
         return crossed < self.problem.most_countries_crossed
 
-    def _solve_neighbourhoods(self, defective: Callable[[int], bool]) -> None:
+    def _solve_neighbourhoods(self, defective: Callable[[int], bool], *, levels: int) -> None:
         """Re-pair neighbourhoods exactly, each of ``_NEIGHBOURHOOD`` givers among their own
         receivers, half of them (at most) givers whose pair is ``defective``, the rest random,
-        while there are such givers. Stops after ``_FRUITLESS`` tries in a row change nothing,
-        or ``_NEIGHBOURHOODS`` tries."""
+        while there are such givers. Stops after ``_FRUITLESS`` tries in a row gain nothing in
+        the first ``levels`` levels, or ``_NEIGHBOURHOODS`` tries."""
         problem, costs, receivers, rng = self.problem, self.costs, self.receivers, self.rng
         n = problem.n
         size = min(n, _NEIGHBOURHOOD)
@@ -425,33 +445,44 @@ class _Improver:
             givers = sorted(chosen)
             before = [receivers[g] for g in givers]
             after = problem.best_receivers(givers, before)
-            if problem.levels(givers, after) < problem.levels(givers, before):
-                fruitless = 0
+            gained, lost = problem.levels(givers, after), problem.levels(givers, before)
+            fruitless = 0 if gained[:levels] < lost[:levels] else fruitless + 1
+            if gained < lost:
                 for giver, receiver in zip(givers, after, strict=True):
                     receivers[giver] = receiver
                     costs[giver] = problem.cost(giver, receiver)
                 left = [g for g in dict.fromkeys(left + givers) if defective(g)]
-            else:
-                fruitless += 1
 
     def _repair(self, work: list[int], level: int, *, scan: bool) -> None:
-        """Try to mend each giver's pair at ``level``: a cost of that level's unit or more, or
-        for scenes an odd cost, is what needs mending."""
-        costs = self.costs
-        work.reverse()
+        """Try to mend each giver's pair at ``level`` (see ``_short``) by random exchanges;
+        with ``scan``, then those still short by the best exchange over all givers too (after
+        the cheap pass, so that a full scan is not spent on what a random exchange mends)."""
+        unmended = self._mend(work, level, scan=False)
+        if scan:
+            self._mend(unmended, level, scan=True)
+
+    def _mend(self, work: list[int], level: int, *, scan: bool) -> list[int]:
+        """One pass of ``_repair`` over ``work`` and the pairs its exchanges leave short; the
+        givers it could not mend."""
+        costs, unmended = self.costs, []
+        work = work[::-1]
         while work:
             giver = work.pop()
             if not self._short(costs[giver], level):
                 continue
             partner = self._exchange(giver, level, scan=scan)
             if partner is None:
+                unmended.append(giver)
                 continue
             for member in (partner, giver):
                 if self._short(costs[member], level):
                     work.append(member)
+        return unmended
 
     @staticmethod
     def _short(cost: int, level: int) -> bool:
+        """Whether a pair of this cost needs mending at ``level``: for the rules and countries,
+        a cost of that level's unit or more; for scenes, an odd cost."""
         return bool(cost % _COUNTRY) if level == _SCENE else cost >= level
 
     def _exchange(self, giver: int, level: int, *, scan: bool) -> int | None:
@@ -465,39 +496,41 @@ class _Improver:
         if level != _COUNTRY and len(own) > 1:
             for _ in range(_TRIES):
                 partner = own[rng.randrange(len(own))]
-                if self._exchanged(giver, partner):
+                if self._exchanged(giver, partner, level):
                     return partner
         if level != _SCENE:
             for _ in range(_TRIES):
                 partner = rng.randrange(n)
-                if self._exchanged(giver, partner):
+                if self._exchanged(giver, partner, level):
                     return partner
         if scan and self.scan_budget > 0:
             self.scan_budget -= 2 * n
-            best = self._best_partner(giver)
-            if best is not None and self._exchanged(giver, best):
+            best = self._best_partner(giver, level)
+            if best is not None and self._exchanged(giver, best, level):
                 return best
         return None
 
-    def _exchanged(self, giver: int, partner: int) -> bool:
-        """Exchange the two givers' receivers if that makes the round strictly better."""
+    def _exchanged(self, giver: int, partner: int, level: int) -> bool:
+        """Exchange the two givers' receivers if that makes the round better at ``level`` or
+        above (and so better: lower levels count only once those are equal)."""
         receivers, costs = self.receivers, self.costs
         mine, theirs = receivers[giver], receivers[partner]
         if partner == giver or theirs == giver or mine == partner:
             return False
         cost = self.problem.cost
         new_mine, new_theirs = cost(giver, theirs), cost(partner, mine)
-        if new_mine + new_theirs >= costs[giver] + costs[partner]:
+        if costs[giver] + costs[partner] - new_mine - new_theirs <= _LOWER_CHANGE[level]:
             return False
         receivers[giver], receivers[partner] = theirs, mine
         costs[giver], costs[partner] = new_mine, new_theirs
         return True
 
-    def _best_partner(self, giver: int) -> int | None:
-        """The partner whose exchange improves the round most, over all givers."""
+    def _best_partner(self, giver: int, level: int) -> int | None:
+        """The partner whose exchange improves the round most, over all givers, if it improves
+        it at ``level`` or above."""
         receivers, costs, cost = self.receivers, self.costs, self.problem.cost
         mine, before = receivers[giver], costs[giver]
-        best, best_gain = None, 0
+        best, best_gain = None, _LOWER_CHANGE[level]
         for partner, theirs in enumerate(receivers):
             if partner == giver or theirs == giver or mine == partner:
                 continue
@@ -505,6 +538,22 @@ class _Improver:
             if gain > best_gain:
                 best, best_gain = partner, gain
         return best
+
+
+def _unavoidable(pairs: frozenset[tuple[int, int]], uids: list[int]) -> int:
+    """See ``PairingProblem.unavoidable``."""
+    members = set(uids)
+    as_giver: dict[int, int] = {}
+    as_receiver: dict[int, int] = {}
+    for giver, receiver in pairs:
+        if giver != receiver and giver in members and receiver in members:
+            as_giver[giver] = as_giver.get(giver, 0) + 1
+            as_receiver[receiver] = as_receiver.get(receiver, 0) + 1
+    everyone_else = len(uids) - 1
+    return max(
+        sum(1 for count in as_giver.values() if count == everyone_else),
+        sum(1 for count in as_receiver.values() if count == everyone_else),
+    )
 
 
 def _hungarian(matrix: list[list[int]]) -> list[int]:

@@ -243,6 +243,18 @@ def test_the_most_countries_crossed(countries: list[str | None], most: int) -> N
     assert problem.solve_locally(0).countries_crossed == most
 
 
+@pytest.mark.parametrize("size", [6, EXACT_UP_TO + 60])
+def test_a_member_who_knows_every_pick_gets_one_they_know_and_no_one_else_does(size: int) -> None:
+    entrants = [Entrant(n, ["FR", "DE", "ML"][n % 3]) for n in range(size)]
+    # 0 knows every pick, and everyone knows 1's pick: 1 -> 0 is the one pair that breaks rule 1.
+    knows = {(giver, 0) for giver in range(size)} | {(1, receiver) for receiver in range(size)}
+    problem = PairingProblem(entrants, knows=knows, recent=(), cross_scene=True)
+    assert problem.unavoidable == (1, 0)
+    pairing = problem.solve(3)
+    assert pairing.knows == 1
+    assert pairing.receiver_of[1] == 0
+
+
 def test_a_round_needs_two_members_once_each() -> None:
     with pytest.raises(ValueError, match="at least two"):
         pair([Entrant(1)])
