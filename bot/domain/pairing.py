@@ -44,8 +44,8 @@ round is built, then improved, each step making the priority order strictly bett
   (half of them such pairs) are re-paired exactly among their own receivers, until several in a
   row gain nothing;
 * in cross-scene mode, each pair that crosses no scene tries a few exchanges with givers of its
-  country, then neighbourhoods are re-paired as above around such pairs (leaving out members
-  whose pick has nothing known to compare, who cross nothing).
+  country, then up to 8 neighbourhoods are re-paired as above around such pairs (leaving out
+  members whose pick has nothing known to compare, who cross nothing).
 
 So a larger round ends with no pick known and no repeat whenever every rule-breaking pair has an
 exchange that mends it, which is certain (within the work budget) when the giver's and the
@@ -72,7 +72,9 @@ _LOWER_CHANGE = {_SCENE: 0, _COUNTRY: 2 * _SCENE, _REPEAT: 2 * (_COUNTRY + _SCEN
 _TRIES = 12  # random exchange partners tried per pair, per kind of partner
 _SCAN_BUDGET = 400_000  # pair costs evaluated by full scans, at most, per round
 _NEIGHBOURHOOD = 40  # givers re-paired exactly at a time
-_NEIGHBOURHOODS, _FRUITLESS = 40, 6  # at most so many, stopping after so many in a row fail
+# At most so many neighbourhoods for rules 1-3, and for scenes, stopping after so many in a row
+# fail. Scenes get fewer: in a large round they could go on gaining a little for long.
+_NEIGHBOURHOODS, _SCENE_NEIGHBOURHOODS, _FRUITLESS = 40, 8, 6
 
 
 @dataclass(frozen=True, slots=True)
@@ -412,6 +414,7 @@ class _Improver:
             self._solve_neighbourhoods(
                 lambda g: bool(costs[g] % _COUNTRY) and not blank[g] and not blank[receivers[g]],
                 levels=4,
+                most=_SCENE_NEIGHBOURHOODS,
             )
 
     def _rules_at_bound(self) -> bool:
@@ -426,17 +429,19 @@ class _Improver:
         crossed = sum(1 for cost in self.costs if cost < _COUNTRY)
         return crossed < self.problem.most_countries_crossed
 
-    def _solve_neighbourhoods(self, defective: Callable[[int], bool], *, levels: int) -> None:
+    def _solve_neighbourhoods(
+        self, defective: Callable[[int], bool], *, levels: int, most: int = _NEIGHBOURHOODS
+    ) -> None:
         """Re-pair neighbourhoods exactly, each of ``_NEIGHBOURHOOD`` givers among their own
         receivers, half of them (at most) givers whose pair is ``defective``, the rest random,
         while there are such givers. Stops after ``_FRUITLESS`` tries in a row gain nothing in
-        the first ``levels`` levels, or ``_NEIGHBOURHOODS`` tries."""
+        the first ``levels`` levels, or ``most`` tries."""
         problem, costs, receivers, rng = self.problem, self.costs, self.receivers, self.rng
         n = problem.n
         size = min(n, _NEIGHBOURHOOD)
         left = [g for g in range(n) if defective(g)]
         fruitless = 0
-        for _ in range(_NEIGHBOURHOODS):
+        for _ in range(most):
             if not left or fruitless == _FRUITLESS:
                 return
             chosen = set(rng.sample(left, min(len(left), size // 2)))
