@@ -49,6 +49,7 @@ DEFAULT_EXTENSIONS: tuple[str, ...] = (
     "cogs.rec",
     "cogs.archive",
     "cogs.party",
+    "cogs.swap",
     "cogs.privacy",
 )
 

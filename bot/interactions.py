@@ -54,6 +54,11 @@ def require_guild(interaction: discord.Interaction[Any]) -> int:
     return interaction.guild_id
 
 
+def manages_events(interaction: discord.Interaction[Any]) -> bool:
+    """Whether the member may run others' parties and swap rounds here (Manage Events)."""
+    return bool(interaction.permissions.manage_events)
+
+
 def is_moderator(interaction: discord.Interaction[Any]) -> bool:
     """Whether the member may moderate the archive here (Manage Messages)."""
     return bool(interaction.permissions.manage_messages)

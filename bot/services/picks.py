@@ -18,6 +18,7 @@ from bot.db.repos import outbox as outbox_repo
 from bot.db.repos import parties as parties_repo
 from bot.db.repos import picks as picks_repo
 from bot.db.repos import reactions as reactions_repo
+from bot.db.repos import swaps as swaps_repo
 from bot.domain.cards import VOTE_KINDS, card_key, card_marker, pick_of_card_key
 from bot.domain.outbox import OutboxEntry, stamp
 from bot.domain.parties import Party
@@ -53,6 +54,8 @@ class PickDetails:
     grew_into: list[LineageEdge]
     related: dict[int, Pick]
     parties: list[Party] = field(default_factory=list)  # held, running or coming up, newest first
+    #: Reviews from swap rounds: (reviewer id or None, rating, favourite track, thoughts, theme)
+    reviews: list[tuple[int | None, int, str | None, str | None, str]] = field(default_factory=list)
 
 
 async def share_pick(
@@ -165,7 +168,11 @@ async def pick_details(db: Database, guild_id: int, pick_id: int) -> PickDetails
         ids = {e.from_id for e in grew_from + grew_into} | {e.to_id for e in grew_from + grew_into}
         related = await picks_repo.get_picks(conn, guild_id, sorted(ids - {pick_id}))
         parties = await parties_repo.of_pick(conn, guild_id, pick_id)
-    return PickDetails(pick, seconds, grew_from, grew_into, related, parties)
+        reviews = [
+            (r["reviewer_id"], r["rating"], r["favourite_track"], r["thoughts"], r["theme"])
+            for r in await swaps_repo.reviews_of_pick(conn, pick_id)
+        ]
+    return PickDetails(pick, seconds, grew_from, grew_into, related, parties, reviews)
 
 
 def can_manage(pick: Pick, user_id: int, is_moderator: bool) -> bool:

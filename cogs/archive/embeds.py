@@ -78,6 +78,21 @@ def details_embed(details: PickDetails) -> discord.Embed:
             value=clip("\n".join(party_line(p) for p in details.parties), EMBED_FIELD_VALUE_LIMIT),
             inline=False,
         )
+    if details.reviews:
+        lines = []
+        for reviewer, rating, favourite, thoughts, theme in details.reviews:
+            who = member_mention(reviewer)
+            line = f"{'★' * rating}{'☆' * (5 - rating)} {who} in *{md(theme)}*"
+            if favourite:
+                line += f" · favourite: {md(favourite)}"
+            if thoughts:
+                line += f"\n> {clip(md(thoughts), 200)}"
+            lines.append(line)
+        embed.add_field(
+            name=f"Swap reviews ({len(details.reviews)})",
+            value=clip("\n".join(lines), EMBED_FIELD_VALUE_LIMIT),
+            inline=False,
+        )
     embed.set_footer(text=f"#{pick.id}")
     return embed
 

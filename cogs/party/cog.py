@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import io
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import discord
@@ -17,7 +17,7 @@ from bot.domain.markers import ControlKind
 from bot.domain.parties import EVENTS_PER_GUILD, Party, reminder_times
 from bot.domain.search import SearchFilters
 from bot.errors import UserError
-from bot.interactions import require_guild
+from bot.interactions import manages_events, require_guild
 from bot.moderators import missing_to_post
 from bot.pick_options import CHOICE_LIMIT, MAX_CHOICES, EntryOption
 from bot.replies import NO_MENTIONS, clip, md
@@ -48,10 +48,6 @@ PartyOption = app_commands.Range[int, 1]
 HISTORY_PAGE = 10
 HISTORY_PAGES = 10
 #: What the bot needs in a party channel, by discord.py's names.
-
-
-def manages_events(interaction: discord.Interaction[Any]) -> bool:
-    return bool(interaction.permissions.manage_events)
 
 
 class PartyCog(commands.GroupCog, group_name="party", group_description="Listening parties"):

@@ -44,6 +44,7 @@ from bot.services.parties import (
     card_key,
     event_key,
 )
+from bot.threads import thread_on
 from cogs.party.embeds import (
     card_embed,
     end_text_without_tracklist,
@@ -74,7 +75,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-THREAD_EXISTS = 160004  # Discord: "A thread has already been created for this message"
 THREAD_HISTORY_LIMIT = 5000
 EVENT_USERS_PAGE = 100  # Discord's most per request
 
@@ -400,28 +400,11 @@ class PartyJobs:
         if party.thread_id is not None:
             return party.thread_id
         assert party.card_message_id is not None and party.card_channel_id is not None
-        channel = self.bot.get_partial_messageable(party.card_channel_id, guild_id=party.guild_id)
-        thread_id: int
-        try:
-            thread = await channel.get_partial_message(party.card_message_id).create_thread(
-                name=clip_at_word(party.what, 100), auto_archive_duration=1440
-            )
-            thread_id = thread.id
-        except discord.HTTPException as exc:
-            if exc.code == THREAD_EXISTS:
-                thread_id = party.card_message_id
-            elif isinstance(exc, discord.Forbidden):
-                thread_id = party.card_channel_id
-                await tell_moderators(
-                    self.bot,
-                    party.guild_id,
-                    f"I couldn't start a thread for the listening party **{md(party.what)}** in "
-                    f"<#{party.channel_id}> (I need **Create Public Threads** there), so it runs "
-                    "in the channel itself.",
-                    notice=f"party:{party.id}:no-thread",
-                )
-            else:
-                raise
+        thread_id = await thread_on(
+            self.bot, guild_id=party.guild_id, channel_id=party.card_channel_id,
+            message_id=party.card_message_id, name=party.what, archive_after_minutes=1440,
+            what=f"the listening party **{md(party.what)}**", notice=f"party:{party.id}:no-thread",
+        )  # fmt: skip
         await parties_service.record_id(self.bot.db, party.id, "thread_id", thread_id, self.now)
         return thread_id
 

@@ -119,8 +119,9 @@ class PrivacyCog(
     async def forget(self, interaction: discord.Interaction[UndercurrentBot]) -> None:
         await interaction.response.send_message(
             "This deletes your Heard/Loved marks, your party RSVPs and reminder choices, and your "
-            "settings, in every server. Parties you hosted stay, without your name. "
-            "Your picks and seconds can be **deleted**, or **kept without your name** so the "
+            "settings, in every server. Parties you hosted and swap rounds you opened stay, "
+            "without your name; picks you brought to swap rounds not yet revealed are withdrawn. "
+            "Your picks, seconds and swap reviews can be **deleted**, or **kept without your name** so the "
             "archive keeps its history. This cannot be undone.",
             view=ForgetChoice(self.bot, interaction.user.id),
             ephemeral=True,

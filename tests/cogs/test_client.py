@@ -37,7 +37,7 @@ async def test_registered_commands_are_the_documented_ones(
     server: Server, simcord_bot: UndercurrentBot
 ) -> None:
     registered = {c.name: c for c in await simcord_bot.tree.fetch_commands()}
-    assert set(registered) == {"settings", "about", "rec", "archive", "privacy", "party"}
+    assert set(registered) == {"settings", "about", "rec", "archive", "privacy", "party", "swap"}
     subcommands = {option.name for option in registered["settings"].options}
     assert subcommands == {"timezone", "server-timezone", "mod-log", "show"}
     party = {option.name for option in registered["party"].options}
@@ -45,6 +45,8 @@ async def test_registered_commands_are_the_documented_ones(
         "schedule", "tracklist", "edit", "cancel", "list", "now", "pause", "resume", "skip",
         "calendar", "settings", "reminders", "history", "replay",
     }  # fmt: skip
+    swap = {option.name for option in registered["swap"].options}
+    assert swap == {"open", "status", "review", "cancel", "history"}
 
 
 async def test_minimal_intents_and_no_pings(simcord_bot: UndercurrentBot) -> None:
