@@ -42,6 +42,8 @@ async def thread_on(
     except discord.HTTPException as exc:
         if exc.code == THREAD_EXISTS:
             return message_id
+        if isinstance(exc, discord.NotFound):
+            return channel_id  # the message was deleted: the feature goes on in its channel
         if not isinstance(exc, discord.Forbidden):
             raise
         await tell_moderators(

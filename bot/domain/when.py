@@ -53,9 +53,19 @@ class ParsedMoment:
     ambiguous: bool = False  # the wall time happens twice (clocks go back): the first was taken
 
 
-def parse_when(text: str, zone: str, now: datetime) -> ParsedMoment:
+def parse_when(text: str, zone: str, now: datetime, *, option: str = "when") -> ParsedMoment:
     """What ``text`` means in ``zone`` (an IANA name), seen at ``now`` (aware); a ``UserError``
-    saying why when it means nothing, has passed, does not exist there, or is over a year off."""
+    saying why when it means nothing, has passed, does not exist there, or is over a year off,
+    naming ``option`` (the command option it was typed into)."""
+    try:
+        return _parse_when(text, zone, now)
+    except UserError as error:
+        if option == "when":
+            raise
+        raise UserError(error.message.replace("**when**", f"**{option}**", 1)) from None
+
+
+def _parse_when(text: str, zone: str, now: datetime) -> ParsedMoment:
     if now.tzinfo is None:
         raise ValueError("now must be aware")
     tz = ZoneInfo(zone)

@@ -28,8 +28,9 @@ from bot.db.repos import swaps as swaps_repo
 from bot.domain.jobs import JobKind, JobSpec, RetryPolicy
 from bot.domain.outbox import stamp
 from bot.domain.pairing import Entrant, Pairing, pair_round
-from bot.domain.picks import Pick, PickFields, build_draft
+from bot.domain.picks import Pick, PickFields, build_draft, match_key
 from bot.domain.swaps import (
+    FAVOURITE_MAX,
     HISTORY_ROUNDS,
     MODES,
     REASON_MAX,
@@ -221,8 +222,8 @@ async def open_round(
     if mode not in MODES:
         raise UserError("**mode** is `random` or `cross-scene`.")
     zone, zone_source = await zone_for(db, guild_id, opener_id)
-    joins = parse_when(join_until, zone, now)
-    reviews = parse_when(review_until, zone, now)
+    joins = parse_when(join_until, zone, now, option="join_until")
+    reviews = parse_when(review_until, zone, now, option="review_until")
     check_deadlines(joins, reviews)
     async with db.transaction() as conn:
         if await swaps_repo.live_in_channel(conn, channel_id) is not None:
@@ -377,7 +378,10 @@ async def pair(
         pairing = await asyncio.to_thread(
             pair_round,
             [_entrant(e) for e in members],
-            knows=await swaps_repo.known_pairs(conn, found.guild_id, round_id),
+            knows=[
+                *await swaps_repo.known_pairs(conn, found.guild_id, round_id),
+                *same_record_pairs(members),
+            ],
             recent=await swaps_repo.recent_pairs(conn, found.guild_id, round_id, HISTORY_ROUNDS),
             cross_scene=found.mode == "cross-scene",
             seed=seed,
@@ -389,13 +393,31 @@ async def pair(
         updated = await swaps_repo.get_round(conn, round_id)
         assert updated is not None
         await scheduler.schedule_in(conn, notify_job(updated, "assigned", now))
-        if updated.review_until - REMIND_BEFORE > now:
-            await scheduler.schedule_in(
-                conn, notify_job(updated, "remind", updated.review_until - REMIND_BEFORE)
-            )
+        remind_at = reminder_time(updated.review_until, now)
+        if remind_at is not None:
+            await scheduler.schedule_in(conn, notify_job(updated, "remind", remind_at))
         await scheduler.schedule_in(conn, reveal_job(updated))
         await scheduler.schedule_in(conn, sync_job(updated, now, "paired"))
     return Paired(updated, pairing, len(gone))
+
+
+def reminder_time(review_until: datetime, paired_at: datetime) -> datetime | None:
+    """24 hours before the reveal, or halfway through a shorter review time; None when there
+    is less than an hour left."""
+    left = review_until - paired_at
+    if left < timedelta(hours=1):
+        return None
+    return review_until - min(REMIND_BEFORE, left / 2)
+
+
+def same_record_pairs(entries: Sequence[SwapEntry]) -> list[tuple[int, int]]:
+    """Members who bring the same record (same artist and title, as the archive compares them)
+    know each other's: giving one the other's copy would break pairing's first rule."""
+    by_key: dict[str, list[int]] = {}
+    for entry in entries:
+        if entry.user_id is not None:
+            by_key.setdefault(match_key(entry.artist, entry.title), []).append(entry.user_id)
+    return [(a, b) for same in by_key.values() for a in same for b in same if a != b]
 
 
 def _entrant(entry: SwapEntry) -> Entrant:
@@ -422,9 +444,7 @@ async def assignment(db: Database, round_id: int, user_id: int) -> Assignment | 
         entry = await swaps_repo.entry_given_to(conn, round_id, user_id)
         if found is None or entry is None:
             return None
-        review = next(
-            (r for r in await swaps_repo.reviews(conn, round_id) if r.reviewer_id == user_id), None
-        )
+        review = await swaps_repo.review_by(conn, round_id, user_id)
     return Assignment(found, entry, review)
 
 
@@ -481,7 +501,7 @@ async def review(
 ) -> tuple[SwapRound, SwapEntry, bool]:
     """Store the member's review of the pick they were given; returns the round, that pick,
     and whether it is their first review (else it was changed)."""
-    favourite_track = _clean(favourite_track, 100, "favourite_track")
+    favourite_track = _clean(favourite_track, FAVOURITE_MAX, "favourite_track")
     thoughts = _clean_paragraphs(thoughts)
     check_review(rating, favourite_track, thoughts)
     if round_id is None:
@@ -570,6 +590,11 @@ class RevealData:
     entries: list[SwapEntry]
     reviews: list[Review]
 
+    @property
+    def revealed(self) -> bool:
+        """Whether the round is revealed (not, say, cancelled just before its reveal)."""
+        return self.round.status == "revealed"
+
 
 async def reveal(db: Database, round_id: int, now: datetime) -> RevealData:
     """The round's picks join the archive with their sharers (a pick already there keeps its
@@ -625,11 +650,9 @@ class PastRound:
 
 async def history(db: Database, guild_id: int, member: int | None) -> list[PastRound]:
     async with db.read() as conn:
-        rounds = await swaps_repo.rounds_of_guild(conn, guild_id, live=False, limit=10)
+        rounds = await swaps_repo.revealed_rounds(conn, guild_id, member, limit=10)
         past = []
         for found in rounds:
-            if found.status != "revealed":
-                continue
             entries = await swaps_repo.entries(conn, found.id)
             if member is not None and not any(
                 member in (e.user_id, e.receiver_id) for e in entries

@@ -213,13 +213,13 @@ class SwapCog(commands.GroupCog, group_name="swap", group_description="Recommend
             user_id=interaction.user.id, manages_events=manages_events(interaction),
             reason=reason, now=self.bot.clock.now(),
         )  # fmt: skip
-        await refresh_card(self.bot, await swaps_service.round_view(self.bot.db, cancelled.id))
         told = f" Its {members} member(s) get one DM saying so." if members else ""
         await interaction.response.send_message(
             f"Cancelled swap round **#{cancelled.id} {md(cancelled.theme)}**.{told}",
             ephemeral=True,
             allowed_mentions=NO_MENTIONS,
         )
+        await refresh_card(self.bot, await swaps_service.round_view(self.bot.db, cancelled.id))
 
     @app_commands.command(name="history", description="Past swap rounds: pairs and ratings")
     @app_commands.describe(member="Only the swaps this member gave or received")

@@ -17,11 +17,18 @@ COLOURS = {
     "revealed": discord.Colour.from_rgb(59, 165, 93),
     "cancelled": discord.Colour.from_rgb(128, 132, 142),
 }
+#: Characters an embed may hold in all is 6,000; what the history fills stays under this.
+EMBED_BUDGET = 5500
 MODE_WORDS = {
     "random": "random pairs",
     "cross-scene": "across scenes: picks from different countries meet, else different cities, "
     "labels or subgenres",
 }
+
+
+def mention(user_id: int | None) -> str:
+    """A member as a mention (messages allow no pings), or who they became."""
+    return f"<@{user_id}>" if user_id else "a former member"
 
 
 def stamp(moment: datetime) -> str:
@@ -103,8 +110,7 @@ def cancelled_text(found: SwapRound) -> str:
 
 
 def reveal_pair_text(entry: SwapEntry, review: Review | None) -> str:
-    giver = f"<@{entry.user_id}>" if entry.user_id else "a former member"
-    receiver = f"<@{entry.receiver_id}>" if entry.receiver_id else "a former member"
+    giver, receiver = mention(entry.user_id), mention(entry.receiver_id)
     lines = [f"{giver} → {receiver}: **{md(entry.heading)}**"]
     if review is None:
         lines.append("No review.")
@@ -144,7 +150,8 @@ def history_embed(past: Sequence[PastRound], member: int | None) -> discord.Embe
     if not past:
         embed.description = "No swap round has been revealed here yet."
         return embed
-    for item in past[:10]:
+    used = len(embed.title or "")
+    for shown, item in enumerate(past[:10]):
         by_entry = {r.entry_id: r for r in item.reviews}
         lines = []
         for entry in item.entries:
@@ -152,13 +159,14 @@ def history_embed(past: Sequence[PastRound], member: int | None) -> discord.Embe
                 continue
             review = by_entry.get(entry.id)
             rating = f" · {review.rating}/5" if review else ""
-            giver = f"<@{entry.user_id}>" if entry.user_id else "a former member"
-            receiver = f"<@{entry.receiver_id}>" if entry.receiver_id else "a former member"
+            giver, receiver = mention(entry.user_id), mention(entry.receiver_id)
             lines.append(f"{giver} → {receiver}: {md(entry.heading)}{rating}")
         when = discord.utils.format_dt(item.round.review_until, "D")
-        embed.add_field(
-            name=clip(f"#{item.round.id} {item.round.theme} · {when}", 256),
-            value=clip("\n".join(lines) or "—", 1024),
-            inline=False,
-        )
+        name = clip(f"#{item.round.id} {item.round.theme} · {when}", 256)
+        value = clip("\n".join(lines) or "—", 1024)
+        if used + len(name) + len(value) > EMBED_BUDGET:  # Discord refuses over 6,000 in all
+            embed.set_footer(text=f"…and {len(past) - shown} older round(s)")
+            break
+        used += len(name) + len(value)
+        embed.add_field(name=name, value=value, inline=False)
     return embed

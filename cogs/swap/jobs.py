@@ -30,6 +30,7 @@ from cogs.swap.embeds import (
     assignment_text,
     cancelled_text,
     card_embed,
+    mention,
     pick_embed,
     reminder_text,
     reveal_pair_text,
@@ -99,13 +100,16 @@ class SwapJobs:
 
     async def _gone(self, found: SwapRound, members: list[int]) -> list[int]:
         """The members who have left the server (Discord answers 404 for them)."""
-        gone = []
-        for user_id in members:
+        gone: list[int] = []
+
+        async def check(user_id: int) -> None:
             try:
                 await self.bot.http.get_member(found.guild_id, user_id)
             except discord.NotFound:
                 gone.append(user_id)
-        return gone
+
+        await fan_out(members, check, what="membership checks")
+        return sorted(gone)
 
     # -- DMs -----------------------------------------------------------------------------------
 
@@ -113,7 +117,10 @@ class SwapJobs:
         notice = job.payload.notice
         work = await swaps_service.notice_recipients(self.bot.db, job.payload.round_id, notice)
         found = work.round
-        if notice in ("assigned", "remind") and found.status != "reviewing":
+        if notice in ("assigned", "remind") and (
+            found.status != "reviewing" or self.now >= found.review_until
+        ):
+            log.info("Swap round %s: %s no longer due", found.id, notice)
             return
         if notice == "cancelled" and found.status != "cancelled":
             return
@@ -122,6 +129,9 @@ class SwapJobs:
         )
 
     async def _dm(self, found: SwapRound, notice: str, user_id: int) -> None:
+        current = await swaps_service.get_round(self.bot.db, found.id)
+        if current.status != found.status:
+            return  # cancelled (or revealed) while the list was going out
         view = discord.ui.View(timeout=None)
         embeds: list[discord.Embed] = []
         if notice == "cancelled":
@@ -141,7 +151,7 @@ class SwapJobs:
             marker = f"uc:swap:review:{found.id}:{tag}"
             content = assignment_text(found) if notice == "assigned" else reminder_text(found)
             if notice == "assigned":
-                giver = None if found.anonymous else _mention(given.entry.user_id)
+                giver = None if found.anonymous else mention(given.entry.user_id)
                 embeds.append(pick_embed(given.entry, giver=giver, title=found.theme))
         outcome = await dm_once(
             self.bot,
@@ -163,8 +173,10 @@ class SwapJobs:
             return
         late = self.now - found.review_until
         data = await swaps_service.reveal(self.bot.db, found.id, self.now)
-        found = data.round
+        if not data.revealed:
+            return  # cancelled just before its reveal
         await self.sync_card(found.id)
+        found = await swaps_service.get_round(self.bot.db, found.id)
         thread_id = await self._thread(found)
         by_entry = {review.entry_id: review for review in data.reviews}
         for entry in data.entries:
@@ -212,7 +224,3 @@ class SwapJobs:
             key, marker=marker, channel_id=channel_id, guild_id=found.guild_id
         )
         return await self.bot.outbox.post(key, message)
-
-
-def _mention(user_id: int | None) -> str:
-    return f"<@{user_id}>" if user_id else "a former member"

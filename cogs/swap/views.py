@@ -19,12 +19,15 @@ from bot.replies import NO_MENTIONS, md
 from bot.services import swaps as swaps_service
 from bot.services.swaps import RoundView, join_custom_id
 from bot.views import FixItView, SafeDynamicItem, SafeModal
-from cogs.swap.embeds import card_embed, pick_embed
+from cogs.swap.embeds import card_embed, history_embed, mention, pick_embed
 
 if TYPE_CHECKING:
     from bot.client import UndercurrentBot
 
 log = logging.getLogger(__name__)
+
+
+DETAIL_NAMES = frozenset(field.name for field in DETAILS)
 
 
 def entry_fields(entry: SwapEntry | None) -> dict[str, str]:
@@ -64,7 +67,15 @@ class JoinForm(SafeModal):
     async def submitted(self, interaction: discord.Interaction[UndercurrentBot]) -> None:
         bot = interaction.client
         typed = self.typed()
-        merged = self.current | typed
+        current = self.current
+        same_record = all(
+            typed.get(name, current.get(name, "")).strip().casefold()
+            == current.get(name, "").strip().casefold()
+            for name in ("artist", "title")
+        )
+        if not same_record:  # a new record: the old one's details don't describe it
+            current = {k: v for k, v in current.items() if k not in DETAIL_NAMES}
+        merged = current | typed
         try:
             given = PickFields(
                 **{
@@ -240,7 +251,7 @@ class MineButton(
         given = await swaps_service.assignment(bot.db, self.round_id, interaction.user.id)
         if given is None:
             raise UserError("You weren't given a pick in this round.")
-        giver = None if given.round.anonymous else _mention(given.entry.user_id)
+        giver = None if given.round.anonymous else mention(given.entry.user_id)
         embed = pick_embed(given.entry, giver=giver, title=f"Your swap: {given.round.theme}")
         view = discord.ui.View(timeout=None)
         view.add_item(ReviewButton(self.round_id, "card"))
@@ -252,10 +263,6 @@ class MineButton(
         await interaction.response.send_message(
             done, embed=embed, view=view, ephemeral=True, allowed_mentions=NO_MENTIONS
         )
-
-
-def _mention(user_id: int | None) -> str:
-    return f"<@{user_id}>" if user_id else "a former member"
 
 
 class ReviewButton(
@@ -369,8 +376,6 @@ class HistoryButton(
         return cls(int(match["round_id"]))
 
     async def clicked(self, interaction: discord.Interaction[UndercurrentBot]) -> None:
-        from cogs.swap.embeds import history_embed
-
         past = await swaps_service.history(interaction.client.db, require_guild(interaction), None)
         await interaction.response.send_message(
             embed=history_embed(past, None), ephemeral=True, allowed_mentions=NO_MENTIONS
@@ -403,7 +408,7 @@ class PairButton(
         entry = next((e for e in data.entries if e.id == self.entry_id), None)
         if entry is None:
             raise UserError("That pick is no longer in the round.")
-        embed = pick_embed(entry, giver=_mention(entry.user_id), title=data.round.theme)
+        embed = pick_embed(entry, giver=mention(entry.user_id), title=data.round.theme)
         if entry.pick_id:
             embed.set_footer(text=f"Archive entry #{entry.pick_id} · /archive show {entry.pick_id}")
         await interaction.response.send_message(

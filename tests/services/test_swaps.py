@@ -56,7 +56,8 @@ async def join(
     "given,message",
     [
         ({"review_until": "in 2 days"}, "at least a day after"),
-        ({"join_until": "yesterday"}, "can't read"),
+        ({"join_until": "yesterday"}, r"\*\*join_until\*\*: I can't read"),
+        ({"review_until": "2020-01-01 20:00"}, r"\*\*review_until\*\*: .* has already passed"),
         ({"mode": "clustered"}, "random` or `cross-scene"),
         ({"theme": "   "}, "theme"),
     ],
@@ -226,3 +227,49 @@ async def test_swap_data_is_exported_and_forgotten(
     assert exported["swap_picks_brought"] == exported["swap_reviews"] == []
     data = await service.reveal_data(db, round_id)
     assert len(data.entries) == 3 and [r.reviewer_id for r in data.reviews] == [None]
+
+
+async def test_members_bringing_the_same_record_count_as_knowing_each_others() -> None:
+    from bot.domain.swaps import SwapEntry
+
+    def entry(user_id: int, artist: str) -> SwapEntry:
+        return SwapEntry(user_id, 1, user_id, artist, "LP", None, None, None, None, None, None,
+                         None, (), None, None, None)  # fmt: skip
+
+    pairs = service.same_record_pairs([entry(1, "Grouper"), entry(2, "GROUPER "), entry(3, "Moin")])
+    assert sorted(pairs) == [(1, 2), (2, 1)]
+
+
+def test_the_reminder_comes_a_day_before_or_halfway_through_a_short_review() -> None:
+    from datetime import UTC, datetime
+
+    paired = datetime(2026, 12, 1, 12, tzinfo=UTC)
+    assert service.reminder_time(paired + timedelta(days=7), paired) == paired + timedelta(days=6)
+    assert service.reminder_time(paired + timedelta(days=1), paired) == paired + timedelta(hours=12)
+    assert service.reminder_time(paired + timedelta(minutes=30), paired) is None
+
+
+async def test_an_anonymous_rounds_export_names_no_giver_before_the_reveal(
+    db: Database, scheduler: Scheduler, clock: FakeClock
+) -> None:
+    round_id = await paired_round(db, scheduler, clock)
+    exported = await privacy_service.export_user_data(db, ALICE, clock.now())
+    assert [r["giver_id"] for r in exported["swap_picks_received"]] == [None]
+    assert [r["receiver_id"] for r in exported["swap_picks_brought"]] == [None]
+    clock.advance(timedelta(days=7))
+    await service.reveal(db, round_id, clock.now())
+    exported = await privacy_service.export_user_data(db, ALICE, clock.now())
+    assert exported["swap_picks_received"][0]["giver_id"] in (BOB, CAROL)
+
+
+async def test_a_round_cancelled_just_before_its_reveal_is_not_revealed(
+    db: Database, scheduler: Scheduler, clock: FakeClock
+) -> None:
+    round_id = await paired_round(db, scheduler, clock)
+    await service.cancel(
+        db, scheduler, guild_id=GUILD, round_id=round_id, user_id=MOD, manages_events=True,
+        reason=None, now=clock.now(),
+    )  # fmt: skip
+    clock.advance(timedelta(days=7))
+    data = await service.reveal(db, round_id, clock.now())
+    assert not data.revealed and all(entry.pick_id is None for entry in data.entries)

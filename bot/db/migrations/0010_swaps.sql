@@ -64,6 +64,8 @@ CREATE TABLE swap_entries (
 
 CREATE INDEX swap_entries_by_user ON swap_entries (user_id);
 CREATE INDEX swap_entries_by_pick ON swap_entries (pick_id) WHERE pick_id IS NOT NULL;
+CREATE INDEX swap_entries_by_receiver ON swap_entries (receiver_id, round_id)
+    WHERE receiver_id IS NOT NULL;
 
 CREATE TABLE swap_reviews (
     id              INTEGER PRIMARY KEY,

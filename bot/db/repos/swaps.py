@@ -140,6 +140,22 @@ async def rounds_of_guild(
     return [row_to_round(row) for row in rows]
 
 
+async def revealed_rounds(
+    conn: aiosqlite.Connection, guild_id: int, member: int | None, limit: int
+) -> list[SwapRound]:
+    """Revealed rounds, newest first; those a member gave or received in, when given."""
+    rows = await fetch_all(
+        conn,
+        f"""SELECT {ROUND_COLUMNS} FROM swap_rounds s WHERE guild_id = :guild_id
+        AND status = 'revealed' AND (:member IS NULL OR EXISTS (
+            SELECT 1 FROM swap_entries e WHERE e.round_id = s.id
+              AND (e.user_id = :member OR e.receiver_id = :member)))
+        ORDER BY review_until DESC, id DESC LIMIT :limit""",
+        {"guild_id": guild_id, "member": member, "limit": limit},
+    )
+    return [row_to_round(row) for row in rows]
+
+
 async def recent_pairs(
     conn: aiosqlite.Connection, guild_id: int, before_round: int, rounds: int
 ) -> list[tuple[int, int]]:
@@ -332,6 +348,16 @@ async def reviewers(conn: aiosqlite.Connection, round_id: int) -> set[int]:
     return {r[0] for r in rows}
 
 
+async def review_by(conn: aiosqlite.Connection, round_id: int, reviewer_id: int) -> Review | None:
+    row = await fetch_one(
+        conn,
+        """SELECT entry_id, reviewer_id, rating, favourite_track, thoughts FROM swap_reviews
+        WHERE round_id = ? AND reviewer_id = ?""",
+        (round_id, reviewer_id),
+    )
+    return None if row is None else Review(row[0], row[1], row[2], row[3], row[4])
+
+
 async def reviews_of_pick(conn: aiosqlite.Connection, pick_id: int) -> list[aiosqlite.Row]:
     """Reviews written about an archive entry in swap rounds: reviewer, rating, favourite
     track, thoughts, round id and theme; newest first."""
@@ -351,14 +377,20 @@ async def member_data(conn: aiosqlite.Connection, user_id: int) -> dict[str, lis
     entries_rows = await fetch_all(
         conn,
         """SELECT s.guild_id, e.round_id, s.theme, e.artist, e.title, e.link_url, e.note,
-            e.country, e.city, e.label, e.year, e.format, e.subgenres, e.receiver_id, e.joined_at
+            e.country, e.city, e.label, e.year, e.format, e.subgenres,
+            CASE WHEN s.anonymous AND s.status <> 'revealed' THEN NULL ELSE e.receiver_id END
+                AS receiver_id,
+            e.joined_at
         FROM swap_entries e JOIN swap_rounds s ON s.id = e.round_id
         WHERE e.user_id = ? ORDER BY e.id""",
         (user_id,),
     )
     received = await fetch_all(
         conn,
-        """SELECT s.guild_id, e.round_id, e.user_id AS giver_id, e.artist, e.title
+        """SELECT s.guild_id, e.round_id,
+            CASE WHEN s.anonymous AND s.status <> 'revealed' THEN NULL ELSE e.user_id END
+                AS giver_id,
+            e.artist, e.title
         FROM swap_entries e JOIN swap_rounds s ON s.id = e.round_id
         WHERE e.receiver_id = ? ORDER BY e.id""",
         (user_id,),
