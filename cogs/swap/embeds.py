@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import discord
 
@@ -90,11 +90,17 @@ def pick_embed(entry: SwapEntry, *, giver: str | None, title: str) -> discord.Em
     return embed
 
 
+LATE_AFTER = timedelta(minutes=1)
+
+
 def assignment_text(found: SwapRound) -> str:
-    return (
+    text = (
         f"🔁 Your record for the swap round **{md(found.theme)}**. Live with it, then review it "
         f"by {stamp(found.review_until)}: press **Review**, or `/swap review` in the server."
     )
+    if found.paired_at is not None and found.paired_at - found.join_until > LATE_AFTER:
+        text += "\n-# Paired late: the bot was offline when joining closed."
+    return text
 
 
 def reminder_text(found: SwapRound) -> str:

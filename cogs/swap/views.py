@@ -311,14 +311,18 @@ class ReviewForm(SafeModal):
             "thoughts": (review.thoughts or "") if review else "",
         }
         self.rating: discord.ui.TextInput[Any] = discord.ui.TextInput(
-            label="Rating, 1 to 5", max_length=1, default=shown["rating"] or None, placeholder="4"
+            custom_id="rating",
+            label="Rating, 1 to 5",
+            max_length=1,
+            default=shown["rating"] or None,
+            placeholder="4",
         )
         self.favourite: discord.ui.TextInput[Any] = discord.ui.TextInput(
-            label="Favourite track (optional)", required=False, max_length=FAVOURITE_MAX,
+            custom_id="favourite_track", label="Favourite track (optional)", required=False, max_length=FAVOURITE_MAX,
             default=shown["favourite_track"] or None,
         )  # fmt: skip
         self.thoughts: discord.ui.TextInput[Any] = discord.ui.TextInput(
-            label="What you heard (optional)", style=discord.TextStyle.paragraph,
+            custom_id="thoughts", label="What you heard (optional)", style=discord.TextStyle.paragraph,
             required=False, max_length=THOUGHTS_MAX, default=shown["thoughts"] or None,
         )  # fmt: skip
         for item in (self.rating, self.favourite, self.thoughts):

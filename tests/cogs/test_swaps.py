@@ -3,6 +3,7 @@ review form, and refusals named privately."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import discord
@@ -14,6 +15,7 @@ from bot.client import UndercurrentBot
 from bot.errors import UserError
 from bot.services import swaps as swaps_service
 from tests.cogs.conftest import Server
+from tests.fakes import FakeClock
 
 
 @pytest.fixture
@@ -103,3 +105,41 @@ async def test_reviewing_without_an_assignment_is_refused(
     refused = await server.member.slash(server.channel, "swap review", rating=4)
     assert answer(refused) == "You have no swap assignment to review right now."
     simcord.assert_error(server.env, UserError)
+
+
+async def test_leave_withdraws_and_the_review_form_saves_after_pairing(
+    server: Server, opener: simcord.MemberActor, simcord_bot: UndercurrentBot, clock: FakeClock
+) -> None:
+    await open_round(server, opener)
+    card = server.channel.last_message
+    for member, artist in (
+        (server.member, "Kas Product"),
+        (server.moderator, "Grouper"),
+        (opener, "Moin"),
+    ):
+        form = await member.click(card, label="Join")
+        await member.submit_modal(form, values(form.modal) | {"artist": artist, "title": "LP"})
+    left = await opener.click(server.channel.last_message, label="Leave")
+    assert answer(left).startswith("You've left the round")
+    assert await swaps_service.my_entry(simcord_bot.db, 1, opener.id) is None
+
+    clock.advance(timedelta(days=2, seconds=1))
+    paired = await swaps_service.pair(
+        simcord_bot.db, simcord_bot.scheduler, 1, gone=[], now=clock.now()
+    )
+    assert paired.pairing is not None
+    await simcord_bot.scheduler.run_due()  # the card (and the assignment DMs) catch up
+    assert "Show my assignment" in labels(server.channel.last_message)
+    form = await server.member.click(server.channel.last_message, custom_id="uc:swap:review:1:card")
+    assert form.modal is not None
+    bad = await server.member.submit_modal(
+        form, {"rating": "9", "favourite_track": "", "thoughts": ""}
+    )
+    assert bad.response.content.startswith("**rating** is from 1 to 5.")
+    fix = await server.member.click(bad.response, label="Fix it")
+    saved = await server.member.submit_modal(
+        fix, {"rating": "4", "favourite_track": "Track 2", "thoughts": "Grew on me"}
+    )
+    assert saved.response.content.startswith("Saved your review of **Grouper — LP**: ★★★★")
+    given = await swaps_service.assignment(simcord_bot.db, 1, server.member.id)
+    assert given is not None and given.review is not None and given.review.thoughts == "Grew on me"
