@@ -15,6 +15,7 @@ import json
 import logging
 import time
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 import discord
@@ -64,6 +65,15 @@ INVITE_PERMISSIONS = discord.Permissions(
     create_public_threads=True,
     create_events=True,
 )
+
+
+def next_on_the_hour(last: datetime, now: datetime) -> datetime:
+    """The next sweep after ``last``, on its hourly grid, and after ``now``: after downtime (or
+    a clock jump) the sweeps missed are not run one after another, one is enough."""
+    following = last + SWEEP_EVERY
+    if following <= now:
+        following += SWEEP_EVERY * (int((now - following) / SWEEP_EVERY) + 1)
+    return following
 
 
 # Restart-proof buttons the bot itself owns (features register theirs when they load).
@@ -176,7 +186,7 @@ class UndercurrentBot(commands.AutoShardedBot):
         """Hourly: posts nobody is making any more (a transient failure, access since given
         back) are found, made once, or dropped; then the next hour's sweep."""
         await self.outbox.reconcile(idle_for=SWEEP_IDLE)
-        return [sweep_job(job.run_at + SWEEP_EVERY)]
+        return [sweep_job(next_on_the_hour(job.run_at, self.clock.now()))]
 
     async def on_ready(self) -> None:
         # Fires once every shard is ready, and again if they all re-identify: it only logs.

@@ -60,3 +60,16 @@ def test_when_a_retry_looks_first(
         ENTRY, kind=kind, attempts=attempts, last_attempt_at=None if age is None else T0 - age
     )  # type: ignore[arg-type]
     assert must_look_before_posting(entry, T0) is look
+
+
+def test_after_downtime_the_next_sweep_is_the_next_hour_not_every_hour_missed() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from bot.client import next_on_the_hour
+
+    last = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
+    assert next_on_the_hour(last, last + timedelta(minutes=1)) == last + timedelta(hours=1)
+    assert next_on_the_hour(last, last + timedelta(days=2, minutes=30)) == last + timedelta(
+        days=2, hours=1
+    )
+    assert next_on_the_hour(last, last + timedelta(hours=1)) == last + timedelta(hours=2)
