@@ -1,0 +1,102 @@
+"""Weekly digests' rules of time: when a server's digest runs, which week it is of, and what to do
+with one whose time passed while the bot was down.
+
+A digest runs at a local weekday and time in a zone (``/digest setup``): Monday 10:00 in
+Europe/Berlin stays 10:00 in Berlin across DST. A time the clocks skip that day (02:30 on the
+night clocks jump from 02:00 to 03:00) runs when the clocks reach it, moved forward by the jump;
+a time that happens twice runs the first time. Each digest is keyed by the ISO week it is of, in
+its zone, so one week never gets two.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+from bot.errors import UserError
+
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+DEFAULT_WEEKDAY = 0  # Monday
+DEFAULT_AT = time(10, 0)
+#: A digest later than this when the bot comes back is posted, marked late; one later still is
+#: skipped (and the moderators told).
+LATE_AFTER = timedelta(minutes=1)
+SKIP_AFTER = timedelta(days=3)
+_AT = re.compile(r"(?P<hour>\d{1,2}):(?P<minute>\d{2})")
+
+
+@dataclass(frozen=True, slots=True)
+class DigestSchedule:
+    weekday: int  # 0 is Monday
+    at: time
+    zone: str  # IANA name
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.weekday <= 6:
+            raise ValueError("weekday is 0 (Monday) to 6 (Sunday)")
+        ZoneInfo(self.zone)  # a zone that does not exist fails here, not at the first run
+
+    def describe(self) -> str:
+        return f"{WEEKDAYS[self.weekday].title()}s at {self.at:%H:%M} ({self.zone})"
+
+
+def parse_at(text: str) -> time:
+    """``HH:MM`` on a 24-hour clock; a ``UserError`` naming the option otherwise."""
+    match = _AT.fullmatch(text.strip())
+    if match is None:
+        raise UserError(
+            f"**at**: `{text.strip()[:20]}` is not a time: use `HH:MM`, such as `10:00`."
+        )
+    hour, minute = int(match["hour"]), int(match["minute"])
+    if hour > 23 or minute > 59:
+        raise UserError(f"**at**: `{text.strip()}` is not a time of day (00:00 to 23:59).")
+    return time(hour, minute)
+
+
+def local_run(day: datetime, schedule: DigestSchedule) -> datetime:
+    """The digest's moment on ``day``'s local date (``day`` is only read for its date), in UTC:
+    the wall time, moved forward by the jump when the clocks skip it, the first when it
+    happens twice."""
+    wall = datetime.combine(day.date(), schedule.at)
+    # fold=0 reads the wall time with the offset in force before any change that night: a
+    # skipped time lands as far past the jump as it is past its start (02:30 → 03:30), and a
+    # repeated time is its first occurrence.
+    return wall.replace(tzinfo=ZoneInfo(schedule.zone), fold=0).astimezone(UTC)
+
+
+def next_run(schedule: DigestSchedule, after: datetime) -> datetime:
+    """The first run strictly after ``after`` (aware), in UTC."""
+    if after.tzinfo is None:
+        raise ValueError("after must be aware")
+    tz = ZoneInfo(schedule.zone)
+    local = after.astimezone(tz)
+    for ahead in range(8):
+        day = local + timedelta(days=ahead)
+        if day.weekday() != schedule.weekday:
+            continue
+        run = local_run(day.replace(tzinfo=None), schedule)
+        if run > after:
+            return run
+    raise AssertionError("a week and a day always holds the next such weekday")  # pragma: no cover
+
+
+def week_key(moment: datetime, zone: str) -> str:
+    """``2026-W49``: the ISO week ``moment`` falls in, in ``zone``."""
+    year, week, _ = moment.astimezone(ZoneInfo(zone)).isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+Lateness = Literal["on_time", "late", "skip"]
+
+
+def lateness(due: datetime, now: datetime) -> Lateness:
+    """What to do with a digest due at ``due`` when the bot gets to it at ``now``."""
+    behind = now - due
+    if behind < LATE_AFTER:
+        return "on_time"
+    if behind < SKIP_AFTER:
+        return "late"
+    return "skip"
