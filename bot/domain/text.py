@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import re
 
+from bot.errors import UserError
+
 BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 _BIDI_CONTROL = re.compile("[" + "".join(sorted(BIDI_CONTROLS)) + "]")
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
@@ -47,3 +49,19 @@ def clip_at_word(text: str, limit: int) -> str:
     if " " in cut[limit // 2 :]:
         cut = cut[: cut.rindex(" ")]
     return cut.rstrip() + "…"
+
+
+def member_text(text: str | None, limit: int, name: str, *, one_line: bool) -> str | None:
+    """What a member typed into option or form field ``name``, cleaned: direction controls
+    removed, spaces trimmed (and, for ``one_line``, every run of spaces and line breaks made
+    one space); None when nothing is left. A ``UserError`` for a broken character or more than
+    ``limit`` characters."""
+    if text is None:
+        return None
+    if has_lone_surrogate(text):
+        raise UserError(broken_text_message(name))
+    text = strip_bidi_controls(text)
+    text = " ".join(text.split()) if one_line else text.strip()
+    if len(text) > limit:
+        raise UserError(f"**{name}** is at most {limit:,} characters ({len(text):,} given).")
+    return text or None

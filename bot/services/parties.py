@@ -57,7 +57,7 @@ from bot.domain.parties import (
     run_plan,
 )
 from bot.domain.picks import Pick, parse_link
-from bot.domain.text import broken_text_message, has_lone_surrogate, strip_bidi_controls
+from bot.domain.text import member_text
 from bot.domain.timeutil import to_epoch
 from bot.domain.tracklist import Tracklist, form_parts
 from bot.domain.when import ParsedMoment, parse_when
@@ -485,7 +485,7 @@ async def schedule_party(
     duration = party_duration(given.duration_minutes, None)
     repeat_weeks = _repeat(given.repeat)
     link = _link(given.link)
-    description = _clean(given.description, MAX_DESCRIPTION, "description")
+    description = member_text(given.description, MAX_DESCRIPTION, "description", one_line=False)
     async with db.transaction() as conn:
         what, pick_id = await _what(conn, guild_id, given.what)
         if await parties_repo.count_open(conn, guild_id) >= EVENTS_PER_GUILD:
@@ -554,23 +554,10 @@ def _link(text: str | None) -> str | None:
     return None if link is None else link.url
 
 
-def _clean(text: str | None, limit: int, name: str) -> str | None:
-    if text is None:
-        return None
-    if has_lone_surrogate(text):
-        raise UserError(broken_text_message(name))
-    text = strip_bidi_controls(text).strip()
-    if len(text) > limit:
-        raise UserError(f"**{name}** is at most {limit} characters ({len(text)} given).")
-    return text or None
-
-
 async def _what(conn: aiosqlite.Connection, guild_id: int, text: str) -> tuple[str, int | None]:
     """The party's title and the archive entry it is of: ``#12`` (what the autocomplete fills
     in) is entry 12; anything else is free text."""
-    if has_lone_surrogate(text):
-        raise UserError(broken_text_message("what"))
-    text = " ".join(strip_bidi_controls(text).split())
+    text = member_text(text, MAX_WHAT, "what", one_line=True) or ""
     if match := _PICK_REF.fullmatch(text):
         pick = await picks_repo.get_pick(conn, guild_id, int(match["id"]))
         if pick is None or pick.deleted_at is not None:
@@ -642,7 +629,7 @@ async def edit_party(
             raise UserError(f"There is no party #{party_id} here.")
         zone, zone_source = await zone_for(db, guild_id, user_id)
         moment = parse_when(change.when, zone, now)
-    description = _clean(change.description, MAX_DESCRIPTION, "description")
+    description = member_text(change.description, MAX_DESCRIPTION, "description", one_line=False)
     async with db.transaction() as conn:
         before = await parties_repo.get_party(conn, party_id, guild_id)
         if before is None:
@@ -722,7 +709,7 @@ async def cancel_party(
     series: bool,
     now: datetime,
 ) -> Cancelled:
-    reason = _clean(reason, MAX_REASON, "reason")
+    reason = member_text(reason, MAX_REASON, "reason", one_line=False)
     async with db.transaction() as conn:
         party = await parties_repo.get_party(conn, party_id, guild_id)
         if party is None:

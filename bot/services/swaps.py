@@ -36,13 +36,14 @@ from bot.domain.swaps import (
     REASON_MAX,
     REMIND_BEFORE,
     THEME_MAX,
+    THOUGHTS_MAX,
     Review,
     SwapEntry,
     SwapRound,
     check_deadlines,
     check_review,
 )
-from bot.domain.text import broken_text_message, has_lone_surrogate, strip_bidi_controls
+from bot.domain.text import member_text
 from bot.domain.timeutil import to_epoch
 from bot.domain.when import parse_when
 from bot.errors import UserError
@@ -214,7 +215,7 @@ async def open_round(
     anonymous: bool,
     now: datetime,
 ) -> Opened:
-    theme = _clean(theme, THEME_MAX, "theme") or ""
+    theme = member_text(theme, THEME_MAX, "theme", one_line=True) or ""
     if not theme:
         raise UserError(
             "**theme** is empty: give the round a theme, such as `Records from a city you've never been to`."
@@ -249,17 +250,6 @@ async def open_round(
         await scheduler.schedule_in(conn, sync_job(found, now + SYNC_BACKSTOP, "open"))
         await scheduler.schedule_in(conn, pair_job(found))
     return Opened(found, zone_source)
-
-
-def _clean(text: str | None, limit: int, name: str) -> str | None:
-    if text is None:
-        return None
-    if has_lone_surrogate(text):
-        raise UserError(broken_text_message(name))
-    text = " ".join(strip_bidi_controls(text).split())
-    if len(text) > limit:
-        raise UserError(f"**{name}** is at most {limit} characters ({len(text)} given).")
-    return text or None
 
 
 async def card_posted(db: Database, round_id: int, message_id: int, now: datetime) -> None:
@@ -501,8 +491,8 @@ async def review(
 ) -> tuple[SwapRound, SwapEntry, bool]:
     """Store the member's review of the pick they were given; returns the round, that pick,
     and whether it is their first review (else it was changed)."""
-    favourite_track = _clean(favourite_track, FAVOURITE_MAX, "favourite_track")
-    thoughts = _clean_paragraphs(thoughts)
+    favourite_track = member_text(favourite_track, FAVOURITE_MAX, "favourite_track", one_line=True)
+    thoughts = member_text(thoughts, THOUGHTS_MAX, "thoughts", one_line=False)
     check_review(rating, favourite_track, thoughts)
     if round_id is None:
         if guild_id is None:
@@ -534,14 +524,6 @@ async def review(
     return found, entry, first
 
 
-def _clean_paragraphs(text: str | None) -> str | None:
-    if text is None:
-        return None
-    if has_lone_surrogate(text):
-        raise UserError(broken_text_message("thoughts"))
-    return strip_bidi_controls(text).strip() or None
-
-
 # -- cancelling -------------------------------------------------------------------------------
 
 
@@ -557,7 +539,7 @@ async def cancel(
     now: datetime,
 ) -> tuple[SwapRound, int]:
     """End a round before its reveal; its members are told once. Returns it and how many."""
-    reason = _clean(reason, REASON_MAX, "reason")
+    reason = member_text(reason, REASON_MAX, "reason", one_line=True)
     async with db.transaction() as conn:
         found = await swaps_repo.get_round(conn, round_id, guild_id)
         if found is None:
