@@ -100,3 +100,81 @@ def lateness(due: datetime, now: datetime) -> Lateness:
     if behind < SKIP_AFTER:
         return "late"
     return "skip"
+
+
+# -- fitting a digest into one message ---------------------------------------------------------
+
+#: Discord's limits: a field's value, a field's name, all embeds of a message together, fields
+#: per embed. The total is kept under Discord's 6,000 with room for titles and footers.
+FIELD_MAX = 1024
+FIELD_NAME_MAX = 256
+TOTAL_MAX = 5600
+FIELDS_MAX = 25
+#: The longest one line of a section may be: builders cut member text (a quoted note) before
+#: wrapping it in markup, so a line is never cut here, and never mid-word or mid-markup.
+LINE_MAX = 400
+
+
+@dataclass(frozen=True, slots=True)
+class Section:
+    """One part of a digest ("Most loved this week"): a title and its lines, best first."""
+
+    title: str
+    lines: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class FittedSection:
+    title: str
+    body: str
+    shown: int
+    more: int  # lines left out ("…and N more")
+
+
+def more_line(count: int) -> str:
+    return f"…and {count} more"
+
+
+def fit_sections(sections: list[Section], total_max: int = TOTAL_MAX) -> list[FittedSection]:
+    """The sections as a message Discord accepts: each within a field's 1,024 characters, all
+    within ``total_max``, at most 25. Whole lines are left out from the end of a section ("…and
+    N more"), the longest section first, and a section is dropped whole only when even one line
+    of each does not fit. A line over ``LINE_MAX`` is the builder's mistake (``ValueError``)."""
+    for section in sections:
+        for line in section.lines:
+            if len(line) > LINE_MAX:
+                raise ValueError(f"a digest line over {LINE_MAX} characters: {line[:40]!r}…")
+    kept = [s for s in sections if s.lines][:FIELDS_MAX]
+    shown = [_most_that_fit(s.lines, FIELD_MAX) for s in kept]
+
+    def size() -> int:
+        return sum(
+            len(s.title[:FIELD_NAME_MAX]) + len(_body(s.lines, n))
+            for s, n in zip(kept, shown, strict=True)
+        )
+
+    while size() > total_max:
+        longest = max(range(len(kept)), key=lambda i: (len(_body(kept[i].lines, shown[i])), -i))
+        if shown[longest] > 1:
+            shown[longest] -= 1
+            continue
+        kept.pop()  # one line each is still too much: the last sections go
+        shown.pop()
+        if not kept:
+            break
+    return [
+        FittedSection(s.title[:FIELD_NAME_MAX], _body(s.lines, n), n, len(s.lines) - n)
+        for s, n in zip(kept, shown, strict=True)
+    ]
+
+
+def _body(lines: tuple[str, ...], shown: int) -> str:
+    rest = len(lines) - shown
+    return "\n".join([*lines[:shown], *([more_line(rest)] if rest else [])])
+
+
+def _most_that_fit(lines: tuple[str, ...], limit: int) -> int:
+    shown = len(lines)
+    while shown > 1 and len(_body(lines, shown)) > limit:
+        shown -= 1
+    return shown

@@ -1,5 +1,5 @@
-"""Weekly digests' times: the next run at a local weekday and time across DST, week keys, and
-what a late digest does."""
+"""Weekly digests' rules: the next run at a local weekday and time across DST, week keys, what a
+late digest does, and fitting a digest into one message Discord accepts."""
 
 from __future__ import annotations
 
@@ -11,8 +11,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.domain.digest import (
+    FIELD_MAX,
+    FIELDS_MAX,
+    TOTAL_MAX,
     DigestSchedule,
+    Section,
+    fit_sections,
     lateness,
+    more_line,
     next_run,
     parse_at,
     week_key,
@@ -86,3 +92,38 @@ def test_at_is_hh_mm(text: str, message: str) -> None:
     assert parse_at(" 9:05 ") == time(9, 5)
     with pytest.raises(UserError, match=message):
         parse_at(text)
+
+
+LINE = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), min_size=1, max_size=400)
+
+
+@given(
+    st.lists(
+        st.builds(
+            Section,
+            title=st.text(min_size=1, max_size=300),
+            lines=st.lists(LINE, max_size=120).map(tuple),
+        ),
+        max_size=30,
+    )
+)
+def test_any_digest_fits_a_message_discord_accepts_and_keeps_its_lines_whole(
+    sections: list[Section],
+) -> None:
+    fitted = fit_sections(sections)
+    assert len(fitted) <= FIELDS_MAX
+    assert sum(len(f.title) + len(f.body) for f in fitted) <= TOTAL_MAX
+    with_lines = [s for s in sections if s.lines]
+    for part, source in zip(fitted, with_lines, strict=False):  # in order; the last may go
+        assert len(part.body) <= FIELD_MAX and len(part.title) <= 256 and part.shown >= 1
+        assert part.title == source.title[:256] and part.shown + part.more == len(source.lines)
+        assert part.body.startswith("\n".join(source.lines[: part.shown]))
+        if part.more:
+            assert part.body.endswith(more_line(part.more))
+
+
+def test_a_long_section_is_cut_at_whole_lines_with_how_many_are_left() -> None:
+    lines = tuple(f"**Track {n}** by someone, shared with a note" for n in range(100))
+    [fitted] = fit_sections([Section("Most loved this week", lines)])
+    assert fitted.body.endswith(f"…and {fitted.more} more") and fitted.shown + fitted.more == 100
+    assert all(line in lines for line in fitted.body.split("\n")[:-1])
