@@ -77,6 +77,7 @@ class Registration:
     kind: JobKind[Any]
     handler: JobHandler[Any]
     on_skip: SkipHook[Any] | None
+    on_give_up: FailureHook | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,14 +134,20 @@ class Scheduler:
     # -- registration ---------------------------------------------------------------------
 
     def register(
-        self, kind: JobKind[P], handler: JobHandler[P], *, on_skip: SkipHook[P] | None = None
+        self,
+        kind: JobKind[P],
+        handler: JobHandler[P],
+        *,
+        on_skip: SkipHook[P] | None = None,
+        on_give_up: FailureHook | None = None,
     ) -> None:
-        """Route jobs of ``kind`` to ``handler`` (and skipped ones to ``on_skip``). Each kind
-        brings its payload dataclass, retry policy and lateness rule; a name is registered
-        once."""
+        """Route jobs of ``kind`` to ``handler`` (skipped ones to ``on_skip``, and ones that
+        gave up for good to ``on_give_up``, before the failure hooks every kind shares). Each
+        kind brings its payload dataclass, retry policy and lateness rule; a name is
+        registered once."""
         if kind.name in self._handlers:
             raise ValueError(f"a handler for job kind {kind.name!r} is already registered")
-        self._handlers[kind.name] = Registration(kind, handler, on_skip)
+        self._handlers[kind.name] = Registration(kind, handler, on_skip, on_give_up)
         self._wake.set()
 
     def unregister(self, kind: JobKind[Any]) -> None:
@@ -480,7 +487,9 @@ class Scheduler:
         log.error(
             "Job %d (%s) failed after %d attempt(s): %s", job.id, job.kind, job.attempts, error
         )
-        for hook in self._failure_hooks:
+        registration = self._handlers.get(job.kind)
+        own = registration.on_give_up if registration is not None else None
+        for hook in ([own] if own is not None else []) + self._failure_hooks:
             try:
                 await hook(job, error)
             except Exception:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import discord
 
@@ -87,15 +87,12 @@ class PartyJobs:
 
     def register(self) -> None:
         scheduler = self.bot.scheduler
-        if not getattr(scheduler, "_party_failure_hook", False):
-            scheduler.on_failure(self._gave_up)
-            scheduler._party_failure_hook = True  # type: ignore[attr-defined]
         scheduler.register(SYNC, self.sync)
         scheduler.register(REMIND, self.notify)
         scheduler.register(NOTIFY, self.notify)
-        scheduler.register(START, self.start)
-        scheduler.register(STEP, self.step)
-        scheduler.register(END, self.end)
+        scheduler.register(START, self.start, on_give_up=self._gave_up)
+        scheduler.register(STEP, self.step, on_give_up=self._gave_up)
+        scheduler.register(END, self.end, on_give_up=self._gave_up)
 
     def unregister(self) -> None:
         for kind in (SYNC, REMIND, NOTIFY, START, STEP, END):
@@ -316,12 +313,10 @@ class PartyJobs:
 
     # -- the run --------------------------------------------------------------------------------
 
-    async def _gave_up(self, job: Job[object], error: str) -> None:
+    async def _gave_up(self, job: Job[Any], error: str) -> None:
         """A run job that gave up for good (its card deleted, no access to its thread) must not
         leave the party running for ever: it ends where it is (or, if it never started, counts
         as missed). The moderators hear of the failure from the scheduler's own notice."""
-        if job.kind not in (START.name, STEP.name, END.name):
-            return
         party_id = getattr(job.payload, "party_id", None)
         if not isinstance(party_id, int):
             return

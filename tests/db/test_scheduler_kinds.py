@@ -298,3 +298,26 @@ async def test_cancel_guild_jobs_cancels_only_that_server_s_pending_jobs(
     assert (await stored(db, running.job_id)).status == "running"
     gate.set()
     await wait_until(lambda: scheduler.stats.succeeded == 1)
+
+
+async def test_a_kind_that_gives_up_tells_its_own_hook_first_then_the_shared_ones(
+    scheduler: Scheduler, clock: FakeClock
+) -> None:
+    from bot.scheduler import PermanentJobError
+
+    told: list[str] = []
+
+    async def remind(job: Job[Reminder]) -> None:
+        raise PermanentJobError("channel deleted")
+
+    async def its_own(job: Job[Reminder], error: str) -> None:
+        told.append(f"own:{job.payload.party_id}")
+
+    async def shared(job: Job[object], error: str) -> None:
+        told.append(f"shared:{job.kind}")
+
+    scheduler.register(REMINDER, remind, on_give_up=its_own)
+    scheduler.on_failure(shared)
+    await scheduler.schedule(REMINDER, clock.now(), Reminder(7, 60))
+    assert await scheduler.run_due() == 1
+    assert told == ["own:7", f"shared:{REMINDER.name}"]
