@@ -12,13 +12,10 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Iterable
-from datetime import datetime
 from typing import TYPE_CHECKING, Literal
 
 import discord
 
-from bot.db.repos import outbox as outbox_repo
-from bot.domain.outbox import stamp
 from bot.outbox import OutboxMessage, PostRefused
 
 if TYPE_CHECKING:
@@ -44,7 +41,7 @@ async def dm_once(
     except discord.HTTPException as exc:
         if exc.status >= 500 or exc.status == 429:
             raise
-        await _drop(bot, key, "Discord would not open a DM channel", bot.clock.now())
+        await bot.outbox.drop(key, "Discord would not open a DM channel")
         return "closed"
     await bot.outbox.reserve_alone(key, marker=marker, channel_id=dm.id)
     try:
@@ -52,17 +49,10 @@ async def dm_once(
     except PostRefused as refused:
         cause = refused.__cause__
         if isinstance(cause, discord.HTTPException) and cause.code == CANNOT_DM:
-            await _drop(bot, key, "DMs closed", bot.clock.now())
+            await bot.outbox.drop(key, "DMs closed")
             return "closed"
         raise
     return "sent" if posted is not None else "closed"
-
-
-async def _drop(bot: UndercurrentBot, key: str, reason: str, now: datetime) -> None:
-    async with bot.db.transaction() as conn:
-        entry = await outbox_repo.get_entry(conn, key)
-        if entry is not None and entry.status == "pending":
-            await outbox_repo.close_entry(conn, entry.id, "dropped", reason, stamp(now))
 
 
 async def fan_out(

@@ -1117,15 +1117,10 @@ async def notice_sent(db: Database, party_id: int, notice: str, user_id: int) ->
         await parties_repo.record_notice(conn, party_id, notice, user_id, "sent")
 
 
-async def dm_closed(
-    db: Database, party_id: int, notice: str, user_id: int, outbox_key: str, now: datetime
-) -> None:
-    """The member's DMs are closed: their DM entry is dropped and they wait for a mention, in
-    one transaction (so a restart neither DMs them again nor forgets to mention them)."""
+async def dm_closed(db: Database, party_id: int, notice: str, user_id: int) -> None:
+    """The member's DMs are closed (``dm_once`` has dropped their DM): they wait for a
+    mention. A restart in between finds the DM dropped, and records this then."""
     async with db.transaction() as conn:
-        entry = await outbox_repo.get_entry(conn, outbox_key)
-        if entry is not None and entry.status == "pending":
-            await outbox_repo.close_entry(conn, entry.id, "dropped", "DMs closed", stamp(now))
         await parties_repo.record_notice(conn, party_id, notice, user_id, "dm_closed")
 
 

@@ -252,10 +252,7 @@ class PartyJobs:
         if outcome == "sent":
             await parties_service.notice_sent(self.bot.db, party.id, notice, user_id)
         else:  # mentioned in the party channel instead
-            await parties_service.dm_closed(
-                self.bot.db, party.id, notice, user_id, f"party:{party.id}:{notice}:dm:{user_id}",
-                self.now,
-            )  # fmt: skip
+            await parties_service.dm_closed(self.bot.db, party.id, notice, user_id)
 
     async def _mention_closed(self, party: Party, notice: str) -> None:
         batches = await parties_service.mention_batches(self.bot.db, party.id, notice)

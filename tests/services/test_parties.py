@@ -232,7 +232,7 @@ async def test_notices_go_to_going_and_maybe_minus_opt_outs_and_those_done(
     work = await service.notice_recipients(db, party.id, "remind:900")
     assert work.to_dm == [ALICE, BOB]
     await service.notice_sent(db, party.id, "remind:900", ALICE)
-    await service.dm_closed(db, party.id, "remind:900", BOB, "no-such-key", clock.now())
+    await service.dm_closed(db, party.id, "remind:900", BOB)
     assert (await service.notice_recipients(db, party.id, "remind:900")).to_dm == []
     # "the time changed" goes to everyone who said yes, opted out of reminders or not
     assert (await service.notice_recipients(db, party.id, "moved:1")).to_dm == [ALICE, BOB, 44]
@@ -357,7 +357,7 @@ async def test_rsvps_and_reminder_choices_are_exported_and_forgotten(
     party = (await schedule(db, scheduler, clock, host=BOB)).party
     await service.rsvp(db, party_id=party.id, user_id=BOB, choice="going", now=clock.now())
     await service.set_reminders(db, GUILD, BOB, on=False, now=clock.now())
-    await service.dm_closed(db, party.id, "remind:900", BOB, "no-such-key", clock.now())
+    await service.dm_closed(db, party.id, "remind:900", BOB)
     exported = await privacy_service.export_user_data(db, BOB, clock.now())
     assert [(r["party_id"], r["choice"]) for r in exported["party_rsvps"]] == [(party.id, "going")]
     assert [r["guild_id"] for r in exported["party_reminder_optouts"]] == [GUILD]
