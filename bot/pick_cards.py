@@ -21,7 +21,7 @@ from bot.domain.links import site_name
 from bot.domain.picks import FORMER_MEMBER, Pick, country_name
 from bot.domain.timeutil import from_epoch
 from bot.interactions import require_guild
-from bot.moderators import report_lost_access
+from bot.posted import edit_posted
 from bot.replies import EMBED_DESCRIPTION_LIMIT, EMBED_TITLE_LIMIT, clip, md
 from bot.services import picks as picks_service
 from bot.views import SafeDynamicItem
@@ -173,17 +173,8 @@ async def mark_card_removed(bot: UndercurrentBot, place: CardPlace, explanation:
 async def _edit_card(
     bot: UndercurrentBot, place: CardPlace, embed: discord.Embed, view: discord.ui.View | None
 ) -> None:
-    """Best effort: a card deleted by hand stays deleted. Lost access is told to the
-    moderators (once a day per channel), who can give it back."""
-    # By ids alone: a card in a thread that was archived since is not in the cache.
-    channel = bot.get_partial_messageable(place.channel_id, guild_id=place.guild_id)
-    try:
-        await channel.get_partial_message(place.message_id).edit(embed=embed, view=view)
-    except discord.Forbidden as exc:
-        log.info("No access to update the card of pick %s: %s", place.pick_id, exc)
-        doing = f"update the card of archive entry #{place.pick_id}"
-        await report_lost_access(
-            bot, place.guild_id, place.channel_id, doing, str(exc), retried=False
-        )
-    except discord.HTTPException as exc:
-        log.info("Could not update the card of pick %s: %s", place.pick_id, exc)
+    """Best effort (``edit_posted``): a card deleted by hand stays deleted."""
+    await edit_posted(
+        bot, guild_id=place.guild_id, channel_id=place.channel_id, message_id=place.message_id,
+        doing=f"update the card of archive entry #{place.pick_id}", embed=embed, view=view,
+    )  # fmt: skip

@@ -28,6 +28,7 @@ from bot.domain.text import clip_at_word
 from bot.domain.tracklist import Tracklist
 from bot.moderators import tell_moderators
 from bot.outbox import OutboxMessage
+from bot.posted import edit_posted
 from bot.replies import md
 from bot.services import parties as parties_service
 from bot.services.parties import (
@@ -199,13 +200,11 @@ class PartyJobs:
 
     async def _retire_card(self, party: Party, channel_id: int, message_id: int) -> None:
         """The card left behind in the channel a party moved from: "moved to #…", no buttons."""
-        channel = self.bot.get_partial_messageable(channel_id, guild_id=party.guild_id)
-        try:
-            await channel.get_partial_message(message_id).edit(
-                embed=moved_card_embed(party), view=None
-            )
-        except discord.HTTPException:
-            log.info("Party %s: could not retire its old card", party.id, exc_info=True)
+        await edit_posted(
+            self.bot, guild_id=party.guild_id, channel_id=channel_id, message_id=message_id,
+            doing=f"retire the old card of party #{party.id}", embed=moved_card_embed(party),
+            view=None,
+        )  # fmt: skip
 
     # -- notices -------------------------------------------------------------------------------
 
@@ -434,13 +433,12 @@ class PartyJobs:
     async def edit_playing(self, party: Party, tracklist: Tracklist, plan: RunPlan) -> None:
         if party.playing_message_id is None:
             return
-        channel = self.bot.get_partial_messageable(party.thread_id or party.channel_id)
-        try:
-            await channel.get_partial_message(party.playing_message_id).edit(
-                embed=playing_embed(party, tracklist, plan, self.now)
-            )
-        except discord.HTTPException:
-            log.info("Party %s: could not edit its now-playing message", party.id, exc_info=True)
+        await edit_posted(
+            self.bot, guild_id=party.guild_id, channel_id=party.thread_id or party.channel_id,
+            message_id=party.playing_message_id,
+            doing=f"update the now-playing message of party #{party.id}",
+            embed=playing_embed(party, tracklist, plan, self.now),
+        )  # fmt: skip
 
     async def end(self, job: Job[PartyEnd]) -> None:
         """The recap, kept in the thread; the thread archived; the card shows the party ended."""

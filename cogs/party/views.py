@@ -12,6 +12,7 @@ import discord
 from bot.domain.parties import RSVP_CHOICES, Party, RsvpChoice
 from bot.domain.tracklist import MAX_TRACKS, format_length, parse_tracklist
 from bot.errors import UserError
+from bot.posted import edit_posted
 from bot.replies import NO_MENTIONS, md
 from bot.services import parties as parties_service
 from bot.services.parties import PartyView, card_marker, rsvp_custom_id
@@ -286,18 +287,16 @@ def card_view(view: PartyView) -> discord.ui.View:
 
 
 async def refresh_card(bot: UndercurrentBot, view: PartyView) -> None:
-    """Edit the card to show ``view`` (when it has been posted); a card that cannot be edited is
-    logged, not raised: the next change tries again."""
+    """Edit the card to show ``view`` (when it has been posted); best effort: the next change
+    tries again."""
     party = view.party
     if party.card_message_id is None or party.card_channel_id is None:
         return
-    channel = bot.get_partial_messageable(party.card_channel_id, guild_id=party.guild_id)
-    try:
-        await channel.get_partial_message(party.card_message_id).edit(
-            embed=card_embed(view), view=card_view(view)
-        )
-    except discord.HTTPException:
-        log.warning("Could not update the card of party %s", party.id, exc_info=True)
+    await edit_posted(
+        bot, guild_id=party.guild_id, channel_id=party.card_channel_id,
+        message_id=party.card_message_id, doing=f"update the card of party #{party.id}",
+        embed=card_embed(view), view=card_view(view),
+    )  # fmt: skip
 
 
 # -- the tracklist form -----------------------------------------------------------------------

@@ -15,6 +15,7 @@ from bot.domain.swaps import FAVOURITE_MAX, THOUGHTS_MAX, SwapEntry, SwapRound
 from bot.errors import UserError
 from bot.interactions import require_guild
 from bot.pick_forms import DETAILS, WORDS, add_inputs, typed_value
+from bot.posted import edit_posted
 from bot.replies import NO_MENTIONS, md
 from bot.services import swaps as swaps_service
 from bot.services.swaps import RoundView, join_custom_id
@@ -436,13 +437,11 @@ async def refresh_card(bot: UndercurrentBot, view: RoundView) -> None:
     found = view.round
     if found.card_message_id is None:
         return
-    channel = bot.get_partial_messageable(found.channel_id, guild_id=found.guild_id)
-    try:
-        await channel.get_partial_message(found.card_message_id).edit(
-            embed=card_embed(view), view=card_view(view)
-        )
-    except discord.HTTPException:
-        log.warning("Could not update the card of swap round %s", found.id, exc_info=True)
+    await edit_posted(
+        bot, guild_id=found.guild_id, channel_id=found.channel_id,
+        message_id=found.card_message_id, doing=f"update the card of swap round #{found.id}",
+        embed=card_embed(view), view=card_view(view),
+    )  # fmt: skip
 
 
 DYNAMIC_ITEMS: tuple[type[SafeDynamicItem[Any]], ...] = (
