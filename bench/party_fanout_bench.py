@@ -21,9 +21,10 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -174,17 +175,25 @@ async def run(members: int, closed_share: float, kill: bool, seed: int) -> dict[
                 await bot.kill()
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--members", type=int, default=5000)
+FanOut = Callable[[int, float, bool, int], Coroutine[Any, Any, dict[str, object]]]
+
+
+def fan_out_main(doc: str, run_it: FanOut, members: int) -> None:
+    """The command line both fan-out benchmarks share: parse, run, print the figures."""
+    parser = argparse.ArgumentParser(description=doc.split("\n\n")[0])
+    parser.add_argument("--members", type=int, default=members)
     parser.add_argument("--closed", type=float, default=0.05, help="share with DMs closed")
     parser.add_argument("--no-kill", action="store_true", help="don't kill the bot halfway")
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
-    result = asyncio.run(run(args.members, args.closed, not args.no_kill, args.seed))
+    result = asyncio.run(run_it(args.members, args.closed, not args.no_kill, args.seed))
     width = max(len(key) for key in result)
     for key, value in result.items():
         print(f"{key:<{width}}  {value}")
+
+
+def main() -> None:
+    fan_out_main(__doc__ or "", run, 5000)
 
 
 if __name__ == "__main__":

@@ -15,7 +15,6 @@ time taken, DMs sent, duplicates (must be 0), members missed (must be 0), 429s a
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import json
 import random
@@ -29,7 +28,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.party_fanout_bench import bot_process, poll, restart
+from bench.party_fanout_bench import bot_process, fan_out_main, poll, restart
 from sandbox import Emulator, World
 
 COUNTRIES = ["FR", "DE", "GB", "US", "ML", "NE", "JP", "IT", "BE", "NL",
@@ -130,16 +129,7 @@ async def run(members: int, closed_share: float, kill: bool, seed: int) -> dict[
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--members", type=int, default=2000)
-    parser.add_argument("--closed", type=float, default=0.05, help="share with DMs closed")
-    parser.add_argument("--no-kill", action="store_true", help="don't kill the bot halfway")
-    parser.add_argument("--seed", type=int, default=7)
-    args = parser.parse_args()
-    result = asyncio.run(run(args.members, args.closed, not args.no_kill, args.seed))
-    width = max(len(key) for key in result)
-    for key, value in result.items():
-        print(f"{key:<{width}}  {value}")
+    fan_out_main(__doc__ or "", run, 2000)
 
 
 if __name__ == "__main__":
