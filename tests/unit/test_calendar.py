@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import icalendar
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from bot.domain.calendar import CalendarEvent, calendar_file, fold, party_uid
@@ -58,6 +58,7 @@ def test_the_same_parties_make_the_same_file() -> None:
 @given(st.text(min_size=1, max_size=400))
 def test_any_text_survives_escaping_and_folding(text: str) -> None:
     text = text.replace("\r", "")  # line breaks are kept as \n; a lone CR is not text
+    assume(text)  # an empty description is left out of the file (nothing to read back)
     data = calendar_file([party(1, summary=text, description=text)], name=text, stamp=STAMP)
     assert all(len(line) <= 75 for line in data.split(b"\r\n"))
     event = icalendar.Calendar.from_ical(data).walk("VEVENT")[0]
