@@ -51,6 +51,7 @@ DEFAULT_EXTENSIONS: tuple[str, ...] = (
     "cogs.archive",
     "cogs.party",
     "cogs.swap",
+    "cogs.digest",
     "cogs.privacy",
 )
 
@@ -61,6 +62,7 @@ INVITE_PERMISSIONS = discord.Permissions(
     send_messages=True,
     send_messages_in_threads=True,
     embed_links=True,
+    attach_files=True,
     read_message_history=True,
     create_public_threads=True,
     create_events=True,

@@ -36,6 +36,7 @@ locks and the renderer registry, and one must read them together to see why a po
 from __future__ import annotations
 
 import asyncio
+import io
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -103,6 +104,13 @@ class OutboxMessage:
     embeds: Sequence[discord.Embed] = ()
     view: discord.ui.View | None = None
     allowed_mentions: discord.AllowedMentions = field(default_factory=lambda: NO_MENTIONS)
+    #: ``(filename, bytes)`` of files to attach (a chart); an embed shows one as its image
+    #: with ``attachment://filename``.
+    files: Sequence[tuple[str, bytes]] = ()
+
+    def discord_files(self) -> list[discord.File]:
+        """Fresh ``discord.File`` objects for one send (a file is read as it is sent)."""
+        return [discord.File(io.BytesIO(data), filename=name) for name, data in self.files]
 
 
 #: Rebuilds an entry's message from the database; None when the thing it was for is gone.
@@ -368,6 +376,7 @@ class Outbox:
                 view=message.view if message.view is not None else discord.utils.MISSING,
                 nonce=entry.nonce,
                 allowed_mentions=message.allowed_mentions,
+                files=message.discord_files() or discord.utils.MISSING,
             )
         except discord.HTTPException as exc:
             await self._note_failure(entry, exc)

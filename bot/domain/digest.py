@@ -11,8 +11,9 @@ its zone, so one week never gets two.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
 
@@ -112,7 +113,7 @@ TOTAL_MAX = 5600
 FIELDS_MAX = 25
 #: The longest one line of a section may be: builders cut member text (a quoted note) before
 #: wrapping it in markup, so a line is never cut here, and never mid-word or mid-markup.
-LINE_MAX = 400
+LINE_MAX = 700
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,6 +122,7 @@ class Section:
 
     title: str
     lines: tuple[str, ...]
+    unlisted: int = 0  # lines the builder left out already (counted in "…and N more")
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,16 +147,16 @@ def fit_sections(sections: list[Section], total_max: int = TOTAL_MAX) -> list[Fi
             if len(line) > LINE_MAX:
                 raise ValueError(f"a digest line over {LINE_MAX} characters: {line[:40]!r}…")
     kept = [s for s in sections if s.lines][:FIELDS_MAX]
-    shown = [_most_that_fit(s.lines, FIELD_MAX) for s in kept]
+    shown = [_most_that_fit(s, FIELD_MAX) for s in kept]
 
     def size() -> int:
         return sum(
-            len(s.title[:FIELD_NAME_MAX]) + len(_body(s.lines, n))
+            len(s.title[:FIELD_NAME_MAX]) + len(_body(s, n))
             for s, n in zip(kept, shown, strict=True)
         )
 
     while size() > total_max:
-        longest = max(range(len(kept)), key=lambda i: (len(_body(kept[i].lines, shown[i])), -i))
+        longest = max(range(len(kept)), key=lambda i: (len(_body(kept[i], shown[i])), -i))
         if shown[longest] > 1:
             shown[longest] -= 1
             continue
@@ -163,18 +165,163 @@ def fit_sections(sections: list[Section], total_max: int = TOTAL_MAX) -> list[Fi
         if not kept:
             break
     return [
-        FittedSection(s.title[:FIELD_NAME_MAX], _body(s.lines, n), n, len(s.lines) - n)
+        FittedSection(s.title[:FIELD_NAME_MAX], _body(s, n), n, len(s.lines) - n + s.unlisted)
         for s, n in zip(kept, shown, strict=True)
     ]
 
 
-def _body(lines: tuple[str, ...], shown: int) -> str:
-    rest = len(lines) - shown
-    return "\n".join([*lines[:shown], *([more_line(rest)] if rest else [])])
+def _body(section: Section, shown: int) -> str:
+    rest = len(section.lines) - shown + section.unlisted
+    return "\n".join([*section.lines[:shown], *([more_line(rest)] if rest else [])])
 
 
-def _most_that_fit(lines: tuple[str, ...], limit: int) -> int:
-    shown = len(lines)
-    while shown > 1 and len(_body(lines, shown)) > limit:
+def _most_that_fit(section: Section, limit: int) -> int:
+    shown = len(section.lines)
+    while shown > 1 and len(_body(section, shown)) > limit:
         shown -= 1
     return shown
+
+
+# -- what a digest is made of ------------------------------------------------------------------
+
+#: The sections, in the order a digest shows them: name (``/digest sections``) → title.
+SECTIONS: dict[str, str] = {
+    "loved": "Most loved this week",
+    "new": "New on the map",
+    "swaps": "Swap results",
+    "parties": "Party recaps",
+    "coming": "Coming up",
+    "curators": "Curators of the week",
+    "archive": "From the archive",
+    "chart": "Chart of the week",
+}
+QUIET_CHOICES = ("post", "skip")
+#: Parties shown under "Coming up": those starting within this of the digest.
+COMING_WITHIN = timedelta(days=7)
+
+
+@dataclass(frozen=True, slots=True)
+class DigestSettings:
+    """A server's digest as ``/digest setup`` and the rest left it. ``zone`` None follows the
+    server's zone."""
+
+    guild_id: int
+    channel_id: int
+    weekday: int
+    at: time
+    zone: str | None
+    sections_off: frozenset[str]
+    quiet: str  # post | skip
+    enabled: bool
+    problem: str | None = None
+    problem_at: datetime | None = None
+
+    def schedule(self, server_zone: str | None) -> DigestSchedule:
+        return DigestSchedule(self.weekday, self.at, self.zone or server_zone or "UTC")
+
+    def shows(self, section: str) -> bool:
+        return section not in self.sections_off
+
+
+def previous_run(schedule: DigestSchedule, due: datetime) -> datetime:
+    """The run a week before ``due`` (the same local weekday and time, DST-correct): where the
+    week a digest covers starts."""
+    local = due.astimezone(ZoneInfo(schedule.zone))
+    return local_run((local - timedelta(days=7)).replace(tzinfo=None), schedule)
+
+
+def week_window(schedule: DigestSchedule, due: datetime) -> tuple[datetime, datetime]:
+    """The moments a digest due at ``due`` covers: from the previous run up to (not including)
+    ``due``, so consecutive weeks neither overlap nor leave a gap."""
+    return previous_run(schedule, due), due
+
+
+def same_week_in_past_years(
+    start: datetime, zone: str, since: datetime
+) -> list[tuple[datetime, datetime]]:
+    """For "From the archive": the same ISO week (Monday to Monday, in ``zone``) in each earlier
+    year back to ``since``'s, newest first, in UTC. A week 53 that an earlier year lacks is
+    left out."""
+    tz = ZoneInfo(zone)
+    year, week, _ = start.astimezone(tz).isocalendar()
+    ranges = []
+    for earlier in range(year - 1, since.astimezone(tz).year - 1, -1):
+        try:
+            monday = date.fromisocalendar(earlier, week, 1)
+        except ValueError:
+            continue
+        begin = datetime.combine(monday, time(), tzinfo=tz).astimezone(UTC)
+        end = datetime.combine(monday + timedelta(days=7), time(), tzinfo=tz).astimezone(UTC)
+        ranges.append((begin, end))
+    return ranges
+
+
+MapKind = Literal["country", "city", "label", "subgenre"]
+MAP_KINDS: tuple[MapKind, ...] = ("country", "city", "label", "subgenre")
+
+
+@dataclass(frozen=True, slots=True)
+class MapFact:
+    """What one pick has on the scene's map: its country, city, label and subgenres."""
+
+    pick_id: int
+    created_at: int
+    country: str | None
+    city: str | None
+    label: str | None
+    subgenres: tuple[str, ...]
+
+    def values(self, kind: MapKind) -> tuple[str, ...]:
+        if kind == "subgenre":
+            return self.subgenres
+        value = getattr(self, kind)
+        return (value,) if value else ()
+
+
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
+def map_key(kind: MapKind, value: str) -> str:
+    """How two spellings of one place or label are told apart: cities and labels ignore the
+    case of ASCII letters (as SQLite's NOCASE does, which the database compares with);
+    countries and subgenres are stored normalised."""
+    return value.translate(_ASCII_LOWER) if kind in ("city", "label") else value
+
+
+@dataclass(frozen=True, slots=True)
+class FirstOnMap:
+    """The week's first pick with a country (city, label, subgenre) the server had never had."""
+
+    kind: MapKind
+    value: str
+    pick_id: int
+
+
+def firsts_on_map(week: list[MapFact], seen_before: Mapping[MapKind, set[str]]) -> list[FirstOnMap]:
+    """For each country, city, label and subgenre of the week's picks (``week``, in any order)
+    that no earlier pick of the server had (``seen_before``, keyed by ``map_key``), the first
+    pick of the week that has it, in the order they were shared, countries first."""
+    ordered = sorted(week, key=lambda fact: (fact.created_at, fact.pick_id))
+    found: list[FirstOnMap] = []
+    for kind in MAP_KINDS:
+        met = set(seen_before.get(kind, set()))
+        for fact in ordered:
+            for value in fact.values(kind):
+                key = map_key(kind, value)
+                if key not in met:
+                    met.add(key)
+                    found.append(FirstOnMap(kind, value, fact.pick_id))
+    return found
+
+
+def chart_counts(facts: list[MapFact]) -> tuple[str, list[tuple[str, int]]]:
+    """The week's chart: its picks by subgenre (most first, then by name), or by country when
+    fewer than two subgenres were named; ``("", [])`` when neither has two values."""
+    for kind, title in (("subgenre", "Subgenres"), ("country", "Countries")):
+        counts: dict[str, int] = {}
+        for fact in facts:
+            for value in fact.values(kind):  # type: ignore[arg-type]
+                counts[value] = counts.get(value, 0) + 1
+        if len(counts) >= 2:
+            return title, sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    return "", []

@@ -8,6 +8,7 @@ from typing import Any
 
 from bot import __version__
 from bot.db import Database
+from bot.db.repos import digests as digests_repo
 from bot.db.repos import member_data as member_repo
 from bot.db.repos import parties as parties_repo
 from bot.db.repos import settings as settings_repo
@@ -24,6 +25,7 @@ async def export_user_data(db: Database, user_id: int, now: datetime) -> dict[st
         archive = await member_repo.user_data(conn, user_id)
         parties = await parties_repo.member_data(conn, user_id)
         swaps = await swaps_repo.member_data(conn, user_id)
+        digests = await digests_repo.member_data(conn, user_id)
     return {
         "about": "Everything Undercurrent stores about you. Times are UTC epoch seconds.",
         "user_id": user_id,
@@ -33,6 +35,7 @@ async def export_user_data(db: Database, user_id: int, now: datetime) -> dict[st
         **archive,
         **parties,
         **swaps,
+        **digests,
     }
 
 
@@ -51,7 +54,8 @@ class ForgetResult:
 async def forget_user(db: Database, user_id: int, *, delete_picks: bool) -> ForgetResult:
     """Delete votes, settings, party RSVPs and reminder choices; delete or anonymise picks,
     seconds, and swap picks, pairs and reviews (picks brought to rounds not yet revealed are
-    withdrawn); clear edit traces; parties hosted and rounds opened keep no name.
+    withdrawn); clear edit traces; parties hosted, rounds opened, digest settings set and extra
+    digests asked for keep no name.
     The result lists the cards in channels that still show the member's name and words."""
     async with db.transaction() as conn:
         cards = [CardPlace(*card) for card in await member_repo.user_cards(conn, user_id)]
@@ -59,6 +63,7 @@ async def forget_user(db: Database, user_id: int, *, delete_picks: bool) -> Forg
         settings = await settings_repo.delete_user_settings(conn, user_id)
         party_rows = await parties_repo.forget_member(conn, user_id)
         swap_rows = await swaps_repo.forget_member(conn, user_id, delete=delete_picks)
+        await digests_repo.forget_member(conn, user_id)
     return ForgetResult(
         counts["votes"], counts["picks"], counts["seconds"], settings, party_rows, swap_rows,
         delete_picks, cards,

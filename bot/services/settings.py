@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TypeVar
@@ -61,11 +62,21 @@ async def set_member_timezone(db: Database, user_id: int, zone_text: str, now: d
 
 
 async def set_server_timezone(
-    db: Database, guild_id: int, user_id: int, zone_text: str, now: datetime
+    db: Database,
+    guild_id: int,
+    user_id: int,
+    zone_text: str,
+    now: datetime,
+    *,
+    also: Callable[[aiosqlite.Connection], Awaitable[None]] | None = None,
 ) -> str:
+    """Set the server's zone; ``also`` runs in the same transaction (what follows the server's
+    zone moves with it: a digest at 10:00 in the server's zone stays at 10:00 there)."""
     zone = parse_timezone(zone_text)
     async with db.transaction() as conn:
         await settings_repo.set_guild_timezone(conn, guild_id, zone, user_id, to_epoch(now))
+        if also is not None:
+            await also(conn)
     return zone
 
 

@@ -4,25 +4,21 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+import aiosqlite
 import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.domain.timezones import match_zones
 from bot.errors import UserError
 from bot.interactions import NOT_IN_A_SERVER, require_guild, server_managers_only
 from bot.moderators import missing_to_post
+from bot.services import digests as digests_service
 from bot.services import settings as settings_service
+from bot.zone_options import autocomplete_zone
 from cogs.settings.embeds import settings_overview_embed
 
 if TYPE_CHECKING:
     from bot.client import UndercurrentBot
-
-
-async def autocomplete_zone(
-    interaction: discord.Interaction[UndercurrentBot], current: str
-) -> list[app_commands.Choice[str]]:
-    return [app_commands.Choice(name=name, value=name) for name in match_zones(current)]
 
 
 class TextChannelOption(app_commands.Transformer):
@@ -81,8 +77,13 @@ class SettingsCog(
         zone: app_commands.Range[str, 1, 100],
     ) -> None:
         guild_id = require_guild(interaction)
+        now = self.bot.clock.now()
+
+        async def move_the_digest(conn: aiosqlite.Connection) -> None:
+            await digests_service.follow_server_zone(conn, self.bot.scheduler, guild_id, now)
+
         stored = await settings_service.set_server_timezone(
-            self.bot.db, guild_id, interaction.user.id, zone, self.bot.clock.now()
+            self.bot.db, guild_id, interaction.user.id, zone, now, also=move_the_digest
         )
         await interaction.response.send_message(
             f"This server's default time zone is now **{stored}**. Members who set their own "

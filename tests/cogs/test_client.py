@@ -37,7 +37,9 @@ async def test_registered_commands_are_the_documented_ones(
     server: Server, simcord_bot: UndercurrentBot
 ) -> None:
     registered = {c.name: c for c in await simcord_bot.tree.fetch_commands()}
-    assert set(registered) == {"settings", "about", "rec", "archive", "privacy", "party", "swap"}
+    assert set(registered) == {
+        "settings", "about", "rec", "archive", "privacy", "party", "swap", "digest",
+    }  # fmt: skip
     subcommands = {option.name for option in registered["settings"].options}
     assert subcommands == {"timezone", "server-timezone", "mod-log", "show"}
     party = {option.name for option in registered["party"].options}
@@ -47,6 +49,8 @@ async def test_registered_commands_are_the_documented_ones(
     }  # fmt: skip
     swap = {option.name for option in registered["swap"].options}
     assert swap == {"open", "status", "review", "cancel", "history"}
+    digest = {option.name for option in registered["digest"].options}
+    assert digest == {"setup", "preview", "now", "sections", "quiet", "status", "off"}
 
 
 async def test_minimal_intents_and_no_pings(simcord_bot: UndercurrentBot) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from datetime import datetime
 from typing import cast
 
 import aiosqlite
@@ -197,3 +198,22 @@ async def pending_keys_with_prefix(conn: aiosqlite.Connection, prefix: str) -> l
         {"lower": prefix, "upper": upper},
     )
     return [str(row[0]) for row in rows]
+
+
+async def pending_runs_with_prefix(
+    conn: aiosqlite.Connection, prefix: str
+) -> list[tuple[str, datetime, int]]:
+    """``(dedupe_key, run_at, attempts)`` of the pending and running jobs whose key starts with
+    ``prefix``, soonest first (a range over the unique index on ``dedupe_key``). A pending job
+    with attempts is waiting to retry."""
+    if not prefix:
+        raise ValueError("a prefix is needed")
+    upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+    rows = await fetch_all(
+        conn,
+        """SELECT dedupe_key, run_at, attempts FROM jobs
+        WHERE dedupe_key >= :lower AND dedupe_key < :upper AND status IN ('pending', 'running')
+        ORDER BY run_at""",
+        {"lower": prefix, "upper": upper},
+    )
+    return [(str(row[0]), from_epoch(row[1]), int(row[2])) for row in rows]

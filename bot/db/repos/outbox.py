@@ -163,3 +163,17 @@ def _to_entry(row: aiosqlite.Row) -> OutboxEntry:
         last_error=row["last_error"],
         created_at=from_epoch(row["created_at"]),
     )
+
+
+async def with_prefix(conn: aiosqlite.Connection, prefix: str) -> list[OutboxEntry]:
+    """The entries whose key starts with ``prefix`` (a range over the unique index on
+    ``key``), oldest first."""
+    if not prefix:
+        raise ValueError("a prefix is needed")
+    upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+    rows = await fetch_all(
+        conn,
+        "SELECT * FROM outbox WHERE key >= :lower AND key < :upper ORDER BY id",
+        {"lower": prefix, "upper": upper},
+    )
+    return [_to_entry(row) for row in rows]

@@ -1,0 +1,302 @@
+"""Weekly digests: each server's digest settings, the digests handled, and what a week's digest
+reads (its picks, what was new on the map, parties held and coming, swap rounds revealed, the
+same week in earlier years). Every function runs inside the caller's connection."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import datetime, time
+from typing import Any
+
+import aiosqlite
+
+from bot.db.repos.parties import PARTY_COLUMNS, row_to_party
+from bot.db.repos.picks import PICK_COLUMNS, row_to_pick
+from bot.db.repos.swaps import ROUND_COLUMNS, row_to_round
+from bot.db.rows import fetch_all, fetch_one
+from bot.domain.digest import DigestSettings, MapKind
+from bot.domain.parties import Party
+from bot.domain.picks import Pick
+from bot.domain.swaps import SwapRound
+from bot.domain.timeutil import from_epoch, to_epoch
+
+GET_SETTINGS = "SELECT * FROM digest_settings WHERE guild_id = :guild_id"
+SAVE_SETTINGS = """
+INSERT INTO digest_settings (guild_id, channel_id, weekday, at_minute, zone, sections_off, quiet,
+                             enabled, updated_at, updated_by)
+VALUES (:guild_id, :channel_id, :weekday, :at_minute, :zone, :sections_off, :quiet, :enabled,
+        :now, :user_id)
+ON CONFLICT (guild_id) DO UPDATE SET
+    channel_id = excluded.channel_id, weekday = excluded.weekday,
+    at_minute = excluded.at_minute, zone = excluded.zone, sections_off = excluded.sections_off,
+    quiet = excluded.quiet, enabled = excluded.enabled, updated_at = excluded.updated_at,
+    updated_by = excluded.updated_by
+"""
+SET_PROBLEM = """
+UPDATE digest_settings SET problem = :problem, problem_at = :now WHERE guild_id = :guild_id
+"""
+RECORD = """
+INSERT INTO digest_posts (guild_id, week, status, channel_id, message_id, due_at, done_at,
+                          late_by_s, posted_by)
+VALUES (:guild_id, :week, :status, :channel_id, :message_id, :due_at, :now, :late_by_s, :posted_by)
+ON CONFLICT (guild_id, week) DO NOTHING
+"""
+GET_POST = "SELECT * FROM digest_posts WHERE guild_id = :guild_id AND week = :week"
+LAST_POSTED = """
+SELECT * FROM digest_posts WHERE guild_id = :guild_id AND status = 'posted'
+ORDER BY done_at DESC LIMIT 1
+"""
+LAST_WEEKLY = """
+SELECT * FROM digest_posts WHERE guild_id = :guild_id AND week NOT LIKE 'extra:%'
+ORDER BY done_at DESC LIMIT 1
+"""
+COUNT_EXTRAS = (
+    "SELECT count(*) FROM digest_posts WHERE guild_id = :guild_id AND week LIKE 'extra:%'"
+)
+
+WEEK_PICKS = f"""
+SELECT {PICK_COLUMNS} FROM picks p
+WHERE p.guild_id = :guild_id AND p.created_at >= :start AND p.created_at < :end
+  AND p.deleted_at IS NULL
+ORDER BY p.created_at, p.id
+"""
+FIRST_PICK_AT = "SELECT min(created_at) FROM picks WHERE guild_id = :guild_id"
+# Which of :values (a JSON array) the server had on a live pick shared before :start. Each is
+# one seek on a partial index (migration 0011; pick_tags_by_tag for subgenres).
+SEEN_BEFORE: dict[MapKind, str] = {
+    "country": """
+        SELECT v.value FROM json_each(:values) v WHERE EXISTS (
+            SELECT 1 FROM picks p WHERE p.guild_id = :guild_id AND p.country = v.value
+              AND p.created_at < :start AND p.deleted_at IS NULL)""",
+    "city": """
+        SELECT v.value FROM json_each(:values) v WHERE EXISTS (
+            SELECT 1 FROM picks p WHERE p.guild_id = :guild_id
+              AND p.city = v.value COLLATE NOCASE
+              AND p.created_at < :start AND p.deleted_at IS NULL)""",
+    "label": """
+        SELECT v.value FROM json_each(:values) v WHERE EXISTS (
+            SELECT 1 FROM picks p WHERE p.guild_id = :guild_id
+              AND p.label = v.value COLLATE NOCASE
+              AND p.created_at < :start AND p.deleted_at IS NULL)""",
+    "subgenre": """
+        SELECT v.value FROM json_each(:values) v WHERE EXISTS (
+            SELECT 1 FROM pick_tags t JOIN picks p ON p.id = t.pick_id
+            WHERE t.guild_id = :guild_id AND t.tag = v.value
+              AND p.created_at < :start AND p.deleted_at IS NULL)""",
+}
+PARTIES_HELD = f"""
+SELECT {PARTY_COLUMNS} FROM parties
+WHERE guild_id = :guild_id AND ended_at >= :start AND ended_at < :end AND status = 'ended'
+ORDER BY starts_at, id
+"""
+PARTIES_COMING = f"""
+SELECT {PARTY_COLUMNS} FROM parties
+WHERE guild_id = :guild_id AND status = 'scheduled' AND starts_at >= :now AND starts_at < :until
+ORDER BY starts_at, id LIMIT :limit
+"""
+TOP_TRACK = """
+SELECT title, reactions FROM party_tracks WHERE party_id = :party_id AND reactions > 0
+ORDER BY reactions DESC, number LIMIT 1
+"""
+GOING = """
+SELECT count(*) FROM party_rsvps WHERE party_id = :party_id AND choice IN ('going', 'maybe')
+"""
+ROUNDS_REVEALED = f"""
+SELECT {ROUND_COLUMNS} FROM swap_rounds
+WHERE guild_id = :guild_id AND revealed_at >= :start AND revealed_at < :end
+  AND status = 'revealed'
+ORDER BY revealed_at, id
+"""
+
+MEMBER_SETTINGS = "SELECT guild_id, updated_at FROM digest_settings WHERE updated_by = :user_id"
+MEMBER_EXTRAS = """
+SELECT guild_id, week, channel_id, message_id, done_at FROM digest_posts WHERE posted_by = :user_id
+"""
+FORGET_EDITOR = "UPDATE digest_settings SET updated_by = NULL WHERE updated_by = :user_id"
+FORGET_POSTER = "UPDATE digest_posts SET posted_by = NULL WHERE posted_by = :user_id"
+
+
+# -- settings ----------------------------------------------------------------------------------
+
+
+def row_to_settings(row: aiosqlite.Row) -> DigestSettings:
+    minute = int(row["at_minute"])
+    return DigestSettings(
+        guild_id=row["guild_id"],
+        channel_id=row["channel_id"],
+        weekday=row["weekday"],
+        at=time(minute // 60, minute % 60),
+        zone=row["zone"],
+        sections_off=frozenset(json.loads(row["sections_off"])),
+        quiet=row["quiet"],
+        enabled=bool(row["enabled"]),
+        problem=row["problem"],
+        problem_at=None if row["problem_at"] is None else from_epoch(row["problem_at"]),
+    )
+
+
+async def get_settings(conn: aiosqlite.Connection, guild_id: int) -> DigestSettings | None:
+    row = await fetch_one(conn, GET_SETTINGS, {"guild_id": guild_id})
+    return None if row is None else row_to_settings(row)
+
+
+async def save_settings(
+    conn: aiosqlite.Connection, settings: DigestSettings, user_id: int | None, now: datetime
+) -> None:
+    await conn.execute(
+        SAVE_SETTINGS,
+        {
+            "guild_id": settings.guild_id,
+            "channel_id": settings.channel_id,
+            "weekday": settings.weekday,
+            "at_minute": settings.at.hour * 60 + settings.at.minute,
+            "zone": settings.zone,
+            "sections_off": json.dumps(sorted(settings.sections_off)),
+            "quiet": settings.quiet,
+            "enabled": int(settings.enabled),
+            "now": to_epoch(now),
+            "user_id": user_id,
+        },
+    )
+
+
+async def set_problem(
+    conn: aiosqlite.Connection, guild_id: int, problem: str | None, now: datetime
+) -> None:
+    await conn.execute(
+        SET_PROBLEM, {"guild_id": guild_id, "problem": problem, "now": to_epoch(now)}
+    )
+
+
+# -- digests handled ---------------------------------------------------------------------------
+
+
+async def record(
+    conn: aiosqlite.Connection,
+    *,
+    guild_id: int,
+    week: str,
+    status: str,
+    due: datetime,
+    now: datetime,
+    channel_id: int | None = None,
+    message_id: int | None = None,
+    posted_by: int | None = None,
+) -> bool:
+    """Record how a week's digest (or an extra one) ended; the first record of a week stands.
+    Returns whether this call recorded it."""
+    cursor = await conn.execute(
+        RECORD,
+        {
+            "guild_id": guild_id, "week": week, "status": status, "channel_id": channel_id,
+            "message_id": message_id, "due_at": to_epoch(due), "now": to_epoch(now),
+            "late_by_s": max(0, to_epoch(now) - to_epoch(due)), "posted_by": posted_by,
+        },
+    )  # fmt: skip
+    return cursor.rowcount == 1
+
+
+async def get_post(conn: aiosqlite.Connection, guild_id: int, week: str) -> aiosqlite.Row | None:
+    return await fetch_one(conn, GET_POST, {"guild_id": guild_id, "week": week})
+
+
+async def last_posted(conn: aiosqlite.Connection, guild_id: int) -> aiosqlite.Row | None:
+    return await fetch_one(conn, LAST_POSTED, {"guild_id": guild_id})
+
+
+async def last_weekly(conn: aiosqlite.Connection, guild_id: int) -> aiosqlite.Row | None:
+    return await fetch_one(conn, LAST_WEEKLY, {"guild_id": guild_id})
+
+
+async def count_extras(conn: aiosqlite.Connection, guild_id: int) -> int:
+    row = await fetch_one(conn, COUNT_EXTRAS, {"guild_id": guild_id})
+    return int(row[0]) if row else 0
+
+
+# -- what a week holds ---------------------------------------------------------------------------
+
+
+def _window(guild_id: int, start: datetime, end: datetime) -> dict[str, Any]:
+    return {"guild_id": guild_id, "start": to_epoch(start), "end": to_epoch(end)}
+
+
+async def week_picks(
+    conn: aiosqlite.Connection, guild_id: int, start: datetime, end: datetime
+) -> list[Pick]:
+    """The live picks shared in ``[start, end)``, in the order they were shared, with their
+    Heard and Loved counts."""
+    rows = await fetch_all(conn, WEEK_PICKS, _window(guild_id, start, end))
+    return [row_to_pick(row) for row in rows]
+
+
+async def first_pick_at(conn: aiosqlite.Connection, guild_id: int) -> datetime | None:
+    row = await fetch_one(conn, FIRST_PICK_AT, {"guild_id": guild_id})
+    return None if row is None or row[0] is None else from_epoch(row[0])
+
+
+async def seen_before(
+    conn: aiosqlite.Connection, guild_id: int, kind: MapKind, values: Sequence[str], start: datetime
+) -> set[str]:
+    """Which of ``values`` a live pick of the server shared before ``start`` already had."""
+    if not values:
+        return set()
+    rows = await fetch_all(
+        conn,
+        SEEN_BEFORE[kind],
+        {"guild_id": guild_id, "values": json.dumps(list(values)), "start": to_epoch(start)},
+    )
+    return {str(row[0]) for row in rows}
+
+
+async def parties_held(
+    conn: aiosqlite.Connection, guild_id: int, start: datetime, end: datetime
+) -> list[Party]:
+    rows = await fetch_all(conn, PARTIES_HELD, _window(guild_id, start, end))
+    return [row_to_party(row) for row in rows]
+
+
+async def parties_coming(
+    conn: aiosqlite.Connection, guild_id: int, now: datetime, until: datetime, limit: int
+) -> list[Party]:
+    rows = await fetch_all(
+        conn,
+        PARTIES_COMING,
+        {"guild_id": guild_id, "now": to_epoch(now), "until": to_epoch(until), "limit": limit},
+    )
+    return [row_to_party(row) for row in rows]
+
+
+async def top_track(conn: aiosqlite.Connection, party_id: int) -> tuple[str, int] | None:
+    row = await fetch_one(conn, TOP_TRACK, {"party_id": party_id})
+    return None if row is None else (str(row["title"]), int(row["reactions"]))
+
+
+async def came(conn: aiosqlite.Connection, party_id: int) -> int:
+    """Members who said Going or Maybe (Interested on the event counts as Going)."""
+    row = await fetch_one(conn, GOING, {"party_id": party_id})
+    return int(row[0]) if row else 0
+
+
+async def rounds_revealed(
+    conn: aiosqlite.Connection, guild_id: int, start: datetime, end: datetime
+) -> list[SwapRound]:
+    rows = await fetch_all(conn, ROUNDS_REVEALED, _window(guild_id, start, end))
+    return [row_to_round(row) for row in rows]
+
+
+# -- a member's data -------------------------------------------------------------------------------
+
+
+async def member_data(conn: aiosqlite.Connection, user_id: int) -> dict[str, list[dict[str, Any]]]:
+    params = {"user_id": user_id}
+    return {
+        "digest_settings_set": [dict(r) for r in await fetch_all(conn, MEMBER_SETTINGS, params)],
+        "extra_digests_asked": [dict(r) for r in await fetch_all(conn, MEMBER_EXTRAS, params)],
+    }
+
+
+async def forget_member(conn: aiosqlite.Connection, user_id: int) -> int:
+    params = {"user_id": user_id}
+    changed = (await conn.execute(FORGET_EDITOR, params)).rowcount
+    return changed + (await conn.execute(FORGET_POSTER, params)).rowcount
