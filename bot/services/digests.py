@@ -47,7 +47,7 @@ from bot.domain.jobs import JobKind, JobSpec, RetryPolicy
 from bot.domain.parties import Party
 from bot.domain.picks import Pick
 from bot.domain.swaps import RevealSummary, SwapRound, reveal_summary
-from bot.domain.timeutil import to_epoch
+from bot.domain.timeutil import from_epoch, to_epoch
 from bot.errors import UserError
 from bot.scheduler import Scheduler
 from bot.services.settings import DEFAULT_TIMEZONE, parse_timezone
@@ -418,6 +418,11 @@ async def plan_week(
         if now - due >= timedelta(days=3):
             return WeekPlan("skip", settings, zone)
         start, end = week_window(settings.schedule(zone), due)
+        # After the day or time moved, the week starts where the last one ended instead (no
+        # gap, no overlap).
+        last = await digests_repo.last_weekly(conn, guild_id)
+        if last is not None and end - timedelta(days=14) < from_epoch(last["due_at"]) < end:
+            start = from_epoch(last["due_at"])
         content = await _gather(conn, guild_id, start, end, now, settings.sections_off, zone)
     return WeekPlan("post", settings, zone, content)
 

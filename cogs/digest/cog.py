@@ -142,6 +142,7 @@ class DigestCog(commands.GroupCog, group_name="digest", group_description="The w
         description="Post the digest of the last 7 days now, as an extra (Manage Server)",
     )
     @server_managers_only
+    @app_commands.checks.cooldown(1, 300, key=lambda interaction: interaction.guild_id)
     async def now(self, interaction: discord.Interaction[UndercurrentBot]) -> None:
         guild_id = require_guild(interaction)
         settings = await digests_service.get_settings(self.bot.db, guild_id)

@@ -123,9 +123,13 @@ async def test_a_week_already_handled_is_never_planned_again(
         channel_id=DIGEST_CHANNEL, message_id=1,
     )  # fmt: skip
     assert spec is not None and spec.dedupe_key == f"digest:{GUILD}:2026-W03"
-    # Moved to Friday of the same week after Monday's went out: the next is next week's Friday.
+    # Moved to Friday of the same week after Monday's went out: the next is next week's Friday,
+    # and it covers the time since Monday's, so nothing falls between the two.
     moved = await set_up(db, scheduler, clock, weekday=4)
     assert moved.next_run == datetime(2026, 1, 16, 10, 0, tzinfo=UTC)
+    plan = await service.plan_week(db, GUILD, "2026-W03", moved.next_run, moved.next_run)
+    assert plan.content is not None
+    assert (plan.content.start, plan.content.end) == (planned.next_run, moved.next_run)
 
 
 async def test_off_cancels_the_job_and_setup_starts_it_again_with_the_settings_kept(
