@@ -262,6 +262,28 @@ class Outbox:
             posted_id, _ = await self._post_locked(await self._entry(key), message)
         return posted_id
 
+    async def find_existing(self, key: str) -> int | None:
+        """For a message entry that may have been posted without its id being recorded (an
+        attempt was made): look for it in its channel by its marker, link it and return its id.
+        None when it is not there (or the channel can't be read): then nothing was posted, and
+        the caller may drop the entry and post elsewhere. Never posts."""
+        async with self._lock(key):
+            entry = await self._entry(key)
+            if entry.status == "posted":
+                return entry.posted_id
+            if entry.attempts == 0 or entry.channel_id is None or entry.kind != "message":
+                return None
+            channel = self._client.get_partial_messageable(
+                entry.channel_id, guild_id=entry.guild_id
+            )
+            try:
+                found = await self._find_own_message(entry, channel)
+            except (discord.HTTPException, PostRefused):  # the channel is gone
+                return None
+            if found is not None:
+                await self._mark_posted(entry, found)
+            return found
+
     async def record(self, key: str, message_id: int) -> None:
         """Record the id of the message posted for ``key`` by other means (an interaction
         response), in a transaction of its own."""

@@ -13,6 +13,7 @@ out plans next week's, not a second one this week.
 from __future__ import annotations
 
 import logging
+from collections.abc import Set
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
@@ -30,20 +31,23 @@ from bot.domain.digest import (
     DEFAULT_WEEKDAY,
     MAP_KINDS,
     SECTIONS,
+    SKIP_AFTER,
     DigestSchedule,
     DigestSettings,
     FirstOnMap,
     MapFact,
     MapKind,
     firsts_on_map,
+    lateness,
     map_key,
     next_run,
     parse_at,
+    previous_run,
     same_week_in_past_years,
     week_key,
-    week_window,
 )
 from bot.domain.jobs import JobKind, JobSpec, RetryPolicy
+from bot.domain.outbox import OutboxEntry
 from bot.domain.parties import Party
 from bot.domain.picks import Pick
 from bot.domain.swaps import RevealSummary, SwapRound, reveal_summary
@@ -60,16 +64,21 @@ COMING_MAX = 10
 
 @dataclass(frozen=True, slots=True)
 class DigestRun:
-    """The payload of a week's job: the week (``2026-W49``) and when it was due (epoch)."""
+    """The payload of a week's job: the week (``2026-W49``), when it is due, and where the
+    time it covers starts (epoch seconds). The window is fixed when the job is planned, so
+    retries and restarts post the same week whatever changes meanwhile."""
 
     week: str
     due: int
+    start: int
 
 
+#: Retried hourly, three times (the digest's own policy, from the groundwork issue).
+DIGEST_RETRY = RetryPolicy.fixed(timedelta(hours=1), retries=3)
 DIGEST = JobKind(
     "digest.post",
     DigestRun,
-    retry=RetryPolicy.fixed(timedelta(hours=1), retries=3),
+    retry=DIGEST_RETRY,
     summary="the weekly digest",
     what_to_do=(
         "`/digest status` says what stopped it. Give me View Channel, Send Messages, Embed Links "
@@ -90,11 +99,10 @@ def post_key(guild_id: int, week: str, channel_id: int) -> str:
     return f"{digest_key(guild_id, week)}:{channel_id}"
 
 
-def digest_job(guild_id: int, due: datetime, zone: str) -> JobSpec:
+def digest_job(guild_id: int, due: datetime, zone: str, start: datetime) -> JobSpec:
     week = week_key(due, zone)
-    return DIGEST.spec(
-        due, DigestRun(week, to_epoch(due)), digest_key(guild_id, week), guild_id=guild_id
-    )
+    run = DigestRun(week, to_epoch(due), to_epoch(start))
+    return DIGEST.spec(due, run, digest_key(guild_id, week), guild_id=guild_id)
 
 
 # -- settings ---------------------------------------------------------------------------------
@@ -159,32 +167,55 @@ async def setup(
 async def _plan(
     conn: aiosqlite.Connection, scheduler: Scheduler, settings: DigestSettings, now: datetime
 ) -> Planned:
-    """Cancel the server's pending digest job and schedule the next week not yet handled. A
-    week waiting to retry (its channel was gone, say) is not given up: it is tried again now,
-    with these settings, and plans the next week when it is done."""
+    """Cancel the server's pending digest job and plan the next week not yet handled, in the
+    caller's transaction. A week whose time has passed and is waiting (to retry: its channel
+    was gone, say; or for the bot to start) is kept and tried again now, with these settings;
+    it plans the next week when it is done. A week being posted right now is left to finish."""
     zone, source = await _zone(conn, settings)
-    runs = await jobs_repo.pending_runs_with_prefix(conn, f"digest:{settings.guild_id}:")
-    retrying = [key for key, _, attempts in runs if attempts > 0]
-    for key, _, _ in runs:
-        if not settings.enabled or key not in retrying:
-            await scheduler.cancel_in(conn, dedupe_key=key)
+    live = await digests_repo.live_jobs(conn, settings.guild_id)
+    overdue = [job for job in live if job.status == "pending" and job.due <= now]
+    for job in live:
+        if job.status == "pending" and (not settings.enabled or job not in overdue[:1]):
+            await scheduler.cancel_in(conn, dedupe_key=job.key)
     if not settings.enabled:
         return Planned(settings, zone, source, None)
-    if retrying:
-        await scheduler.reschedule_in(conn, retrying[0], now)
+    if overdue:
+        await scheduler.reschedule_in(conn, overdue[0].key, now)
         return Planned(settings, zone, source, now, retrying=True)
-    due = await _next_unhandled(conn, settings.guild_id, settings.schedule(zone), now)
-    await scheduler.schedule_in(conn, digest_job(settings.guild_id, due, zone))
-    return Planned(settings, zone, source, due)
+    posting = {job.week for job in live if job.status == "running"}
+    spec = await _next_spec(conn, settings.guild_id, settings.schedule(zone), now, posting)
+    await scheduler.schedule_in(conn, spec)
+    return Planned(settings, zone, source, spec.run_at)
 
 
-async def _next_unhandled(
-    conn: aiosqlite.Connection, guild_id: int, schedule: DigestSchedule, after: datetime
-) -> datetime:
+async def _next_spec(
+    conn: aiosqlite.Connection,
+    guild_id: int,
+    schedule: DigestSchedule,
+    after: datetime,
+    skip: Set[str] = frozenset(),
+    *,
+    start: datetime | None = None,
+) -> JobSpec:
+    """The job of the first run after ``after`` whose week is not handled (recorded, or its job
+    already ran) nor in ``skip``. Its window starts at ``start`` if given and at most eight days
+    back, else where the last digest's ended (after a move), else a week back."""
     due = next_run(schedule, after)
-    while await digests_repo.get_post(conn, guild_id, week_key(due, schedule.zone)) is not None:
+    while True:
+        week = week_key(due, schedule.zone)
+        if (
+            week not in skip
+            and await digests_repo.get_post(conn, guild_id, week) is None
+            and await jobs_repo.status_of(conn, digest_key(guild_id, week)) in (None, "cancelled")
+        ):
+            break
         due = next_run(schedule, due)
-    return due
+    if start is None or due - start > timedelta(days=8):
+        start = previous_run(schedule, due)
+        last = await digests_repo.last_weekly(conn, guild_id)
+        if last is not None and due - timedelta(days=14) < from_epoch(last["due_at"]) < due:
+            start = from_epoch(last["due_at"])
+    return digest_job(guild_id, due, schedule.zone, start)
 
 
 async def turn_off(
@@ -322,6 +353,21 @@ async def gather(
         return await _gather(conn, guild_id, start, end, now, sections_off, zone)
 
 
+async def preview(
+    db: Database, guild_id: int, start: datetime, end: datetime, now: datetime
+) -> DigestContent:
+    """What the server's digest would show for ``[start, end)``, with its sections and in its
+    zone (those of a server without a digest yet: all sections, the server's zone)."""
+    async with db.read() as conn:
+        settings = await digests_repo.get_settings(conn, guild_id)
+        if settings is None:
+            server = await settings_repo.get_guild_timezone(conn, guild_id)
+            zone, off = server or DEFAULT_TIMEZONE, frozenset[str]()
+        else:
+            zone, off = (await _zone(conn, settings))[0], settings.sections_off
+        return await _gather(conn, guild_id, start, end, now, off, zone)
+
+
 async def _gather(
     conn: aiosqlite.Connection,
     guild_id: int,
@@ -405,25 +451,23 @@ class WeekPlan:
     content: DigestContent | None = None
 
 
-async def plan_week(
-    db: Database, guild_id: int, week: str, due: datetime, now: datetime
-) -> WeekPlan:
+async def plan_week(db: Database, guild_id: int, run: DigestRun, now: datetime) -> WeekPlan:
+    """What the job does with its week: nothing if the digest is off or the week was handled,
+    skip it if it is 3 days late or more (``bot.domain.digest.lateness``), else post what the
+    week's window holds."""
+    due = from_epoch(run.due)
     async with db.read() as conn:
         settings = await digests_repo.get_settings(conn, guild_id)
         if settings is None or not settings.enabled:
             return WeekPlan("done", settings, DEFAULT_TIMEZONE)
         zone, _ = await _zone(conn, settings)
-        if await digests_repo.get_post(conn, guild_id, week) is not None:
+        if await digests_repo.get_post(conn, guild_id, run.week) is not None:
             return WeekPlan("done", settings, zone)
-        if now - due >= timedelta(days=3):
+        if lateness(due, now) == "skip":
             return WeekPlan("skip", settings, zone)
-        start, end = week_window(settings.schedule(zone), due)
-        # After the day or time moved, the week starts where the last one ended instead (no
-        # gap, no overlap).
-        last = await digests_repo.last_weekly(conn, guild_id)
-        if last is not None and end - timedelta(days=14) < from_epoch(last["due_at"]) < end:
-            start = from_epoch(last["due_at"])
-        content = await _gather(conn, guild_id, start, end, now, settings.sections_off, zone)
+        content = await _gather(
+            conn, guild_id, from_epoch(run.start), due, now, settings.sections_off, zone
+        )
     return WeekPlan("post", settings, zone, content)
 
 
@@ -438,7 +482,6 @@ class WeekOf:
 
 async def record_week(
     db: Database,
-    scheduler: Scheduler,
     of: WeekOf,
     *,
     status: str,
@@ -446,10 +489,9 @@ async def record_week(
     channel_id: int | None = None,
     message_id: int | None = None,
     problem: str | None = None,
-    schedule_next: bool = False,
 ) -> JobSpec | None:
-    """Record how a week ended and return the next week's job (for the scheduler to insert as
-    this job completes), or schedule it here when the job did not complete (it gave up)."""
+    """Record how a week ended and return the next week's job, for the scheduler to insert in
+    the transaction that marks this week's job done (None when the digest is off)."""
     async with db.transaction() as conn:
         await digests_repo.record(
             conn, guild_id=of.guild_id, week=of.week, status=status, due=of.due, now=now,
@@ -457,30 +499,52 @@ async def record_week(
         )  # fmt: skip
         if problem is not None:
             await digests_repo.set_problem(conn, of.guild_id, problem, now)
-        spec = await _next_job(conn, of.guild_id, now)
-        if spec is not None and schedule_next:
-            await scheduler.schedule_in(conn, spec)
-            return None
-    return spec
+        return await _next_job(conn, of, now)
 
 
-async def _next_job(conn: aiosqlite.Connection, guild_id: int, after: datetime) -> JobSpec | None:
-    settings = await digests_repo.get_settings(conn, guild_id)
+async def _next_job(conn: aiosqlite.Connection, of: WeekOf, now: datetime) -> JobSpec | None:
+    """The week after ``of``: the first run after its due time, or, after downtime, the first
+    that is not yet 3 days late (those in between are past saving: they are not posted, as a
+    digest that late would not be). Its window starts where ``of``'s ended."""
+    settings = await digests_repo.get_settings(conn, of.guild_id)
     if settings is None or not settings.enabled:
         return None
     zone, _ = await _zone(conn, settings)
-    due = await _next_unhandled(conn, guild_id, settings.schedule(zone), after)
-    return digest_job(guild_id, due, zone)
+    after = max(of.due, now - SKIP_AFTER)
+    return await _next_spec(conn, of.guild_id, settings.schedule(zone), after, start=of.due)
+
+
+async def give_up_week(
+    db: Database, scheduler: Scheduler, of: WeekOf, problem: str, now: datetime
+) -> None:
+    """A week's job failed for good outside the digest's own handling (an unexpected error):
+    record the week as not posted and plan the next, in one transaction."""
+    async with db.transaction() as conn:
+        await digests_repo.record(
+            conn, guild_id=of.guild_id, week=of.week, status="failed", due=of.due, now=now
+        )
+        await digests_repo.set_problem(conn, of.guild_id, problem, now)
+        spec = await _next_job(conn, of, now)
+        if spec is not None:
+            await scheduler.schedule_in(conn, spec)
+
+
+async def plan_missing(
+    db: Database, scheduler: Scheduler, now: datetime, guild_id: int | None = None
+) -> int:
+    """Give every digest that is on and has no week planned (its job was lost: the bot left the
+    server and came back, say) its next week, the server's or every one's; returns how many."""
+    async with db.transaction() as conn:
+        planned = 0
+        for settings in await digests_repo.unplanned(conn, guild_id):
+            await _plan(conn, scheduler, settings, now)
+            planned += 1
+    return planned
 
 
 async def note_problem(db: Database, guild_id: int, problem: str | None, now: datetime) -> None:
     async with db.transaction() as conn:
         await digests_repo.set_problem(conn, guild_id, problem, now)
-
-
-async def post_recorded(db: Database, guild_id: int, week: str) -> aiosqlite.Row | None:
-    async with db.read() as conn:
-        return await digests_repo.get_post(conn, guild_id, week)
 
 
 # -- extra digests (/digest now) ----------------------------------------------------------------
@@ -514,17 +578,13 @@ async def week_picks(db: Database, guild_id: int, start: datetime, end: datetime
         return await digests_repo.week_picks(conn, guild_id, start, end)
 
 
-async def posted_elsewhere(db: Database, guild_id: int, week: str) -> tuple[int, int] | None:
-    """``(channel_id, message_id)`` of a week's digest the outbox posted, in whichever channel
-    (the digest channel may have changed since): a week is never posted twice."""
+async def week_posts(db: Database, guild_id: int, week: str) -> list[OutboxEntry]:
+    """The outbox entries of a week's digest, one per channel it was ever meant for."""
     async with db.read() as conn:
-        for entry in await outbox_repo.with_prefix(conn, f"{digest_key(guild_id, week)}:"):
-            if entry.status == "posted" and entry.channel_id and entry.posted_id:
-                return entry.channel_id, entry.posted_id
-    return None
+        return await outbox_repo.with_prefix(conn, f"{digest_key(guild_id, week)}:")
 
 
-async def next_job(db: Database, guild_id: int, after: datetime) -> JobSpec | None:
-    """The next week's job, from the settings as they are now (None when the digest is off)."""
+async def next_job(db: Database, of: WeekOf, now: datetime) -> JobSpec | None:
+    """The week after ``of``, from the settings as they are now (None when the digest is off)."""
     async with db.read() as conn:
-        return await _next_job(conn, guild_id, after)
+        return await _next_job(conn, of, now)

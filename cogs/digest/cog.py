@@ -4,6 +4,7 @@ one, choose its sections and what a quiet week does; anyone can preview it and s
 from __future__ import annotations
 
 import logging
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 import discord
@@ -34,6 +35,8 @@ QUIET_CHOICES = [
     app_commands.Choice(name="post: a one-line quiet week", value="post"),
     app_commands.Choice(name="skip: post nothing", value="skip"),
 ]
+#: An extra digest at most this often per server (only one that was posted counts).
+EXTRA_EVERY = timedelta(minutes=5)
 STATUS_WORDS = {
     "posted": "posted",
     "quiet": "a quiet week, skipped as set",
@@ -50,11 +53,26 @@ class DigestCog(commands.GroupCog, group_name="digest", group_description="The w
     def __init__(self, bot: UndercurrentBot) -> None:
         self.bot = bot
         self.jobs = DigestJobs(bot)
+        #: When each server's last extra digest went out (one per EXTRA_EVERY; in memory).
+        self._extras: dict[int, datetime] = {}
         super().__init__()
 
     async def cog_load(self) -> None:
         self.bot.add_dynamic_items(*DYNAMIC_ITEMS)
         self.jobs.register()
+        # A digest that is on always has its next week planned, whatever happened to its job
+        # (the bot was removed from the server and invited back, say).
+        planned = await digests_service.plan_missing(
+            self.bot.db, self.bot.scheduler, self.bot.clock.now()
+        )
+        if planned:
+            log.info("Planned the next week of %d digest(s) that had none", planned)
+
+    @commands.Cog.listener()
+    async def on_guild_join(self, guild: discord.Guild) -> None:
+        await digests_service.plan_missing(
+            self.bot.db, self.bot.scheduler, self.bot.clock.now(), guild.id
+        )
 
     async def cog_unload(self) -> None:
         self.jobs.unregister()
@@ -121,10 +139,7 @@ class DigestCog(commands.GroupCog, group_name="digest", group_description="The w
         settings = await digests_service.get_settings(self.bot.db, guild_id)
         now = self.bot.clock.now()
         start, end = last_seven_days(now)
-        content = await digests_service.gather(
-            self.bot.db, guild_id, start, end, now,
-            sections_off=settings.sections_off if settings else frozenset(),
-        )  # fmt: skip
+        content = await digests_service.preview(self.bot.db, guild_id, start, end, now)
         note = "-# Preview of the last 7 days: only you can see this."
         if settings is None:
             note += " Start the weekly digest with `/digest setup`."
@@ -142,12 +157,17 @@ class DigestCog(commands.GroupCog, group_name="digest", group_description="The w
         description="Post the digest of the last 7 days now, as an extra (Manage Server)",
     )
     @server_managers_only
-    @app_commands.checks.cooldown(1, 300, key=lambda interaction: interaction.guild_id)
     async def now(self, interaction: discord.Interaction[UndercurrentBot]) -> None:
         guild_id = require_guild(interaction)
         settings = await digests_service.get_settings(self.bot.db, guild_id)
         if settings is None:
             raise UserError("Set the digest up first with `/digest setup`: it needs a channel.")
+        last = self._extras.get(guild_id)
+        if last is not None and self.bot.clock.now() - last < EXTRA_EVERY:
+            ready = to_epoch(last + EXTRA_EVERY)
+            raise UserError(
+                f"An extra digest was posted <t:{to_epoch(last)}:R>: the next can go <t:{ready}:R>."
+            )
         guild = interaction.guild
         channel = guild.get_channel(settings.channel_id) if guild else None
         missing = channel_problem(channel)
@@ -164,9 +184,7 @@ class DigestCog(commands.GroupCog, group_name="digest", group_description="The w
         await interaction.response.defer(ephemeral=True, thinking=True)
         now = self.bot.clock.now()
         start, end = last_seven_days(now)
-        content = await digests_service.gather(
-            self.bot.db, guild_id, start, end, now, sections_off=settings.sections_off
-        )
+        content = await digests_service.preview(self.bot.db, guild_id, start, end, now)
         if content.quiet and settings.quiet == "skip":
             await interaction.followup.send(
                 "Nothing was shared, swapped or played in the last 7 days, and quiet weeks are "
@@ -174,10 +192,11 @@ class DigestCog(commands.GroupCog, group_name="digest", group_description="The w
                 ephemeral=True,
             )
             return
+        still = " The weekly one still comes at its time." if settings.enabled else ""
         message = await self.jobs.message(
             content, week=None, attach="Attach Files" not in missing,
-            note=f"-# An extra digest of the last 7 days, asked for by {interaction.user.mention}. "
-            "The weekly one still comes at its time.",
+            note=f"-# An extra digest of the last 7 days, asked for by "
+            f"{interaction.user.mention}.{still}",
         )  # fmt: skip
         key = f"digest:{guild_id}:extra:{interaction.id}"
         await self.bot.outbox.reserve_alone(
@@ -192,6 +211,7 @@ class DigestCog(commands.GroupCog, group_name="digest", group_description="The w
                 "my permissions there."
             ) from exc
         assert message_id is not None
+        self._extras[guild_id] = now
         await digests_service.record_extra(
             self.bot.db, guild_id=guild_id, tag=str(interaction.id),
             channel_id=settings.channel_id, message_id=message_id,
@@ -278,7 +298,7 @@ class DigestCog(commands.GroupCog, group_name="digest", group_description="The w
         if settings.problem and settings.problem_at is not None:
             since = (
                 " A digest went out since."
-                if last is not None and last["done_at"] > to_epoch(settings.problem_at)
+                if last is not None and last["done_at"] >= to_epoch(settings.problem_at)
                 else ""
             )
             lines.append(

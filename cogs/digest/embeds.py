@@ -3,7 +3,9 @@ line whole ("…and N more" when a section is long), and the week's chart as its
 
 Members are named by mention: an embed never pings, and Discord shows each reader the member's
 name in this server. Member text (artists, titles, notes, party and round names) is cut at a
-word before its markdown is escaped, so no line ends mid-word or mid-markup.
+word before its markdown is escaped, so no line ends mid-word or mid-markup; its square brackets
+are escaped too, and it is never put inside a link's label (links say "card", "thread",
+"reveal"), so no member can make a line link somewhere else.
 """
 
 from __future__ import annotations
@@ -45,25 +47,36 @@ FIRST_WORDS = {
 }
 
 
+def text(value: str, limit: int) -> str:
+    """Member text cut at a word and escaped: markdown, and ``[`` / ``]`` (which Discord's
+    escaping leaves alone when they do not look like a link yet)."""
+    cut = clip_at_word(value, limit).replace("[", "\x00").replace("]", "\x01")
+    return md(cut).replace("\x00", "\\[").replace("\x01", "\\]")
+
+
+def link(label: str, url: str | None) -> str:
+    """`` · [label](url)`` for one of the bot's own labels, or nothing without a url."""
+    return f" · [{label}]({url})" if url else ""
+
+
 def member(user_id: int | None) -> str:
     return f"<@{user_id}>" if user_id else "a former member"
 
 
-def quote(text: str, limit: int = NOTE_MAX) -> str:
+def quote(note: str, limit: int = NOTE_MAX) -> str:
     """A member's note as one quoted line, cut at a word, escaped (a line starting with ``#``
     or ``-`` would otherwise become a heading or a list inside the quote)."""
-    flat = " ".join(text.split())
-    escaped = md(clip_at_word(flat, limit))
+    escaped = text(" ".join(note.split()), limit)
     if escaped[:1] in ("#", "-"):
         escaped = "\\" + escaped
     return f"> {escaped}"
 
 
 def heading(pick: Pick) -> str:
-    """``Artist — Title`` as a link to its card when it has one."""
-    text = f"{md(clip_at_word(pick.artist, NAME_MAX))} — {md(clip_at_word(pick.title, NAME_MAX))}"
-    url = pick.jump_url()
-    return f"[{text}]({url})" if url else text
+    """``**Artist — Title** · [card](…)``: the pick, in bold, and a link to its card."""
+    return f"**{text(pick.artist, NAME_MAX)} — {text(pick.title, NAME_MAX)}**" + link(
+        "card", pick.jump_url()
+    )
 
 
 def _line(text: str) -> str:
@@ -84,9 +97,7 @@ def loved_lines(picks: list[Pick]) -> list[str]:
             )
             if part
         )
-        line = f"**{heading(pick)}** · {member(pick.shared_by)}" + (
-            f" · {counts}" if counts else ""
-        )
+        line = f"{heading(pick)} · {member(pick.shared_by)}" + (f" · {counts}" if counts else "")
         if pick.note:
             line += "\n" + quote(pick.note)
         lines.append(_line(line))
@@ -95,53 +106,47 @@ def loved_lines(picks: list[Pick]) -> list[str]:
 
 def first_line(first: FirstOnMap, pick: Pick) -> str:
     value = country_name(first.value) if first.kind == "country" else first.value
-    return _line(
-        f"{FIRST_WORDS[first.kind]} **{md(clip_at_word(value, NAME_MAX))}**: {heading(pick)}"
-    )
+    return _line(f"{FIRST_WORDS[first.kind]} **{text(value, NAME_MAX)}**: {heading(pick)}")
 
 
 def swap_line(result: SwapResult) -> str:
     found, summary = result.round, result.summary
-    parts = [f"**{md(clip_at_word(found.theme, EVENT_MAX))}**", f"{summary.pairs} pairs"]
+    parts = [f"**{text(found.theme, EVENT_MAX)}**", f"{summary.pairs} pairs"]
     if summary.average is not None:
         parts.append(f"average {summary.average:.1f}★ from {summary.reviewed} reviews")
     if summary.best is not None and summary.best_rating is not None:
         best = summary.best
         parts.append(
-            f"highest rated: {md(clip_at_word(best.artist, NAME_MAX))} — "
-            f"{md(clip_at_word(best.title, NAME_MAX))} ({summary.best_rating}★)"
+            f"highest rated: {text(best.artist, NAME_MAX)} — "
+            f"{text(best.title, NAME_MAX)} ({summary.best_rating}★)"
         )
     if summary.borders:
         parts.append(f"{summary.borders} borders crossed")
-    link = (
+    url = (
         f"https://discord.com/channels/{found.guild_id}/{found.thread_id}"
         if found.thread_id
         else None
     )
-    text = " · ".join(parts)
-    return _line(text + (f" · [reveal]({link})" if link else ""))
+    return _line(" · ".join(parts) + link("reveal", url))
 
 
 def party_line(recap: PartyRecap) -> str:
     party = recap.party
-    name = md(clip_at_word(party.what, EVENT_MAX))
-    url = party.thread_url() or party.card_url()
-    parts = [f"**[{name}]({url})**" if url else f"**{name}**", f"{recap.came} came"]
+    name = text(party.what, EVENT_MAX)
+    where = link("thread", party.thread_url()) or link("card", party.card_url())
+    parts = [f"**{name}**{where}", f"{recap.came} came"]
     if party.writers:
         parts.append(f"{party.writers} wrote along")
     if recap.top_track is not None:
         title, reactions = recap.top_track
-        parts.append(
-            f"most loved track: {md(clip_at_word(title, NAME_MAX))} ({reactions} reactions)"
-        )
+        parts.append(f"most loved track: {text(title, NAME_MAX)} ({reactions} reactions)")
     return _line(" · ".join(parts))
 
 
 def coming_line(party: Party) -> str:
-    name = md(clip_at_word(party.what, EVENT_MAX))
-    url = party.card_url()
+    name = text(party.what, EVENT_MAX)
     when = f"<t:{to_epoch(party.starts_at)}:F> (<t:{to_epoch(party.starts_at)}:R>)"
-    return _line(f"{when} · " + (f"**[{name}]({url})**" if url else f"**{name}**"))
+    return _line(f"{when} · **{name}**" + link("card", party.card_url()))
 
 
 def curator_lines(picks: list[Pick]) -> list[str]:
@@ -159,7 +164,7 @@ def curator_lines(picks: list[Pick]) -> list[str]:
 
 def archive_line(pick: Pick) -> str:
     year = from_epoch(pick.created_at).year
-    line = f"Shared this week in {year}: **{heading(pick)}** by {member(pick.shared_by)}"
+    line = f"Shared this week in {year}: {heading(pick)} · {member(pick.shared_by)}"
     if pick.note:
         line += "\n" + quote(pick.note)
     return _line(line)
@@ -238,7 +243,7 @@ def digest_embed(
 
 def quiet_text(server_name: str) -> str:
     return (
-        f"A quiet week in {md(clip(server_name, 100))}: nothing was shared, swapped or played. "
+        f"A quiet week in {text(server_name, 100)}: nothing was shared, swapped or played. "
         "Share a record with `/rec share`."
     )
 

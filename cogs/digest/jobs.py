@@ -25,7 +25,14 @@ from bot.domain.timeutil import from_epoch, to_epoch
 from bot.moderators import missing_to_post, tell_moderators
 from bot.outbox import OutboxMessage, PostRefused
 from bot.services import digests as digests_service
-from bot.services.digests import DIGEST, DigestContent, DigestRun, WeekOf, post_key
+from bot.services.digests import (
+    DIGEST,
+    DIGEST_RETRY,
+    DigestContent,
+    DigestRun,
+    WeekOf,
+    post_key,
+)
 from cogs.digest.embeds import CHART_FILE, chart, digest_embed, quiet_text
 from cogs.digest.views import week_marker, week_view
 
@@ -58,14 +65,13 @@ class DigestJobs:
         assert guild_id is not None
         run = job.payload
         due, now = from_epoch(run.due), self.now
-        plan = await digests_service.plan_week(self.bot.db, guild_id, run.week, due, now)
-        settings = plan.settings
         of = WeekOf(guild_id, run.week, due)
-        record = digests_service.record_week
+        plan = await digests_service.plan_week(self.bot.db, guild_id, run, now)
+        settings, content = plan.settings, plan.content
         if plan.action == "done" or settings is None:
-            return await self._next(guild_id)
+            return self._then(await digests_service.next_job(self.bot.db, of, now))
         if plan.action == "skip":
-            spec = await record(self.bot.db, self.bot.scheduler, of, status="skipped", now=now)
+            spec = await self._record(of, "skipped")
             next_at = f" The next one comes <t:{to_epoch(spec.run_at)}:F>." if spec else ""
             await tell_moderators(
                 self.bot, guild_id,
@@ -73,66 +79,112 @@ class DigestJobs:
                 f"it is more than 3 days late now, so I skipped it.{next_at}",
                 notice=f"digest:{guild_id}:{run.week}:skipped",
             )  # fmt: skip
-            return [spec] if spec else []
-        content = plan.content
+            return self._then(spec)
         assert content is not None
-        earlier = await digests_service.posted_elsewhere(self.bot.db, guild_id, run.week)
-        if earlier is not None:  # posted, then a crash before it was recorded
-            spec = await record(
-                self.bot.db, self.bot.scheduler, of, status="posted", now=now,
-                channel_id=earlier[0], message_id=earlier[1],
-            )  # fmt: skip
-            return [spec] if spec else []
+        earlier = await self._earlier_post(guild_id, run.week, settings.channel_id)
+        if earlier is not None:  # posted, then stopped before it was recorded
+            where, posted = earlier
+            return self._then(await self._record(of, "posted", channel_id=where, message_id=posted))
         if content.quiet and settings.quiet == "skip":
-            spec = await record(self.bot.db, self.bot.scheduler, of, status="quiet", now=now)
-            return [spec] if spec else []
+            return self._then(await self._record(of, "quiet"))
         channel_id = settings.channel_id
-        attach = await self._check_channel(guild_id, channel_id, run.week, job.attempts)
-        message = await self.message(
-            content, week=run.week, late_by=now - due, attach=attach, note=None
-        )
         key = post_key(guild_id, run.week, channel_id)
-        await self.bot.outbox.reserve_alone(
-            key, marker=week_marker(to_epoch(content.start), to_epoch(content.end)),
-            channel_id=channel_id, guild_id=guild_id,
-        )  # fmt: skip
         try:
-            message_id = await self.bot.outbox.post(key, message)
-        except PostRefused as exc:
-            await self._blocked(
-                guild_id, run.week, job.attempts,
-                f"Discord refused the post in <#{channel_id}> ({exc.reason}). Check that the "
-                "channel still exists and that I may post there, or pick another with "
-                "`/digest setup`.",
+            attach = await self._check_channel(guild_id, channel_id, run.week, job.attempts)
+            message = await self.message(
+                content, week=run.week, late_by=now - due, attach=attach, note=None
+            )
+            await self.bot.outbox.reserve_alone(
+                key, marker=week_marker(run.start, run.due), channel_id=channel_id,
+                guild_id=guild_id,
             )  # fmt: skip
-            raise DigestBlocked(exc.reason) from exc
-        spec = await record(
-            self.bot.db, self.bot.scheduler, of, status="posted", now=now,
-            channel_id=channel_id, message_id=message_id,
-        )  # fmt: skip
+            message_id = await self._post(key, message, guild_id, run.week, job.attempts)
+        except DigestBlocked as blocked:
+            if job.attempts < DIGEST_RETRY.max_attempts:
+                raise  # the scheduler tries again in an hour
+            return self._then(await self._fail(of, key, str(blocked)))
+        spec = await self._record(of, "posted", channel_id=channel_id, message_id=message_id)
         log.info("Digest %s of server %s posted (due %s, now %s)", run.week, guild_id, due, now)
-        return [spec] if spec else []
+        return self._then(spec)
 
-    async def _next(self, guild_id: int) -> list[JobSpec]:
-        spec = await digests_service.next_job(self.bot.db, guild_id, self.now)
-        return [spec] if spec else []
+    @staticmethod
+    def _then(spec: JobSpec | None) -> list[JobSpec]:
+        """Next week's job, for the scheduler to insert as it marks this one done."""
+        return [spec] if spec is not None else []
+
+    async def _record(
+        self,
+        of: WeekOf,
+        status: str,
+        *,
+        channel_id: int | None = None,
+        message_id: int | None = None,
+    ) -> JobSpec | None:
+        return await digests_service.record_week(
+            self.bot.db, of, status=status, now=self.now, channel_id=channel_id,
+            message_id=message_id,
+        )  # fmt: skip
+
+    async def _post(
+        self, key: str, message: OutboxMessage, guild_id: int, week: str, attempt: int
+    ) -> int | None:
+        try:
+            return await self.bot.outbox.post(key, message)
+        except PostRefused as exc:
+            entry = await self.bot.outbox.get(key)
+            where = f"<#{entry.channel_id}>" if entry and entry.channel_id else "the digest channel"
+            problem = (
+                f"Discord refused the post in {where} ({exc.reason}). Check that the channel "
+                "still exists and that I may post there, or pick another with `/digest setup`."
+            )
+            await self._blocked(guild_id, week, attempt, problem)
+            raise DigestBlocked(problem) from exc
+
+    async def _earlier_post(
+        self, guild_id: int, week: str, channel_id: int
+    ) -> tuple[int, int] | None:
+        """The week's digest, if an earlier attempt posted it: recorded by the outbox, or found
+        in a channel the digest was posting to before a moderator picked another (a post whose
+        id was never recorded). Entries for other channels that posted nothing are dropped."""
+        for entry in await digests_service.week_posts(self.bot.db, guild_id, week):
+            if entry.status == "posted" and entry.channel_id and entry.posted_id:
+                return entry.channel_id, entry.posted_id
+            if entry.status == "posted" or entry.channel_id == channel_id:
+                continue
+            if entry.status == "pending" and entry.channel_id is not None:
+                found = await self.bot.outbox.find_existing(entry.key)
+                if found is not None:
+                    return entry.channel_id, found
+            await self.bot.outbox.drop(entry.key, "the digest channel changed")
+        return None
+
+    async def _fail(self, of: WeekOf, key: str, problem: str) -> JobSpec | None:
+        """The last retry failed too: the week is recorded as not posted and next week's is
+        planned as this job completes; the moderators are told."""
+        await self.bot.outbox.drop(key, "the digest could not be posted")
+        spec = await digests_service.record_week(
+            self.bot.db, of, status="failed", now=self.now,
+            problem=f"The digest due <t:{to_epoch(of.due)}:F> was not posted after 4 tries. {problem}",
+        )  # fmt: skip
+        next_at = f" Next week's comes <t:{to_epoch(spec.run_at)}:F>." if spec else ""
+        await tell_moderators(
+            self.bot, of.guild_id,
+            f"The weekly digest due <t:{to_epoch(of.due)}:F> was not posted: I tried four "
+            f"times, an hour apart. {problem}{next_at}",
+            notice=f"digest:{of.guild_id}:{of.week}:failed",
+        )  # fmt: skip
+        return spec
 
     async def gave_up(self, job: Job[DigestRun], error: str) -> None:
-        """Three hourly retries did not help: the week is recorded as failed and next week's
-        job is planned (the failure hooks every kind shares tell the moderators)."""
+        """A week's job failed for good on an unexpected error (the digest's own failures are
+        handled in ``post_week``): record the week and plan the next (the failure hooks every
+        kind shares tell the moderators)."""
         guild_id = job.guild_id
         assert guild_id is not None
         run = job.payload
-        settings = await digests_service.get_settings(self.bot.db, guild_id)
-        if settings is not None:
-            await self.bot.outbox.drop(
-                post_key(guild_id, run.week, settings.channel_id), "the digest gave up"
-            )
-        await digests_service.record_week(
+        await digests_service.give_up_week(
             self.bot.db, self.bot.scheduler, WeekOf(guild_id, run.week, from_epoch(run.due)),
-            status="failed", now=self.now,
-            problem=f"The digest of {run.week} was not posted after 4 tries: {error[:300]}",
-            schedule_next=True,
+            f"The digest due <t:{run.due}:F> was not posted: {error[:300]}", self.now,
         )  # fmt: skip
 
     async def _check_channel(self, guild_id: int, channel_id: int, week: str, attempt: int) -> bool:

@@ -4,9 +4,10 @@ member's text escaped (property test over picks, notes, swaps and parties with a
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.domain.digest import FirstOnMap, more_line
@@ -17,6 +18,9 @@ from bot.services.digests import DigestContent, PartyRecap, SwapResult
 from cogs.digest.embeds import digest_embed, sections
 
 START = datetime(2026, 11, 23, 9, tzinfo=UTC)
+#: A markdown link as Discord's parser reads one: a label (which may hold balanced brackets)
+#: and an address.
+LINK = re.compile(r"\[((?:\[[^\]]*\]|[^\[\]])*)\]\((\S+?)\)")
 TEXT = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), min_size=1)
 MARKUP = st.sampled_from(
     [
@@ -36,6 +40,8 @@ MARKUP = st.sampled_from(
         " ",
         "\n",
         "<@1>",
+        "[click](https://evil.example/)",
+        "](https://evil.example/) [",
         "https://x.y/",
     ]
 )
@@ -130,7 +136,7 @@ def contents(draw: st.DrawFn) -> DigestContent:
     )  # fmt: skip
 
 
-@settings(max_examples=60)
+@settings(max_examples=60, suppress_health_check=[HealthCheck.data_too_large])
 @given(contents(), clipped(100))
 def test_any_week_makes_a_message_discord_accepts(content: DigestContent, server: str) -> None:
     embed = digest_embed(content, server_name=server, week="2026-W48", with_chart=True)
@@ -152,3 +158,8 @@ def test_any_week_makes_a_message_discord_accepts(content: DigestContent, server
         )
         rest = len(section.lines) - shown + section.unlisted
         assert value == "\n".join([*section.lines[:shown], *([more_line(rest)] if rest else [])])
+        # Every link is one of the bot's: its own label, a Discord address. Member text can't
+        # open one (its brackets are escaped) nor sit inside one's label.
+        for label, url in LINK.findall(value.replace("\\[", "").replace("\\]", "")):
+            assert label in ("card", "thread", "reveal"), value
+            assert url.startswith("https://discord.com/channels/"), value

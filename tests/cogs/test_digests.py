@@ -133,7 +133,9 @@ async def test_the_digest_is_posted_at_its_time_once_with_its_sections_and_chart
     fields = {field.name: field.value for field in embed.fields}
     assert list(fields) == ["Most loved this week", "New on the map", "Curators of the week"]
     loved = fields["Most loved this week"].splitlines()
-    assert loved[0].startswith("**[Mdou Moctar — Afrique Victime](https://discord.com/channels/")
+    assert loved[0].startswith(
+        "**Mdou Moctar — Afrique Victime** · [card](https://discord.com/channels/"
+    )
     assert loved[0].endswith(f"· <@{server.member.id}> · ♥ 1")
     assert loved[1] == "> Guitar \\*like\\* rain"
     assert "First pick from **Niger**" in fields["New on the map"]
@@ -234,9 +236,11 @@ async def test_a_deleted_channel_tells_the_mod_log_retries_hourly_and_status_say
     assert status.next_run == FIRST_RUN + timedelta(days=7)
 
 
-async def test_three_failed_retries_give_up_and_plan_next_week(
+async def test_three_failed_retries_give_up_tell_the_mod_log_and_plan_next_week(
     server: Server, simcord_bot: UndercurrentBot, clock: FakeClock
 ) -> None:
+    mod_log = server.guild.create_text_channel("mod-log")
+    await server.moderator.slash(server.channel, "settings mod-log", channel=mod_log)
     digests = server.guild.create_text_channel("digests")
     await set_up(server, digests)
     server.env.backend.delete_channel(digests.id)
@@ -246,6 +250,52 @@ async def test_three_failed_retries_give_up_and_plan_next_week(
     status = await digests_service.status(simcord_bot.db, server.guild.id)
     assert status.last_weekly is not None and status.last_weekly["status"] == "failed"
     assert status.next_run == FIRST_RUN + timedelta(days=7)
+    told = [
+        e.description or "" for m in mod_log.history() for e in m.embeds if e.title == NOTICE_TITLE
+    ]
+    assert len(told) == 2  # at the first failure, and when it gave up
+    assert any("I tried four times, an hour apart." in text for text in told)
+    assert simcord_bot.scheduler.stats.failed == 0  # handled: the job itself completed
+
+
+async def test_a_post_made_before_the_channel_changed_is_found_not_posted_again(
+    server: Server, simcord_bot: UndercurrentBot, clock: FakeClock
+) -> None:
+    first = server.guild.create_text_channel("digests")
+    await set_up(server, first)
+    await share(simcord_bot, server, "Moin", "Moot")
+    await run_jobs(simcord_bot, server, clock, FIRST_RUN)
+    assert len(digests_in(first)) == 1
+    # As if the post had reached Discord but the bot died before recording it, the job
+    # waiting to retry; then a moderator picks another channel.
+    async with simcord_bot.db.transaction() as conn:
+        await conn.execute(
+            "UPDATE outbox SET status = 'pending', posted_id = NULL, last_attempt_at = 0 "
+            "WHERE key LIKE 'digest:%'"
+        )
+        await conn.execute("DELETE FROM digest_posts")
+        await conn.execute("DELETE FROM jobs WHERE kind = 'digest.post' AND status = 'pending'")
+        await conn.execute(
+            "UPDATE jobs SET status = 'pending', attempts = 1 WHERE kind = 'digest.post'"
+        )
+    second = server.guild.create_text_channel("digests-2")
+    moved = await set_up(server, second)
+    assert "tried again now" in answer(moved)
+    await run_jobs(simcord_bot, server, clock, clock.now() + timedelta(seconds=1))
+    assert len(digests_in(first)) == 1 and digests_in(second) == []
+    status = await digests_service.status(simcord_bot.db, server.guild.id)
+    assert status.last_posted is not None and status.last_posted["channel_id"] == first.id
+    assert status.next_run == FIRST_RUN + timedelta(days=7)
+
+
+async def test_a_restarted_bot_plans_a_digest_that_lost_its_job(
+    server: Server, simcord_bot: UndercurrentBot, clock: FakeClock, db_path: Any
+) -> None:
+    await set_up(server, server.channel)
+    await simcord_bot.scheduler.cancel_guild_jobs(server.guild.id)
+    async with restarted_bot(server.env, db_path, clock) as again:
+        status = await digests_service.status(again.db, server.guild.id)
+        assert status.next_run == FIRST_RUN
 
 
 async def test_now_posts_an_extra_and_the_weekly_one_still_comes(
@@ -254,16 +304,26 @@ async def test_now_posts_an_extra_and_the_weekly_one_still_comes(
     digests = server.guild.create_text_channel("digests")
     await set_up(server, digests)
     await share(simcord_bot, server, "Moin", "Moot", country="GB")
+    refused = await server.member.slash(server.channel, "digest now")
+    assert answer(refused) == "You need the **Manage Server** permission to do that."
+    simcord.assert_error(server.env, app_commands.MissingPermissions)
     posted = await server.moderator.slash(server.channel, "digest now")
     assert answer(posted).startswith(
         f"Posted: https://discord.com/channels/{server.guild.id}/{digests.id}/"
     )
     [extra] = digests_in(digests)
-    assert extra.content.startswith(
-        f"-# An extra digest of the last 7 days, asked for by <@{server.moderator.id}>."
+    assert extra.content == (
+        f"-# An extra digest of the last 7 days, asked for by <@{server.moderator.id}>. The "
+        "weekly one still comes at its time."
     )
+    again = await server.moderator.slash(server.channel, "digest now")
+    assert answer(again).startswith("An extra digest was posted <t:")
+    simcord.assert_error(server.env, UserError)
+    clock.advance(timedelta(minutes=5))
+    later = await server.moderator.slash(server.channel, "digest now")
+    assert answer(later).startswith("Posted: ")
     await run_jobs(simcord_bot, server, clock, FIRST_RUN)
-    assert len(digests_in(digests)) == 2
+    assert len(digests_in(digests)) == 3
 
 
 async def test_preview_is_private_and_sections_turn_parts_off(

@@ -4,6 +4,7 @@ decides about a week, and a member's data."""
 
 from __future__ import annotations
 
+import json
 import random
 from datetime import UTC, datetime, timedelta
 
@@ -110,6 +111,15 @@ async def test_bad_input_is_refused_and_nothing_is_stored(
     assert await digest_jobs(db) == {}
 
 
+async def pending_run(db: Database) -> service.DigestRun:
+    """The payload of the one pending digest job."""
+    async with db.read() as conn:
+        [row] = await conn.execute_fetchall(
+            "SELECT payload FROM jobs WHERE kind = 'digest.post' AND status = 'pending'"
+        )
+    return service.DigestRun(**json.loads(row[0]))
+
+
 async def test_a_week_already_handled_is_never_planned_again(
     db: Database, scheduler: Scheduler, clock: FakeClock
 ) -> None:
@@ -117,19 +127,45 @@ async def test_a_week_already_handled_is_never_planned_again(
     planned = await set_up(db, scheduler, clock)
     assert planned.next_run == datetime(2026, 1, 5, 10, 0, tzinfo=UTC)
     clock.advance(timedelta(hours=2))
-    assert planned.next_run is not None
     spec = await service.record_week(
-        db, scheduler, WeekOf(GUILD, "2026-W02", planned.next_run), status="posted", now=clock.now(),
+        db, WeekOf(GUILD, "2026-W02", planned.next_run), status="posted", now=clock.now(),
         channel_id=DIGEST_CHANNEL, message_id=1,
     )  # fmt: skip
     assert spec is not None and spec.dedupe_key == f"digest:{GUILD}:2026-W03"
+    async with db.transaction() as conn:  # the job completes
+        await conn.execute("UPDATE jobs SET status = 'done' WHERE kind = 'digest.post'")
+        await scheduler.schedule_in(conn, spec)
     # Moved to Friday of the same week after Monday's went out: the next is next week's Friday,
     # and it covers the time since Monday's, so nothing falls between the two.
     moved = await set_up(db, scheduler, clock, weekday=4)
     assert moved.next_run == datetime(2026, 1, 16, 10, 0, tzinfo=UTC)
-    plan = await service.plan_week(db, GUILD, "2026-W03", moved.next_run, moved.next_run)
+    run = await pending_run(db)
+    assert (from_epoch(run.start), from_epoch(run.due)) == (planned.next_run, moved.next_run)
+    plan = await service.plan_week(db, GUILD, run, moved.next_run)
     assert plan.content is not None
     assert (plan.content.start, plan.content.end) == (planned.next_run, moved.next_run)
+
+
+async def test_a_week_whose_job_already_ran_is_not_planned_again(
+    db: Database, scheduler: Scheduler, clock: FakeClock
+) -> None:
+    await set_up(db, scheduler, clock)  # next: W03
+    async with db.transaction() as conn:  # as if W03's job had failed without a record
+        await conn.execute("UPDATE jobs SET status = 'failed' WHERE kind = 'digest.post'")
+    again = await set_up(db, scheduler, clock)
+    assert again.next_run == datetime(2026, 1, 19, 10, 0, tzinfo=UTC)
+    assert list(await digest_jobs(db)) == [f"digest:{GUILD}:2026-W04"]
+
+
+async def test_a_digest_left_without_a_job_is_planned_again(
+    db: Database, scheduler: Scheduler, clock: FakeClock
+) -> None:
+    await set_up(db, scheduler, clock)
+    await scheduler.cancel_guild_jobs(GUILD)  # the bot was removed from the server
+    assert await digest_jobs(db) == {}
+    assert await service.plan_missing(db, scheduler, clock.now()) == 1
+    assert list(await digest_jobs(db)) == [f"digest:{GUILD}:2026-W03"]
+    assert await service.plan_missing(db, scheduler, clock.now()) == 0
 
 
 async def test_off_cancels_the_job_and_setup_starts_it_again_with_the_settings_kept(
@@ -143,6 +179,7 @@ async def test_off_cancels_the_job_and_setup_starts_it_again_with_the_settings_k
     assert await service.turn_off(db, scheduler, GUILD, MOD, clock.now())
     assert not await service.turn_off(db, scheduler, GUILD, MOD, clock.now())
     assert await digest_jobs(db) == {}
+    assert await service.plan_missing(db, scheduler, clock.now()) == 0  # off: nothing to plan
     status = await service.status(db, GUILD)
     assert not status.settings.enabled and status.next_run is None
     again = await set_up(db, scheduler, clock)
@@ -151,6 +188,24 @@ async def test_off_cancels_the_job_and_setup_starts_it_again_with_the_settings_k
         {"swaps", "parties", "coming", "curators", "archive", "chart"}
     )
     assert list(await digest_jobs(db)) == [f"digest:{GUILD}:2026-W02"]
+
+
+async def test_a_week_waiting_to_retry_is_kept_and_tried_now_when_settings_change(
+    db: Database, scheduler: Scheduler, clock: FakeClock
+) -> None:
+    planned = await set_up(db, scheduler, clock)
+    assert planned.next_run is not None
+    before = await pending_run(db)
+    clock.advance(planned.next_run + timedelta(minutes=5) - clock.now())
+    async with db.transaction() as conn:  # its first attempt failed; it waits for an hour
+        await conn.execute(
+            "UPDATE jobs SET attempts = 1, run_at = run_at + 3600 WHERE kind = 'digest.post'"
+        )
+    moved = await set_up(db, scheduler, clock, at="18:00")
+    assert moved.retrying and moved.next_run == clock.now()
+    assert await pending_run(db) == before  # the same week, the same window
+    again = await set_up(db, scheduler, clock, weekday=3)  # and again: still kept
+    assert again.retrying and await pending_run(db) == before
 
 
 # -- what the job decides ------------------------------------------------------------------------
@@ -162,15 +217,38 @@ async def test_a_week_more_than_three_days_late_is_skipped(
     planned = await set_up(db, scheduler, clock)
     assert planned.next_run is not None
     due = planned.next_run
-    late = await service.plan_week(db, GUILD, "2026-W03", due, due + timedelta(days=2, hours=23))
+    run = await pending_run(db)
+    late = await service.plan_week(db, GUILD, run, due + timedelta(days=2, hours=23))
     assert late.action == "post"
-    skipped = await service.plan_week(db, GUILD, "2026-W03", due, due + timedelta(days=3))
+    skipped = await service.plan_week(db, GUILD, run, due + timedelta(days=3))
     assert skipped.action == "skip"
     await service.record_week(
-        db, scheduler, WeekOf(GUILD, "2026-W03", due), status="skipped", now=due + timedelta(days=3)
+        db, WeekOf(GUILD, "2026-W03", due), status="skipped", now=due + timedelta(days=3)
     )
-    again = await service.plan_week(db, GUILD, "2026-W03", due, due + timedelta(days=3))
+    again = await service.plan_week(db, GUILD, run, due + timedelta(days=3))
     assert again.action == "done"
+
+
+async def test_after_a_long_downtime_the_next_is_the_first_week_not_yet_three_days_late(
+    db: Database, scheduler: Scheduler, clock: FakeClock
+) -> None:
+    planned = await set_up(db, scheduler, clock)
+    assert planned.next_run is not None
+    due = planned.next_run
+    # Back eight days after W03 was due: W03 is skipped, W04 (a day late) is still posted.
+    spec = await service.record_week(
+        db, WeekOf(GUILD, "2026-W03", due), status="skipped", now=due + timedelta(days=8)
+    )
+    assert spec is not None and spec.run_at == due + timedelta(days=7)
+    assert spec.dedupe_key == f"digest:{GUILD}:2026-W04"
+    # Back a month later: the weeks more than 3 days late are past saving; W07, 2 days late, is
+    # the next.
+    spec = await service.record_week(
+        db, WeekOf(GUILD, "2026-W03", due), status="skipped", now=due + timedelta(days=30)
+    )
+    assert spec is not None and spec.run_at == due + timedelta(days=28)
+    run = service.DigestRun(**dict(spec.payload))
+    assert from_epoch(run.due) - from_epoch(run.start) == timedelta(days=7)
 
 
 async def test_a_week_covers_the_time_since_the_previous_run_across_dst(
@@ -181,7 +259,7 @@ async def test_a_week_covers_the_time_since_the_previous_run_across_dst(
     clock.advance(datetime(2026, 3, 27, tzinfo=UTC) - clock.now())
     planned = await set_up(db, scheduler, clock, zone="Europe/Berlin")
     assert planned.next_run == datetime(2026, 3, 30, 8, 0, tzinfo=UTC)
-    plan = await service.plan_week(db, GUILD, "2026-W14", planned.next_run, planned.next_run)
+    plan = await service.plan_week(db, GUILD, await pending_run(db), planned.next_run)
     assert plan.content is not None
     assert plan.content.start == datetime(2026, 3, 23, 9, 0, tzinfo=UTC)
     assert plan.content.end == planned.next_run
@@ -319,3 +397,77 @@ async def test_privacy_covers_digest_settings_and_extras(
     exported = await privacy_service.export_user_data(db, MOD, clock.now())
     assert exported["digest_settings_set"] == [] and exported["extra_digests_asked"] == []
     assert (await service.get_settings(db, GUILD)) is not None  # the server's digest stays
+
+
+async def test_a_week_lists_parties_held_and_coming_and_swap_rounds_revealed(
+    db: Database, clock: FakeClock
+) -> None:
+    now = to_epoch(clock.now())
+    async with db.transaction() as conn:
+
+        async def party(
+            what: str, starts: int, status: str, ended: int | None, guild: int = GUILD
+        ) -> int:
+            cursor = await conn.execute(
+                "INSERT INTO parties (guild_id, what, starts_at, duration_s, zone, channel_id, "
+                "status, ended_at, card_channel_id, card_message_id, thread_id, writers, "
+                "created_at, updated_at) VALUES (?, ?, ?, 3600, 'UTC', 1, ?, ?, 1, 2, 3, 4, ?, ?)",
+                (guild, what, starts, status, ended, now, now),
+            )
+            assert cursor.lastrowid is not None
+            return cursor.lastrowid
+
+        held = await party("Grouper — Ruins", now - 86400, "ended", now - 82800)
+        await party("Long ago", now - 30 * 86400, "ended", now - 30 * 86400 + 3600)
+        await party("Elsewhere", now - 86400, "ended", now - 82800, guild=OTHER_GUILD)
+        coming = await party("Moin — Moot", now + 2 * 86400, "scheduled", None)
+        await party("Next month", now + 30 * 86400, "scheduled", None)
+        await conn.executemany(
+            "INSERT INTO party_tracks (party_id, number, title, seconds, reactions) VALUES (?, ?, ?, 60, ?)",
+            [(held, 1, "Made of Air", 3), (held, 2, "Holofernes", 7), (held, 3, "Clearing", 0)],
+        )
+        await conn.executemany(
+            "INSERT INTO party_rsvps (party_id, user_id, choice, source, updated_at) VALUES (?, ?, ?, 'button', ?)",
+            [(held, ALICE, "going", now), (held, BOB, "maybe", now), (held, MOD, "cant", now)],
+        )
+        cursor = await conn.execute(
+            "INSERT INTO swap_rounds (guild_id, channel_id, theme, join_until, review_until, zone, "
+            "mode, anonymous, status, thread_id, revealed_at, created_at, updated_at) VALUES "
+            "(?, 1, 'Cities', ?, ?, 'UTC', 'random', 1, 'revealed', 9, ?, ?, ?)",
+            (GUILD, now - 5 * 86400, now - 3600, now - 3600, now, now),
+        )
+        round_id = cursor.lastrowid
+        entries = []
+        for user, receiver, artist, country in (
+            (ALICE, BOB, "Moin", "GB"),
+            (BOB, ALICE, "Mdou Moctar", "NE"),
+        ):
+            cursor = await conn.execute(
+                "INSERT INTO swap_entries (round_id, user_id, artist, title, country, receiver_id, "
+                "joined_at, updated_at) VALUES (?, ?, ?, 'LP', ?, ?, ?, ?)",
+                (round_id, user, artist, country, receiver, now, now),
+            )
+            entries.append((cursor.lastrowid, receiver))
+        await conn.executemany(
+            "INSERT INTO swap_reviews (round_id, entry_id, reviewer_id, rating, created_at, updated_at) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            [
+                (round_id, entries[0][0], BOB, 5, now, now),
+                (round_id, entries[1][0], ALICE, 3, now, now),
+            ],
+        )
+    start, end = clock.now() - timedelta(days=7), clock.now()
+    content = await service.gather(db, GUILD, start, end, end)
+    assert [r.party.id for r in content.parties] == [held]
+    [recap] = content.parties
+    assert recap.came == 2 and recap.top_track == ("Holofernes", 7)
+    assert [p.id for p in content.coming] == [coming]
+    [swap] = content.swaps
+    assert swap.summary.pairs == 2 and swap.summary.average == 4.0
+    assert swap.summary.best is not None and swap.summary.best.artist == "Moin"
+    assert swap.summary.borders == 2
+    assert not content.quiet
+    off = await service.gather(
+        db, GUILD, start, end, end, sections_off=frozenset({"parties", "swaps", "coming"})
+    )
+    assert off.parties == [] and off.swaps == [] and off.coming == []

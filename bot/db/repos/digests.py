@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, time
 from typing import Any
 
@@ -51,9 +52,6 @@ LAST_WEEKLY = """
 SELECT * FROM digest_posts WHERE guild_id = :guild_id AND week NOT LIKE 'extra:%'
 ORDER BY done_at DESC LIMIT 1
 """
-COUNT_EXTRAS = (
-    "SELECT count(*) FROM digest_posts WHERE guild_id = :guild_id AND week LIKE 'extra:%'"
-)
 
 WEEK_PICKS = f"""
 SELECT {PICK_COLUMNS} FROM picks p
@@ -107,6 +105,23 @@ SELECT {ROUND_COLUMNS} FROM swap_rounds
 WHERE guild_id = :guild_id AND revealed_at >= :start AND revealed_at < :end
   AND status = 'revealed'
 ORDER BY revealed_at, id
+"""
+
+# The server's digest jobs still to run (``digest:{guild}:{week}``), with what their payload
+# says: the week and when it is due.
+LIVE_JOBS = """
+SELECT dedupe_key, status, json_extract(payload, '$.week') AS week,
+       json_extract(payload, '$.due') AS due
+FROM jobs
+WHERE dedupe_key >= :lower AND dedupe_key < :upper AND status IN ('pending', 'running')
+ORDER BY run_at
+"""
+UNPLANNED = """
+SELECT s.* FROM digest_settings s
+WHERE s.enabled = 1 AND (:guild_id IS NULL OR s.guild_id = :guild_id)
+  AND NOT EXISTS (
+    SELECT 1 FROM jobs j WHERE j.guild_id = s.guild_id AND j.status IN ('pending', 'running')
+      AND j.kind = 'digest.post')
 """
 
 MEMBER_SETTINGS = "SELECT guild_id, updated_at FROM digest_settings WHERE updated_by = :user_id"
@@ -169,6 +184,30 @@ async def set_problem(
     )
 
 
+@dataclass(frozen=True, slots=True)
+class LiveJob:
+    key: str
+    status: str  # pending | running
+    week: str
+    due: datetime
+
+
+async def live_jobs(conn: aiosqlite.Connection, guild_id: int) -> list[LiveJob]:
+    """The server's digest jobs that are pending or running, soonest first."""
+    prefix = f"digest:{guild_id}:"
+    rows = await fetch_all(conn, LIVE_JOBS, {"lower": prefix, "upper": prefix[:-1] + ";"})
+    return [
+        LiveJob(str(r["dedupe_key"]), str(r["status"]), str(r["week"]), from_epoch(int(r["due"])))
+        for r in rows
+    ]
+
+
+async def unplanned(conn: aiosqlite.Connection, guild_id: int | None) -> list[DigestSettings]:
+    """Digests that are on but have no job pending or running (of one server, or all)."""
+    rows = await fetch_all(conn, UNPLANNED, {"guild_id": guild_id})
+    return [row_to_settings(row) for row in rows]
+
+
 # -- digests handled ---------------------------------------------------------------------------
 
 
@@ -207,11 +246,6 @@ async def last_posted(conn: aiosqlite.Connection, guild_id: int) -> aiosqlite.Ro
 
 async def last_weekly(conn: aiosqlite.Connection, guild_id: int) -> aiosqlite.Row | None:
     return await fetch_one(conn, LAST_WEEKLY, {"guild_id": guild_id})
-
-
-async def count_extras(conn: aiosqlite.Connection, guild_id: int) -> int:
-    row = await fetch_one(conn, COUNT_EXTRAS, {"guild_id": guild_id})
-    return int(row[0]) if row else 0
 
 
 # -- what a week holds ---------------------------------------------------------------------------

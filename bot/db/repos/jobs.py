@@ -217,3 +217,11 @@ async def pending_runs_with_prefix(
         {"lower": prefix, "upper": upper},
     )
     return [(str(row[0]), from_epoch(row[1]), int(row[2])) for row in rows]
+
+
+async def status_of(conn: aiosqlite.Connection, dedupe_key: str) -> str | None:
+    """The status of the job keyed ``dedupe_key``; None if there is none."""
+    row = await fetch_one(
+        conn, "SELECT status FROM jobs WHERE dedupe_key = :key", {"key": dedupe_key}
+    )
+    return None if row is None else str(row[0])
