@@ -1,21 +1,30 @@
-"""Entry point: ``python -m bot``.
+"""Entry point: ``python -m bot`` — a command line with subcommands (``--help`` lists them).
 
-Exit status: 0 after a clean shutdown (SIGINT/SIGTERM), 2 for a configuration problem, 3 when
-Discord rejects the token, 4 when the database file cannot be used, 1 for anything else that stops
-start-up. Every failure is one line on stderr, never a traceback.
+``run`` (the default) runs the bot against Discord with the token from the environment or
+``.env``. ``sandbox`` runs the real bot against a local Discord with a demo server and a page to
+use it from a browser: no token, nothing leaves the machine (``sandbox.tryout``). ``--help`` and
+``--version`` need no token.
+
+Exit status of ``run``: 0 after a clean shutdown (SIGINT/SIGTERM), 2 for a configuration
+problem, 3 when Discord rejects the token, 4 when the database file cannot be used, 1 for
+anything else that stops start-up. Every failure is one line on stderr, never a traceback.
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import contextlib
 import gc
 import logging
 import signal
 import sys
+from collections.abc import Sequence
+from pathlib import Path
 
 import discord
 
+from bot import __version__
 from bot.client import UndercurrentBot
 from bot.clock import open_clock
 from bot.config import Settings, apply_endpoints, load_settings
@@ -116,7 +125,57 @@ def _one_line(error: BaseException) -> str:
     return f"{type(error).__name__}: {text}" if type(error).__name__ not in text else text
 
 
-def main() -> int:
+def parser() -> argparse.ArgumentParser:
+    """The command line: one parser, a subcommand per thing the program does."""
+    top = argparse.ArgumentParser(
+        prog="python -m bot",
+        description="Undercurrent, a Discord bot for subgenre listening communities.",
+    )
+    top.add_argument("--version", action="version", version=f"Undercurrent {__version__}")
+    commands = top.add_subparsers(dest="command", metavar="COMMAND")
+    commands.add_parser(
+        "run",
+        help="run the bot against Discord (the default); needs DISCORD_TOKEN",
+        description="Run the bot against Discord with DISCORD_TOKEN and the other settings "
+        "from the environment or .env (see the README's configuration table).",
+    )
+    sandbox = commands.add_parser(
+        "sandbox",
+        help="try the bot in a browser against a local Discord: no token needed",
+        description="Start a local Discord on 127.0.0.1 with a demo server, run the real bot "
+        "against it, and print the address of a page to use it from. Never reads "
+        "DISCORD_TOKEN. Ctrl-C stops both.",
+    )
+    sandbox.add_argument(
+        "--port",
+        type=int,
+        default=8080,
+        help="the page's port on 127.0.0.1 (default 8080; 0 picks a free one)",
+    )
+    sandbox.add_argument(
+        "--fresh",
+        action="store_true",
+        help="start from a new demo server (the database and the saved world are replaced)",
+    )
+    sandbox.add_argument(
+        "--database",
+        default="sandbox.sqlite3",
+        metavar="PATH",
+        help="the try-out's own database (default ./sandbox.sqlite3); its world is kept beside it",
+    )
+    return top
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    if args.command == "sandbox":
+        from sandbox.tryout import run_tryout  # the emulator and its page: only in this mode
+
+        return run_tryout(port=args.port, fresh=args.fresh, database=Path(args.database))
+    return run_bot()
+
+
+def run_bot() -> int:
     try:
         settings = load_settings()
     except StartupError as exc:

@@ -41,6 +41,14 @@ class WorldClock:
         self.generation = 0
         self._jumped: asyncio.Event | None = None
 
+    def __getstate__(self) -> dict[str, float]:
+        """What a saved world keeps of its clock: how far ahead of real time it is."""
+        return {"offset": self.offset, "generation": self.generation}
+
+    def __setstate__(self, state: dict[str, float]) -> None:
+        self.__init__()  # type: ignore[misc]
+        self.offset, self.generation = state["offset"], int(state["generation"])
+
     def time(self) -> float:
         """The world's now, in epoch seconds."""
         return time.time() + self.offset

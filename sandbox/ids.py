@@ -41,6 +41,17 @@ class Snowflakes:
         self._last_ms = 0
         self._sequence = 0
 
+    def __getstate__(self) -> dict[str, int]:
+        """What a saved world keeps (the try-out stores its world between runs): not the lock."""
+        return {
+            "worker": self.worker, "process": self.process,
+            "last_ms": self._last_ms, "sequence": self._sequence,
+        }  # fmt: skip
+
+    def __setstate__(self, state: dict[str, int]) -> None:
+        self.__init__(worker=state["worker"], process=state["process"])  # type: ignore[misc]
+        self._last_ms, self._sequence = state["last_ms"], state["sequence"]
+
     @classmethod
     def new_source(cls) -> Snowflakes:
         """A source whose worker and process bits no other live source in this process uses

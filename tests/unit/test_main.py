@@ -41,7 +41,7 @@ def restore_discord_endpoints() -> None:
 
 
 def test_missing_token_exits_2_with_one_line(capsys: pytest.CaptureFixture[str]) -> None:
-    assert entry.main() == 2
+    assert entry.main([]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1
     assert err.startswith("undercurrent: DISCORD_TOKEN is not set")
@@ -55,7 +55,7 @@ def test_non_sqlite_database_exits_4_and_is_untouched(
     notes.write_text("my shoegaze list\n")
     monkeypatch.setenv("DISCORD_TOKEN", TOKEN)
     monkeypatch.setenv("DATABASE_PATH", str(notes))
-    assert entry.main() == 4
+    assert entry.main([]) == 4
     err = capsys.readouterr().err
     assert err.splitlines()[-1].startswith("undercurrent: DATABASE_PATH")
     assert notes.read_text() == "my shoegaze list\n"
@@ -111,3 +111,29 @@ def test_log_records_have_the_token_redacted() -> None:
     )
     entry.RedactSecrets(TOKEN).filter(record)
     assert record.getMessage() == "sent Bot ********"
+
+
+def test_help_and_version_need_no_token(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A token in the environment must not make --help start the bot.
+    monkeypatch.setenv("DISCORD_TOKEN", TOKEN)
+    for argv, shown in ((["--help"], "sandbox"), (["--version"], "Undercurrent "),
+                        (["sandbox", "--help"], "--fresh")):  # fmt: skip
+        with pytest.raises(SystemExit) as exited:
+            entry.main(argv)
+        assert exited.value.code == 0
+        out = capsys.readouterr().out
+        assert shown in out and TOKEN not in out
+
+
+def test_an_unknown_command_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        entry.main(["serve"])
+    assert exited.value.code == 2
+    assert "invalid choice: 'serve'" in capsys.readouterr().err
+
+
+def test_run_is_the_default_command(capsys: pytest.CaptureFixture[str]) -> None:
+    assert entry.main(["run"]) == entry.main([]) == 2
+    assert capsys.readouterr().err.count("DISCORD_TOKEN is not set") == 2
