@@ -371,27 +371,33 @@ class Driver:
     def _check_visible(
         self, command: ApplicationCommand, guild: Guild, member: Member, channel: Channel
     ) -> None:
-        if command.contexts is not None and 0 not in command.contexts:
-            raise CommandNotAvailable(f"/{command.name} is not available in servers")
-        perms = guild.permissions_in(member, channel)
-        if not perms & Permission.USE_APPLICATION_COMMANDS:
-            raise CommandNotAvailable(
-                f"{member.user.username} may not use application commands in #{channel.name}"
-            )
-        required = command.default_member_permissions
-        if required is not None:
-            allowed = (
-                bool(perms & Permission.ADMINISTRATOR)
-                if required == 0
-                else perms & required == required
-            )
-            if not allowed:
-                self.recorder.note(
-                    "command_hidden", command=command.name, user=member.user.username
-                )
-                raise CommandNotAvailable(
-                    f"/{command.name} needs {required!r}; {member.user.username} does not have it in #{channel.name}"
-                )
+        reason = _unusable_reason(command, guild, member, channel)
+        if reason is None and _lacks_default_permissions(command, guild, member, channel):
+            self.recorder.note("command_hidden", command=command.name, user=member.user.username)
+            reason = _needs_permissions_reason(command, member, channel)
+        if reason is not None:
+            raise CommandNotAvailable(reason)
+
+    def offered_commands(
+        self, *, user: UserRef, channel: ChannelRef | None = None
+    ) -> list[ApplicationCommand]:
+        """The chat-input commands the Discord client lists for ``user`` in ``channel`` when they
+        type ``/``: guild commands first (they win over a global one of the same name), by name."""
+        guild = self.guild()
+        target = self.channel(channel, guild)
+        member = self.member(user, guild)
+        ordered = sorted(
+            (c for c in self.world.commands_for(guild) if c.type == 1),
+            key=lambda c: (c.name, c.guild_id is None),
+        )
+        offered: dict[str, ApplicationCommand] = {}
+        for command in ordered:
+            if (
+                command.name not in offered
+                and hidden_reason(command, guild, member, target) is None
+            ):
+                offered[command.name] = command
+        return list(offered.values())
 
     async def run_command(
         self,
@@ -436,14 +442,16 @@ class Driver:
         value: str,
         channel: ChannelRef | None = None,
         within: float = 5.0,
+        options: Mapping[str, Any] | None = None,
         **kwargs: Any,
     ) -> list[JSON]:
-        """Type ``value`` into option ``focused`` and return the choices the bot offers."""
+        """Type ``value`` into option ``focused`` and return the choices the bot offers; the
+        other options already filled in come from the line, ``options`` or keyword arguments."""
         target = self.channel(channel)
         member = self.member(user)
         name, path, typed = _parse_command_line(command_line)
         command = self.find_command(name, user=member, channel=target)
-        values = {**typed, **kwargs, focused: value}
+        values = {**typed, **(options or {}), **kwargs, focused: value}
         resolved: JSON = {}
         data: JSON = {"id": str(command.id), "name": command.name, "type": command.type}
         data["options"] = self._build_options(command, path, values, resolved, focused=focused)
@@ -891,6 +899,46 @@ class Driver:
             payload["message"] = message.to_payload()
         self.emulator.gateway.dispatch("INTERACTION_CREATE", payload, guild_id=guild.id)
         return InteractionResult(self, interaction)
+
+
+def hidden_reason(
+    command: ApplicationCommand, guild: Guild, member: Member, channel: Channel
+) -> str | None:
+    """Why the Discord client would not offer ``command`` to ``member`` in ``channel`` (its
+    contexts, USE_APPLICATION_COMMANDS, ``default_member_permissions``), or None if it would."""
+    reason = _unusable_reason(command, guild, member, channel)
+    if reason is None and _lacks_default_permissions(command, guild, member, channel):
+        reason = _needs_permissions_reason(command, member, channel)
+    return reason
+
+
+def _unusable_reason(
+    command: ApplicationCommand, guild: Guild, member: Member, channel: Channel
+) -> str | None:
+    if command.contexts is not None and 0 not in command.contexts:
+        return f"/{command.name} is not available in servers"
+    if not guild.permissions_in(member, channel) & Permission.USE_APPLICATION_COMMANDS:
+        return f"{member.user.username} may not use application commands in #{channel.name}"
+    return None
+
+
+def _lacks_default_permissions(
+    command: ApplicationCommand, guild: Guild, member: Member, channel: Channel
+) -> bool:
+    required = command.default_member_permissions
+    if required is None:
+        return False
+    perms = guild.permissions_in(member, channel)
+    if required == 0:
+        return not perms & Permission.ADMINISTRATOR
+    return perms & required != required
+
+
+def _needs_permissions_reason(command: ApplicationCommand, member: Member, channel: Channel) -> str:
+    return (
+        f"/{command.name} needs {command.default_member_permissions!r}; "
+        f"{member.user.username} does not have it in #{channel.name}"
+    )
 
 
 def _parse_command_line(line: str) -> tuple[str, list[str], dict[str, str]]:
