@@ -277,7 +277,10 @@ class PageActions:
                 continue
             try:
                 typed[name] = self._option_value(int(option["type"]), value)
-            except (PageError, ValueError, TypeError):
+            except (ValueError, TypeError) as exc:
+                if strict:
+                    raise PageError(400, f"{name}: {value!r} is not a valid value.") from exc
+            except PageError:
                 if strict:
                     raise
         return typed

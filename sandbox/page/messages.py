@@ -45,7 +45,7 @@ def message_view(emulator: Emulator, message: Message, viewer_id: int) -> JSON:
         "reactions": [_reaction_view(key, r, viewer_id) for key, r in message.reactions.items()],
         "ephemeral": message.ephemeral_for is not None,
         "loading": message.loading,
-        "used": _used_command(message),
+        "used": _used_command(emulator, message),
         "thread": None if thread is None else {"id": str(thread.id), "name": thread.name},
         "in_dm": channel is not None and channel.guild_id is None,
     }
@@ -76,13 +76,25 @@ def _reaction_view(key: str, reaction: Reaction, viewer_id: int) -> JSON:
     }
 
 
-def _used_command(message: Message) -> JSON | None:
-    """Who ran which slash command, for the line Discord shows above a command's response."""
+def _used_command(emulator: Emulator, message: Message) -> JSON | None:
+    """Who ran which slash command (with its subcommands), for the line Discord shows above a
+    command's response."""
     meta = message.interaction_metadata
     if not meta or meta.get("type") != 2 or "original_response_message_id" in meta:
         return None
     user = meta.get("user") or {}
+    words = [str(meta.get("name") or "")]
+    interaction = emulator.world.interactions.get(int(meta.get("id") or 0))
+    if interaction is not None:
+        words.extend(_subcommand_path(interaction.data.get("options") or []))
     return {
         "user": user.get("global_name") or user.get("username") or "someone",
-        "command": meta.get("name") or "",
+        "command": " ".join(words),
     }
+
+
+def _subcommand_path(options: list[JSON]) -> list[str]:
+    for option in options:
+        if option.get("type") in (1, 2):
+            return [str(option["name"]), *_subcommand_path(option.get("options") or [])]
+    return []

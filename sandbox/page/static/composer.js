@@ -97,7 +97,9 @@ export class Composer {
     const value = this.text.value;
     if (value.startsWith("/") && !value.includes("\n")) {
       const typed = value.slice(1).trim().toLowerCase();
-      const matches = this.leaves.filter((l) => l.name.startsWith(typed) || (typed && l.name.includes(typed)));
+      const starts = this.leaves.filter((l) => l.name.startsWith(typed));
+      const within = typed ? this.leaves.filter((l) => !l.name.startsWith(typed) && l.name.includes(typed)) : [];
+      const matches = [...starts, ...within];
       this.showItems(`Commands matching /${typed}`, matches.map((leaf) => ({
         label: "/" + leaf.name, detail: leaf.description, pick: () => this.startCommand(leaf),
       })), matches.length ? null : "No commands match.");
@@ -139,7 +141,8 @@ export class Composer {
       onmousedown: (ev) => { ev.preventDefault(); item.pick(); },
       onmouseenter: () => { this.highlight = i; this.paintHighlight(); },
     }, h("span", { class: "popup-label" }, item.label), item.detail ? h("span", { class: "popup-detail" }, item.detail) : null));
-    this.popup.replaceChildren(h("div", { class: "popup-title" }, title), ...list, empty ? h("div", { class: "popup-empty" }, empty) : null);
+    const tail = empty ? [h("div", { class: "popup-empty" }, empty)] : [];
+    this.popup.replaceChildren(h("div", { class: "popup-title" }, title), ...list, ...tail);
     this.popup.hidden = false;
     this.paintHighlight();
   }
@@ -202,7 +205,7 @@ export class Composer {
   async suggest(field) {
     this.focused = field;
     const option = field.option;
-    const title = `${option.name}${option.description ? " — " + option.description : ""}`;
+    const title = [h("strong", {}, option.name), option.description ? h("span", { class: "popup-description" }, " — " + option.description) : null];
     const typed = field.input.value.trim().toLowerCase();
     const pickFrom = (choices) => choices
       .filter((c) => !typed || c.label.toLowerCase().includes(typed))

@@ -21,47 +21,58 @@ export function renderMarkdown(text, ctx) {
   return root;
 }
 
-function renderBlocks(root, text, ctx) {
+function renderBlocks(root, text, ctx, inQuote = false) {
   if (!text) return;
   const lines = text.split("\n");
   let plain = [];
   let list = null;
-  let quote = null;
+  let quoted = [];
   const flushPlain = () => {
     if (!plain.length) return;
     const joined = plain.join("\n");
     if (joined.trim() || plain.length > 1) root.append(h("span", { class: "line" }, renderInline(joined, ctx)));
     plain = [];
   };
-  const flush = () => { flushPlain(); list = null; quote = null; };
+  const flushQuote = () => {
+    if (!quoted.length) return;
+    const quote = h("blockquote", {});
+    renderBlocks(quote, quoted.join("\n"), ctx, true);
+    root.append(quote);
+    quoted = [];
+  };
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i];
-    if (line.startsWith(">>> ")) {
-      flush();
-      root.append(h("blockquote", {}, renderMarkdown([line.slice(4), ...lines.slice(i + 1)].join("\n"), ctx)));
+    if (!inQuote && line.startsWith(">>> ")) {
+      flushPlain(); flushQuote();
+      const quote = h("blockquote", {});
+      renderBlocks(quote, [line.slice(4), ...lines.slice(i + 1)].join("\n"), ctx, true);
+      root.append(quote);
       return;
     }
     let m;
-    if ((m = /^> (.*)$/.exec(line))) {
+    if (!inQuote && (m = /^> (.*)$/.exec(line))) {
       flushPlain(); list = null;
-      if (!quote) { quote = h("blockquote", {}); root.append(quote); } else quote.append("\n");
-      quote.append(renderInline(m[1], ctx));
-    } else if ((m = /^(#{1,3}) (.+)$/.exec(line))) {
-      flush();
+      quoted.push(m[1]);
+      continue;
+    }
+    flushQuote();
+    if ((m = /^(#{1,3}) (.+)$/.exec(line))) {
+      flushPlain(); list = null;
       root.append(h(`h${m[1].length + 2}`, { class: "md-h" }, renderInline(m[2], ctx)));
     } else if ((m = /^-# (.+)$/.exec(line))) {
-      flush();
+      flushPlain(); list = null;
       root.append(h("div", { class: "subtext" }, renderInline(m[1], ctx)));
     } else if ((m = /^(\s*)[-*] (.+)$/.exec(line))) {
-      flushPlain(); quote = null;
+      flushPlain();
       if (!list) { list = h("ul", {}); root.append(list); }
       list.append(h("li", { class: m[1].length ? "nested" : "" }, renderInline(m[2], ctx)));
     } else {
-      if (list || quote) { list = null; quote = null; }
+      list = null;
       plain.push(line);
     }
   }
   flushPlain();
+  flushQuote();
 }
 
 const INLINE_RULES = [
@@ -122,7 +133,7 @@ function roleMention(role) {
 function channelMention(id, ctx) {
   const name = ctx.names.channels[id];
   if (!name) return mention("#unknown");
-  return h("span", { class: "mention channel", role: "link", tabindex: "0", onclick: () => ctx.openChannel && ctx.openChannel(id) }, "#" + name);
+  return h("span", { class: "mention channel-mention", role: "link", tabindex: "0", onclick: () => ctx.openChannel && ctx.openChannel(id) }, "#" + name);
 }
 
 function link(url, label) {

@@ -37,9 +37,10 @@ function renderMessage(message, app, grouped) {
   if (message.loading) {
     body.append(h("div", { class: "thinking" }, `${app.botName} is thinking`, h("span", { class: "dots" }, "…")));
   } else if (message.content) {
-    body.append(renderMarkdown(message.content, ctx));
+    const content = renderMarkdown(message.content, ctx);
+    if (message.edited) content.append(h("span", { class: "edited" }, " (edited)"));
+    body.append(content);
   }
-  if (message.edited) body.append(h("span", { class: "edited" }, "(edited)"));
   for (const embed of message.embeds || []) body.append(renderEmbed(embed, message, ctx));
   for (const file of message.attachments || []) body.append(renderAttachment(file, message));
   if ((message.components || []).length) body.append(renderComponents(message, app));
@@ -47,7 +48,10 @@ function renderMessage(message, app, grouped) {
     body.append(h("div", { class: "thread-link", role: "link", tabindex: "0", onclick: () => app.openThread(message.thread.id) },
       "🧵 ", h("span", {}, message.thread.name), h("span", { class: "muted" }, " · open thread")));
   }
-  if (!message.ephemeral && !message.in_dm) body.append(renderReactions(message, app));
+  if (!message.ephemeral && !message.in_dm) {
+    const reactions = renderReactions(message, app);
+    if (reactions) body.append(reactions);
+  }
   if (message.ephemeral) {
     body.append(h("div", { class: "ephemeral-note" }, "👁 Only you can see this · ",
       h("a", { href: "#", onclick: (ev) => { ev.preventDefault(); app.dismissed.add(message.id); app.rerender(); } }, "Dismiss message")));
@@ -64,6 +68,7 @@ function renderMessage(message, app, grouped) {
     grouped ? h("div", { class: "gutter" }) : avatar(message.author.id, message.author.name),
     body);
   row.append(line);
+  if (!message.ephemeral && !message.in_dm && !message.loading) row.append(reactionToolbar(message, app));
   return row;
 }
 
@@ -251,16 +256,18 @@ function renderSelect(component, message, app) {
 // -- reactions -------------------------------------------------------------------------------
 
 function renderReactions(message, app) {
-  const row = h("div", { class: "reactions" });
-  for (const reaction of message.reactions || []) {
-    row.append(h("button", {
-      class: `reaction${reaction.mine ? " mine" : ""}`, type: "button",
-      title: reaction.mine ? "Remove your reaction" : "React",
-      onclick: () => app.react(message, reaction.key, !reaction.mine),
-    }, h("span", {}, reaction.emoji), h("span", { class: "count" }, String(reaction.count))));
-  }
+  if (!(message.reactions || []).length) return null;
+  return h("div", { class: "reactions" }, message.reactions.map((reaction) => h("button", {
+    class: `reaction${reaction.mine ? " mine" : ""}`, type: "button",
+    title: reaction.mine ? "Remove your reaction" : "React",
+    onclick: () => app.react(message, reaction.key, !reaction.mine),
+  }, h("span", {}, reaction.emoji), h("span", { class: "count" }, String(reaction.count)))));
+}
+
+// The hover toolbar's "Add Reaction", with a few emoji to pick from.
+function reactionToolbar(message, app) {
   const picker = h("div", { class: "reaction-picker", hidden: true },
-    QUICK_REACTIONS.map((emoji) => h("button", { type: "button", class: "pick", onclick: () => { picker.hidden = true; app.react(message, emoji, true); } }, emoji)));
-  row.append(h("button", { class: "reaction add", type: "button", title: "Add Reaction", onclick: () => { picker.hidden = !picker.hidden; } }, "☺+"), picker);
-  return row;
+    QUICK_REACTIONS.map((emoji) => h("button", { type: "button", class: "pick", title: `React with ${emoji}`, onclick: () => { picker.hidden = true; app.react(message, emoji, true); } }, emoji)));
+  const toggle = h("button", { class: "tool", type: "button", title: "Add Reaction", onclick: () => { picker.hidden = !picker.hidden; } }, "☺+");
+  return h("div", { class: "msg-toolbar" }, toggle, picker);
 }
