@@ -857,6 +857,7 @@ class Driver:
     ) -> InteractionResult:
         if not self.emulator.gateway.live_sessions:
             raise RuntimeError("no bot has a gateway session")
+        in_dm = channel.type == ChannelType.DM
         guild = self.guild()
         interaction = Interaction(
             id=self.world.new_id(),
@@ -864,7 +865,7 @@ class Driver:
             type=kind,
             application_id=self.world.application_id,
             user=member.user,
-            guild_id=guild.id,
+            guild_id=None if in_dm else guild.id,
             channel_id=channel.id,
             data=data,
             created_at=self.emulator.clock(),
@@ -872,33 +873,58 @@ class Driver:
             command=command,
         )
         self.emulator.register_interaction(interaction)
-        channel_payload = channel.to_payload()
-        channel_payload["permissions"] = str(int(guild.permissions_in(member, channel)))
         payload: JSON = {
             "id": str(interaction.id),
             "application_id": str(interaction.application_id),
             "type": int(kind),
             "data": data,
-            "guild_id": str(guild.id),
-            "guild": {"id": str(guild.id), "locale": "en-US", "features": ["COMMUNITY"]},
             "channel_id": str(channel.id),
-            "channel": channel_payload,
-            "member": member.to_payload(permissions=guild.permissions_in(member, channel)),
             "token": interaction.token,
             "version": 1,
             "app_permissions": str(int(self.world.bot_permissions_in(channel))),
             "locale": "en-US",
-            "guild_locale": "en-US",
             "entitlements": [],
             "entitlement_sku_ids": [],
-            "authorizing_integration_owners": {"0": str(guild.id)},
-            "context": 0,
             "attachment_size_limit": ATTACHMENT_SIZE_LIMIT,
         }
+        if in_dm:
+            payload.update(_dm_context(member, channel, self.world.bot_permissions_in(channel)))
+        else:
+            payload.update(_guild_context(guild, member, channel))
         if message is not None:
             payload["message"] = message.to_payload()
-        self.emulator.gateway.dispatch("INTERACTION_CREATE", payload, guild_id=guild.id)
+        self.emulator.gateway.dispatch("INTERACTION_CREATE", payload, guild_id=interaction.guild_id)
         return InteractionResult(self, interaction)
+
+
+def _guild_context(guild: Guild, member: Member, channel: Channel) -> JSON:
+    """The parts of an interaction payload that say it happened in a guild channel."""
+    permissions = guild.permissions_in(member, channel)
+    channel_payload = channel.to_payload()
+    channel_payload["permissions"] = str(int(permissions))
+    return {
+        "guild_id": str(guild.id),
+        "guild": {"id": str(guild.id), "locale": "en-US", "features": ["COMMUNITY"]},
+        "channel": channel_payload,
+        "member": member.to_payload(permissions=permissions),
+        "guild_locale": "en-US",
+        "authorizing_integration_owners": {"0": str(guild.id)},
+        "context": 0,
+    }
+
+
+def _dm_context(member: Member, channel: Channel, permissions: Permission) -> JSON:
+    """The parts of an interaction payload that say it happened in the bot's DM with the member
+    (a button on a message the bot sent there): ``user`` instead of ``member``, context 1, and
+    the guild-install owner "0", as Discord sends them."""
+    channel_payload = channel.to_payload()
+    channel_payload["permissions"] = str(int(permissions))
+    return {
+        "channel": channel_payload,
+        "user": member.user.to_payload(),
+        "authorizing_integration_owners": {"0": "0"},
+        "context": 1,
+    }
 
 
 def hidden_reason(

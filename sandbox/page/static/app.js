@@ -146,6 +146,8 @@ function renderBot(state) {
     h("pre", { class: "crash-log" }, (status.log || []).join("\n")),
     bot.can_restart ? h("button", { type: "button", class: "button danger", onclick: restartBot }, "Restart bot") : null,
   );
+  const log = banner.querySelector(".crash-log");
+  log.scrollTop = log.scrollHeight;
 }
 
 async function restartBot(ev) {

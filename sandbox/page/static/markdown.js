@@ -83,9 +83,9 @@ const INLINE_RULES = [
   { re: /<#(\d+)>/y, make: (m, ctx) => channelMention(m[1], ctx) },
   { re: /<t:(-?\d{1,13})(?::([tTdDfFR]))?>/y, make: (m, ctx) => timestamp(Number(m[1]), m[2] || "f", ctx) },
   { re: /<a?:(\w+):(\d+)>/y, make: (m) => h("span", { class: "custom-emoji", title: `:${m[1]}:` }, `:${m[1]}:`) },
-  { re: /\[([^\[\]\n]+)\]\(<?(https?:\/\/[^\s<>()]+)>?\)/y, make: (m, ctx) => link(m[2], renderInline(m[1], ctx)) },
-  { re: /<(https?:\/\/[^\s>]+)>/y, make: (m) => link(m[1], m[1]) },
-  { re: /https?:\/\/[^\s<]+[^\s<.,:;"')\]!?]/y, make: (m) => link(m[0], m[0]) },
+  { re: /\[([^\[\]\n]+)\]\(<?(https?:\/\/[^\s<>()]+)>?\)/y, make: (m, ctx) => link(m[2], renderInline(m[1], ctx), ctx) },
+  { re: /<(https?:\/\/[^\s>]+)>/y, make: (m, ctx) => link(m[1], m[1], ctx) },
+  { re: /https?:\/\/[^\s<]+[^\s<.,:;"')\]!?]/y, make: (m, ctx) => link(m[0], m[0], ctx) },
   { re: /\*\*\*(?=\S)([\s\S]*?\S)\*\*\*/y, make: (m, ctx) => h("strong", {}, h("em", {}, renderInline(m[1], ctx))) },
   { re: /\*\*(?=\S)([\s\S]*?\S)\*\*(?!\*)/y, make: (m, ctx) => h("strong", {}, renderInline(m[1], ctx)) },
   { re: /__(?=\S)([\s\S]*?\S)__(?!_)/y, make: (m, ctx) => h("u", {}, renderInline(m[1], ctx)) },
@@ -136,10 +136,19 @@ function channelMention(id, ctx) {
   return h("span", { class: "mention channel-mention", role: "link", tabindex: "0", onclick: () => ctx.openChannel && ctx.openChannel(id) }, "#" + name);
 }
 
-function link(url, label) {
+function link(url, label, ctx) {
   const href = safeUrl(url);
   if (!href) return h("span", {}, label);
+  const inside = ctx && channelOfLink(href, ctx);
+  if (inside) return h("a", { href: "#", onclick: (ev) => { ev.preventDefault(); ctx.openChannel(inside); } }, label);
   return h("a", { href, target: "_blank", rel: "noopener noreferrer" }, label);
+}
+
+// A discord.com/channels/<guild>/<channel>[/<message>] link to a channel of this server: the page
+// opens it in place instead of sending the member to the real Discord.
+export function channelOfLink(href, ctx) {
+  const m = /^https:\/\/(?:ptb\.|canary\.)?discord\.com\/channels\/\d+\/(\d+)(?:\/\d+)?\/?$/.exec(href);
+  return m && ctx.names.channels[m[1]] ? m[1] : null;
 }
 
 function spoiler(children) {

@@ -3,7 +3,7 @@
 // "Only you can see this" line and the "thinking…" state of a deferred answer.
 
 import { avatar, h, safeUrl } from "./dom.js";
-import { messageTime, renderInline, renderMarkdown, timestamp } from "./markdown.js";
+import { channelOfLink, messageTime, renderInline, renderMarkdown, timestamp } from "./markdown.js";
 
 const GROUP_SECONDS = 7 * 60;
 const QUICK_REACTIONS = ["🔥", "❤️", "👍", "😂", "🎧", "💿"];
@@ -196,6 +196,10 @@ function renderButton(button, message, app) {
   const label = [emojiText(button.emoji), button.label ? h("span", {}, button.label) : null];
   if (button.style === 5) {
     const href = safeUrl(button.url);
+    const inside = href && channelOfLink(href, app.ctx);
+    if (inside && !button.disabled) {
+      return h("button", { class: "button link", type: "button", onclick: () => app.openThread(inside) }, label);
+    }
     return h("a", { class: `button link${button.disabled || !href ? " disabled" : ""}`, href: button.disabled ? null : href, target: "_blank", rel: "noopener noreferrer" },
       label, h("span", { class: "external" }, " ↗"));
   }
