@@ -165,7 +165,11 @@ export class Composer {
     this.paintOptional();
     if (this.fields.length) this.fields[0].focus();
     else { this.showItems("/" + leaf.name, [], leaf.description + " — press Enter to send."); this.sendButton.focus(); }
-    this.sendButton.onkeydown = (ev) => { if (ev.key === "Escape" || ev.key === "Backspace") { this.reset(); this.text.focus(); } };
+    this.sendButton.onkeydown = (ev) => {
+      if (!this.leaf) return;
+      if (ev.key === "Enter") { ev.preventDefault(); this.submit(); }
+      if (ev.key === "Escape" || ev.key === "Backspace") { ev.preventDefault(); this.reset(); this.text.focus(); }
+    };
   }
 
   paintOptional() {
