@@ -371,27 +371,33 @@ class Driver:
     def _check_visible(
         self, command: ApplicationCommand, guild: Guild, member: Member, channel: Channel
     ) -> None:
-        if command.contexts is not None and 0 not in command.contexts:
-            raise CommandNotAvailable(f"/{command.name} is not available in servers")
-        perms = guild.permissions_in(member, channel)
-        if not perms & Permission.USE_APPLICATION_COMMANDS:
-            raise CommandNotAvailable(
-                f"{member.user.username} may not use application commands in #{channel.name}"
-            )
-        required = command.default_member_permissions
-        if required is not None:
-            allowed = (
-                bool(perms & Permission.ADMINISTRATOR)
-                if required == 0
-                else perms & required == required
-            )
-            if not allowed:
-                self.recorder.note(
-                    "command_hidden", command=command.name, user=member.user.username
-                )
-                raise CommandNotAvailable(
-                    f"/{command.name} needs {required!r}; {member.user.username} does not have it in #{channel.name}"
-                )
+        reason = _unusable_reason(command, guild, member, channel)
+        if reason is None and _lacks_default_permissions(command, guild, member, channel):
+            self.recorder.note("command_hidden", command=command.name, user=member.user.username)
+            reason = _needs_permissions_reason(command, member, channel)
+        if reason is not None:
+            raise CommandNotAvailable(reason)
+
+    def offered_commands(
+        self, *, user: UserRef, channel: ChannelRef | None = None
+    ) -> list[ApplicationCommand]:
+        """The chat-input commands the Discord client lists for ``user`` in ``channel`` when they
+        type ``/``: guild commands first (they win over a global one of the same name), by name."""
+        guild = self.guild()
+        target = self.channel(channel, guild)
+        member = self.member(user, guild)
+        ordered = sorted(
+            (c for c in self.world.commands_for(guild) if c.type == 1),
+            key=lambda c: (c.name, c.guild_id is None),
+        )
+        offered: dict[str, ApplicationCommand] = {}
+        for command in ordered:
+            if (
+                command.name not in offered
+                and hidden_reason(command, guild, member, target) is None
+            ):
+                offered[command.name] = command
+        return list(offered.values())
 
     async def run_command(
         self,
@@ -436,14 +442,16 @@ class Driver:
         value: str,
         channel: ChannelRef | None = None,
         within: float = 5.0,
+        options: Mapping[str, Any] | None = None,
         **kwargs: Any,
     ) -> list[JSON]:
-        """Type ``value`` into option ``focused`` and return the choices the bot offers."""
+        """Type ``value`` into option ``focused`` and return the choices the bot offers; the
+        other options already filled in come from the line, ``options`` or keyword arguments."""
         target = self.channel(channel)
         member = self.member(user)
         name, path, typed = _parse_command_line(command_line)
         command = self.find_command(name, user=member, channel=target)
-        values = {**typed, **kwargs, focused: value}
+        values = {**typed, **(options or {}), **kwargs, focused: value}
         resolved: JSON = {}
         data: JSON = {"id": str(command.id), "name": command.name, "type": command.type}
         data["options"] = self._build_options(command, path, values, resolved, focused=focused)
@@ -849,6 +857,7 @@ class Driver:
     ) -> InteractionResult:
         if not self.emulator.gateway.live_sessions:
             raise RuntimeError("no bot has a gateway session")
+        in_dm = channel.type == ChannelType.DM
         guild = self.guild()
         interaction = Interaction(
             id=self.world.new_id(),
@@ -856,7 +865,7 @@ class Driver:
             type=kind,
             application_id=self.world.application_id,
             user=member.user,
-            guild_id=guild.id,
+            guild_id=None if in_dm else guild.id,
             channel_id=channel.id,
             data=data,
             created_at=self.emulator.clock(),
@@ -864,33 +873,98 @@ class Driver:
             command=command,
         )
         self.emulator.register_interaction(interaction)
-        channel_payload = channel.to_payload()
-        channel_payload["permissions"] = str(int(guild.permissions_in(member, channel)))
         payload: JSON = {
             "id": str(interaction.id),
             "application_id": str(interaction.application_id),
             "type": int(kind),
             "data": data,
-            "guild_id": str(guild.id),
-            "guild": {"id": str(guild.id), "locale": "en-US", "features": ["COMMUNITY"]},
             "channel_id": str(channel.id),
-            "channel": channel_payload,
-            "member": member.to_payload(permissions=guild.permissions_in(member, channel)),
             "token": interaction.token,
             "version": 1,
             "app_permissions": str(int(self.world.bot_permissions_in(channel))),
             "locale": "en-US",
-            "guild_locale": "en-US",
             "entitlements": [],
             "entitlement_sku_ids": [],
-            "authorizing_integration_owners": {"0": str(guild.id)},
-            "context": 0,
             "attachment_size_limit": ATTACHMENT_SIZE_LIMIT,
         }
+        if in_dm:
+            payload.update(_dm_context(member, channel, self.world.bot_permissions_in(channel)))
+        else:
+            payload.update(_guild_context(guild, member, channel))
         if message is not None:
             payload["message"] = message.to_payload()
-        self.emulator.gateway.dispatch("INTERACTION_CREATE", payload, guild_id=guild.id)
+        self.emulator.gateway.dispatch("INTERACTION_CREATE", payload, guild_id=interaction.guild_id)
         return InteractionResult(self, interaction)
+
+
+def _guild_context(guild: Guild, member: Member, channel: Channel) -> JSON:
+    """The parts of an interaction payload that say it happened in a guild channel."""
+    permissions = guild.permissions_in(member, channel)
+    channel_payload = channel.to_payload()
+    channel_payload["permissions"] = str(int(permissions))
+    return {
+        "guild_id": str(guild.id),
+        "guild": {"id": str(guild.id), "locale": "en-US", "features": ["COMMUNITY"]},
+        "channel": channel_payload,
+        "member": member.to_payload(permissions=permissions),
+        "guild_locale": "en-US",
+        "authorizing_integration_owners": {"0": str(guild.id)},
+        "context": 0,
+    }
+
+
+def _dm_context(member: Member, channel: Channel, permissions: Permission) -> JSON:
+    """The parts of an interaction payload that say it happened in the bot's DM with the member
+    (a button on a message the bot sent there): ``user`` instead of ``member``, context 1, and
+    the guild-install owner "0", as Discord sends them."""
+    channel_payload = channel.to_payload()
+    channel_payload["permissions"] = str(int(permissions))
+    return {
+        "channel": channel_payload,
+        "user": member.user.to_payload(),
+        "authorizing_integration_owners": {"0": "0"},
+        "context": 1,
+    }
+
+
+def hidden_reason(
+    command: ApplicationCommand, guild: Guild, member: Member, channel: Channel
+) -> str | None:
+    """Why the Discord client would not offer ``command`` to ``member`` in ``channel`` (its
+    contexts, USE_APPLICATION_COMMANDS, ``default_member_permissions``), or None if it would."""
+    reason = _unusable_reason(command, guild, member, channel)
+    if reason is None and _lacks_default_permissions(command, guild, member, channel):
+        reason = _needs_permissions_reason(command, member, channel)
+    return reason
+
+
+def _unusable_reason(
+    command: ApplicationCommand, guild: Guild, member: Member, channel: Channel
+) -> str | None:
+    if command.contexts is not None and 0 not in command.contexts:
+        return f"/{command.name} is not available in servers"
+    if not guild.permissions_in(member, channel) & Permission.USE_APPLICATION_COMMANDS:
+        return f"{member.user.username} may not use application commands in #{channel.name}"
+    return None
+
+
+def _lacks_default_permissions(
+    command: ApplicationCommand, guild: Guild, member: Member, channel: Channel
+) -> bool:
+    required = command.default_member_permissions
+    if required is None:
+        return False
+    perms = guild.permissions_in(member, channel)
+    if required == 0:
+        return not perms & Permission.ADMINISTRATOR
+    return perms & required != required
+
+
+def _needs_permissions_reason(command: ApplicationCommand, member: Member, channel: Channel) -> str:
+    return (
+        f"/{command.name} needs {command.default_member_permissions!r}; "
+        f"{member.user.username} does not have it in #{channel.name}"
+    )
 
 
 def _parse_command_line(line: str) -> tuple[str, list[str], dict[str, str]]:

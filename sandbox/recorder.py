@@ -2,12 +2,14 @@
 
 Tests wait on the recorder instead of sleeping: ``await recorder.wait_until(predicate)`` wakes
 whenever anything is recorded (or the world changes) and re-checks the predicate. ``mark()``
-returns a position so that a wait can look only at what happened after it.
+returns a position so that a wait can look only at what happened after it. Listeners
+(``add_listener``) hear the same wake-ups; the try-out page pushes them to the browser.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -88,6 +90,7 @@ class Recorder:
         self.notes: list[RecordedNote] = []
         self._counter = 0
         self._changed: asyncio.Event | None = None
+        self._listeners: list[Callable[[], None]] = []
 
     # -- recording ----------------------------------------------------------------------------
 
@@ -149,10 +152,21 @@ class Recorder:
         return entry
 
     def notify(self) -> None:
-        """Wake every waiter so it re-checks its predicate."""
+        """Wake every waiter so it re-checks its predicate, and tell every listener."""
         if self._changed is not None:
             self._changed.set()
             self._changed = None
+        for listener in list(self._listeners):
+            listener()
+
+    def add_listener(self, listener: Callable[[], None]) -> None:
+        """Call ``listener()`` (it must not block or raise) whenever anything is recorded or the
+        world changes; the try-out page's live updates use it."""
+        self._listeners.append(listener)
+
+    def remove_listener(self, listener: Callable[[], None]) -> None:
+        with contextlib.suppress(ValueError):
+            self._listeners.remove(listener)
 
     # -- waiting ------------------------------------------------------------------------------
 

@@ -1,7 +1,8 @@
 """The emulator: one aiohttp server on 127.0.0.1 serving the REST API under ``/api/v10``, the
 gateway at ``/gateway`` (and ``/gateway-resume``, the ``resume_gateway_url`` READY hands out),
-uploaded attachments under ``/attachments``, and the world's clock at ``/sandbox/clock`` (see
-``sandbox.clock``; a bot pointed here follows it).
+uploaded attachments under ``/attachments``, the world's clock at ``/sandbox/clock`` (see
+``sandbox.clock``; a bot pointed here follows it), and the try-out page at ``/app`` with its API
+under ``/app/api`` (see ``sandbox.page``; ``/`` redirects there).
 
 Typical use::
 
@@ -27,6 +28,7 @@ from sandbox.faults import FaultPlan
 from sandbox.gateway import Gateway
 from sandbox.limits import RateLimits
 from sandbox.model import JSON, Attachment, Interaction, World
+from sandbox.page import BotStatusHook, NextScheduledHook, RestartBotHook, add_page_routes
 from sandbox.recorder import Recorder
 from sandbox.rest import add_routes
 from sandbox.timers import WorldTimers
@@ -80,6 +82,11 @@ class Emulator:
         self._runner: web.AppRunner | None = None
         self._driver: Driver | None = None
         self.world.dispatch = self._announce
+        #: The try-out page's hooks, set by its launcher (see ``sandbox.page``): when the bot's
+        #: next job is due, the bot process's status, and restarting it.
+        self.next_scheduled: NextScheduledHook | None = None
+        self.bot_status: BotStatusHook | None = None
+        self.restart_bot: RestartBotHook | None = None
 
     # -- lifecycle ----------------------------------------------------------------------------
 
@@ -91,6 +98,7 @@ class Emulator:
         self._stopping.clear()
         app.router.add_get("/sandbox/clock", clock_route(self.world.clock, self._stopping))
         add_routes(app, self)
+        add_page_routes(app, self)
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port)
@@ -106,6 +114,7 @@ class Emulator:
         await self.timers.stop()
         if self._runner is not None:
             self._stopping.set()
+            self.recorder.notify()  # the page's live streams see the stop and end
             await self.gateway.close_all()
             await self._runner.cleanup()
             self._runner = None
@@ -121,6 +130,11 @@ class Emulator:
         tb: TracebackType | None,
     ) -> None:
         await self.stop()
+
+    @property
+    def stopping(self) -> asyncio.Event:
+        """Set while the emulator stops (long polls and live streams end on it)."""
+        return self._stopping
 
     # -- addresses ----------------------------------------------------------------------------
 

@@ -51,3 +51,37 @@ async def test_a_user_who_left_every_shared_server_cannot_be_messaged(
     with pytest.raises(discord.Forbidden) as refused:
         await channel.send("are you still there?")
     assert refused.value.code == 50007
+
+
+class Quiet(discord.ui.View):
+    """A button on a DM, answered from the DM (what party reminders carry)."""
+
+    def __init__(self) -> None:
+        super().__init__(timeout=60)
+        self.clicked_in: list[tuple[object, object]] = []
+
+    @discord.ui.button(label="Stop reminders", custom_id="dm:quiet")
+    async def quiet(
+        self, interaction: discord.Interaction, button: discord.ui.Button[Quiet]
+    ) -> None:
+        self.clicked_in.append((interaction.guild_id, type(interaction.channel)))
+        await interaction.response.send_message("no more reminders", ephemeral=True)
+
+
+async def test_a_button_on_a_dm_is_clicked_from_the_dm(emulator: Emulator, bot: ProbeBot) -> None:
+    driver = emulator.driver
+    alice = await bot.fetch_user(driver.member("alice").id)
+    view = Quiet()
+    await alice.send("your party starts soon", view=view)
+    [dm] = driver.dms("alice")
+    mark = emulator.recorder.mark()
+
+    clicked = await driver.click_button(dm, "dm:quiet", user="alice")
+    await clicked.wait_response()
+
+    frame = await emulator.recorder.wait_for_frame(event="INTERACTION_CREATE", after=mark)
+    assert "guild_id" not in frame.data and "member" not in frame.data
+    assert frame.data["user"]["username"] == "alice" and frame.data["context"] == 1
+    assert view.clicked_in == [(None, discord.DMChannel)]
+    assert clicked.ephemeral and clicked.content == "no more reminders"
+    assert clicked.interaction.guild_id is None
