@@ -30,10 +30,10 @@ import sys
 import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
-from sandbox.demo import FIRST_MEMBER, demo_world, seed
+from sandbox.demo import demo_world, seed
 from sandbox.model import World
+from sandbox.page import BotStatus
 from sandbox.process import BotExited, BotProcess
 from sandbox.server import Emulator
 
@@ -118,6 +118,7 @@ class Tryout:
         self.seeded = False
         self.emulator: Emulator | None = None
         self.bot: BotProcess | None = None
+        self._stopping = False
         self._rundir = tempfile.TemporaryDirectory(prefix="undercurrent-sandbox-")
 
     def prepare_world(self) -> World:
@@ -158,7 +159,7 @@ class Tryout:
                 return EXIT_FAILED
             print(
                 f"\nUndercurrent is running against a local Discord. Open:\n\n"
-                f"    {emulator.base_url}/?as={FIRST_MEMBER}\n\n"
+                f"    {emulator.base_url}/app\n\n"
                 f"Nothing leaves this machine. Ctrl-C stops it.",
                 flush=True,
             )
@@ -188,6 +189,7 @@ class Tryout:
     async def shutdown(self, *, keep: bool = True) -> None:
         """Stop the bot and save the world (``keep``), or, when the demo could not be set up,
         remove what was made so the next run starts afresh."""
+        self._stopping = True
         if self.bot is not None:
             with contextlib.suppress(Exception):
                 await self.bot.stop()
@@ -202,25 +204,22 @@ class Tryout:
     def install_hooks(self, emulator: Emulator) -> None:
         """Let the page skip to the bot's next job, see whether the bot is running, and restart
         it (the emulator knows nothing of the bot otherwise)."""
-        hooks: dict[str, Any] = {
-            "next_scheduled": self.next_scheduled,
-            "bot_status": self.bot_status,
-            "restart_bot": self.restart_bot,
-        }
-        for name, hook in hooks.items():
-            setattr(emulator, name, hook)
+        emulator.next_scheduled = self.next_scheduled
+        emulator.bot_status = self.bot_status
+        emulator.restart_bot = self.restart_bot
 
     async def next_scheduled(self) -> datetime | None:
         assert self.emulator is not None
         now = self.emulator.world.clock.now()
         return await asyncio.to_thread(next_scheduled, self.database, now)
 
-    def bot_status(self) -> dict[str, Any]:
+    def bot_status(self) -> BotStatus:
         bot = self.bot
         running = bot is not None and bot.running
+        started = bot is not None and bot.process is not None
         return {
             "running": running,
-            "exit_code": None if bot is None else bot.returncode,
+            "crashed": started and not running and not self._stopping,
             "log": [] if bot is None else bot.log_tail(30).splitlines(),
         }
 

@@ -31,8 +31,6 @@ log = logging.getLogger(__name__)
 SERVER = "Low Light Listening"
 OWNER, MODERATOR = "juno", "ines"
 MEMBERS = ("wren", "tomas", "adaeze", "kenji", "lea")
-#: Who the page acts as at first: a plain member.
-FIRST_MEMBER = "wren"
 
 #: Picks members share on the first day (artist, title, country, subgenres, note).
 SHARES = (

@@ -83,7 +83,7 @@ def _static(name: str) -> Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 def _state(emulator: Emulator) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
     async def endpoint(request: web.Request) -> web.StreamResponse:
-        member = acting_member(emulator, request.query.get("as"))
+        member = acting_member(emulator, request.query.get("as"), or_default=True)
         channel = visible_channel(emulator, member, request.query.get("channel"))
         return web.json_response(page_state(emulator, member, channel))
 

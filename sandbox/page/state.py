@@ -35,9 +35,15 @@ def humans(guild: Guild) -> list[Member]:
     return [m for m in guild.members.values() if not m.user.bot]
 
 
-def acting_member(emulator: Emulator, raw: str | int | None) -> Member:
-    """The member the page acts as: by user ID, or by default the first plain member."""
+def acting_member(emulator: Emulator, raw: str | int | None, *, or_default: bool = False) -> Member:
+    """The member the page acts as: by user ID, or by default the first plain member (also
+    for an unknown ID with ``or_default``: a page remembering a member of a world started
+    afresh since)."""
     guild = page_guild(emulator)
+    if or_default and raw not in (None, "") and str(raw).isdigit():
+        known = guild.members.get(int(str(raw)))
+        if known is None or known.user.bot:
+            raw = None
     if raw in (None, ""):
         members = humans(guild)
         plain = [m for m in members if m.id != guild.owner_id and not m.role_ids]
