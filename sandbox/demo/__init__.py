@@ -9,8 +9,8 @@ deliver them (the driver), never by writing the bot's database: the moderator se
 up and imports an archive of a few hundred real releases with lineage (``archive.csv``, the
 bot's own import format); members share picks with their notes and mark each other's; a swap
 round is opened, joined and paired (the world's clock moves an hour), so it is in its review
-phase; a listening party with a short tracklist starts ten minutes later; and the weekly digest
-is set for a couple of hours ahead.
+phase, and another is open for joining; a listening party with a short tracklist starts ten
+minutes later; and the weekly digest is set for a couple of hours ahead.
 """
 
 from __future__ import annotations
@@ -167,6 +167,11 @@ async def seed(driver: Driver, archive: bytes | None = None, *, step: Step = log
             card, custom_id=f"uc:party:rsvp:{choice}:1", user=member
         )
         await clicked.wait_done(within=10)
+    step("Another swap round opens for joining")
+    await _command(
+        driver, "swap open", MODERATOR, where="recs", theme="Something for a rainy Sunday",
+        join_until="in 2 days", review_until="in 5 days",
+    )  # fmt: skip
     step("The weekly digest is set up")
     due = driver.now() + timedelta(hours=2)
     await _command(
