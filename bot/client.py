@@ -140,6 +140,9 @@ class UndercurrentBot(commands.AutoShardedBot):
         self.settings = settings
         self.db = db
         self.clock: Clock = clock or SystemClock()
+        #: When this process started, on the bot's clock: work due before it was missed while
+        #: the bot was down (a digest posted then says it is late).
+        self.started_at = self.clock.now()
         self.scheduler = Scheduler(db, self.clock, gate=self.wait_until_ready)
         self.scheduler.on_failure(self.job_gave_up)
         # Every post made exactly once goes through here; features register renderers in cog_load.

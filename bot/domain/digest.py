@@ -262,7 +262,9 @@ MAP_KINDS: tuple[MapKind, ...] = ("country", "city", "label", "subgenre")
 
 @dataclass(frozen=True, slots=True)
 class MapFact:
-    """What one pick has on the scene's map: its country, city, label and subgenres."""
+    """What a digest needs of every pick of its week: its place on the scene's map (country,
+    city, label, subgenres), who shared it and its marks (for ranking, curators and the chart).
+    The few picks a digest shows are read in full separately."""
 
     pick_id: int
     created_at: int
@@ -270,6 +272,14 @@ class MapFact:
     city: str | None
     label: str | None
     subgenres: tuple[str, ...]
+    shared_by: int | None = None
+    loved: int = 0
+    heard: int = 0
+
+    @property
+    def rank(self) -> tuple[int, int, int, int]:
+        """Most loved first, then most heard, then the first shared."""
+        return (-self.loved, -self.heard, self.created_at, self.pick_id)
 
     def values(self, kind: MapKind) -> tuple[str, ...]:
         if kind == "subgenre":

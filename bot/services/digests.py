@@ -23,6 +23,7 @@ from bot.db import Database
 from bot.db.repos import digests as digests_repo
 from bot.db.repos import jobs as jobs_repo
 from bot.db.repos import outbox as outbox_repo
+from bot.db.repos import picks as picks_repo
 from bot.db.repos import settings as settings_repo
 from bot.db.repos import swaps as swaps_repo
 from bot.domain.digest import (
@@ -60,6 +61,8 @@ log = logging.getLogger(__name__)
 
 #: Parties listed under "Coming up" at most.
 COMING_MAX = 10
+#: Picks of the week read in full for "Most loved" (a section lists at most this many).
+SHOWN_MAX = 40
 
 
 @dataclass(frozen=True, slots=True)
@@ -317,7 +320,8 @@ class DigestContent:
     end: datetime
     now: datetime
     sections_off: frozenset[str]
-    picks: list[Pick]
+    facts: list[MapFact]  # every pick of the week, in the order shared
+    picks: list[Pick]  # in full, the ones a digest shows (the most loved, the firsts), in order
     firsts: list[FirstOnMap]
     swaps: list[SwapResult]
     parties: list[PartyRecap]
@@ -327,14 +331,17 @@ class DigestContent:
     @property
     def quiet(self) -> bool:
         """Nothing to show: no section has anything."""
-        return not (self.picks or self.swaps or self.parties or self.coming or self.from_archive)
+        return not (self.facts or self.swaps or self.parties or self.coming or self.from_archive)
 
     def pick(self, pick_id: int) -> Pick | None:
         return next((p for p in self.picks if p.id == pick_id), None)
 
 
 def map_fact(pick: Pick) -> MapFact:
-    return MapFact(pick.id, pick.created_at, pick.country, pick.city, pick.label, pick.subgenres)
+    return MapFact(
+        pick.id, pick.created_at, pick.country, pick.city, pick.label, pick.subgenres,
+        pick.shared_by, pick.loved, pick.heard,
+    )  # fmt: skip
 
 
 async def gather(
@@ -377,8 +384,12 @@ async def _gather(
     sections_off: frozenset[str],
     zone: str,
 ) -> DigestContent:
-    picks = await digests_repo.week_picks(conn, guild_id, start, end)
-    firsts = [] if "new" in sections_off else await _firsts(conn, guild_id, picks, start)
+    facts = await digests_repo.week_facts(conn, guild_id, start, end)
+    firsts = [] if "new" in sections_off else await _firsts(conn, guild_id, facts, start)
+    shown = {fact.pick_id for fact in sorted(facts, key=lambda f: f.rank)[:SHOWN_MAX]}
+    shown |= {first.pick_id for first in firsts}
+    full = await picks_repo.get_picks(conn, guild_id, sorted(shown)) if shown else {}
+    picks = sorted(full.values(), key=lambda p: (p.created_at, p.id))
     swaps: list[SwapResult] = []
     if "swaps" not in sections_off:
         for found in await digests_repo.rounds_revealed(conn, guild_id, start, end):
@@ -405,15 +416,14 @@ async def _gather(
         None if "archive" in sections_off else await _from_archive(conn, guild_id, start, zone)
     )
     return DigestContent(
-        guild_id, start, end, now, sections_off, picks, firsts, swaps, parties, coming,
+        guild_id, start, end, now, sections_off, facts, picks, firsts, swaps, parties, coming,
         from_archive,
     )  # fmt: skip
 
 
 async def _firsts(
-    conn: aiosqlite.Connection, guild_id: int, picks: list[Pick], start: datetime
+    conn: aiosqlite.Connection, guild_id: int, facts: list[MapFact], start: datetime
 ) -> list[FirstOnMap]:
-    facts = [map_fact(pick) for pick in picks]
     seen: dict[MapKind, set[str]] = {}
     for kind in MAP_KINDS:
         values = sorted({value for fact in facts for value in fact.values(kind)})
@@ -431,9 +441,9 @@ async def _from_archive(
     if first is None:
         return None
     for begin, end in same_week_in_past_years(start, zone, first):
-        picks = await digests_repo.week_picks(conn, guild_id, begin, end)
-        if picks:
-            return max(picks, key=lambda p: (p.loved, p.heard, -p.created_at, -p.id))
+        best = await digests_repo.best_of_week(conn, guild_id, begin, end)
+        if best is not None:
+            return best
     return None
 
 

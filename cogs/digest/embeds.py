@@ -18,6 +18,7 @@ from bot.domain.digest import (
     LINE_MAX,
     SECTIONS,
     FirstOnMap,
+    MapFact,
     Section,
     chart_counts,
     fit_sections,
@@ -27,7 +28,7 @@ from bot.domain.picks import Pick, country_name
 from bot.domain.text import clip_at_word
 from bot.domain.timeutil import from_epoch, to_epoch
 from bot.replies import clip, md
-from bot.services.digests import DigestContent, PartyRecap, SwapResult, map_fact
+from bot.services.digests import DigestContent, PartyRecap, SwapResult
 
 COLOUR = discord.Colour.from_rgb(46, 111, 115)
 CHART_FILE = "week.png"
@@ -85,10 +86,14 @@ def _line(text: str) -> str:
     return text
 
 
-def loved_lines(picks: list[Pick]) -> list[str]:
-    ranked = sorted(picks, key=lambda p: (-p.loved, -p.heard, p.created_at, p.id))
+def loved_lines(content: DigestContent) -> list[str]:
+    """The week's picks, most loved first; only as many as a section could list are written
+    (a busy server's week has hundreds)."""
     lines = []
-    for pick in ranked:
+    for fact in sorted(content.facts, key=lambda f: f.rank)[:SECTION_LINES_MAX]:
+        pick = content.pick(fact.pick_id)
+        if pick is None:  # removed between the two reads
+            continue
         counts = " · ".join(
             part
             for part in (
@@ -149,12 +154,12 @@ def coming_line(party: Party) -> str:
     return _line(f"{when} · **{name}**" + link("card", party.card_url()))
 
 
-def curator_lines(picks: list[Pick]) -> list[str]:
+def curator_lines(facts: list[MapFact]) -> list[str]:
     loved: dict[int, tuple[int, int]] = {}
-    for pick in picks:
-        if pick.shared_by is not None and pick.loved:
-            total, count = loved.get(pick.shared_by, (0, 0))
-            loved[pick.shared_by] = (total + pick.loved, count + 1)
+    for fact in facts:
+        if fact.shared_by is not None and fact.loved:
+            total, count = loved.get(fact.shared_by, (0, 0))
+            loved[fact.shared_by] = (total + fact.loved, count + 1)
     ranked = sorted(loved.items(), key=lambda item: (-item[1][0], -item[1][1], item[0]))
     return [
         _line(f"{member(user)} · ♥ {total} on {count} pick{'s' if count != 1 else ''}")
@@ -174,8 +179,9 @@ def sections(content: DigestContent) -> list[Section]:
     """The digest's sections that have something and are on, in order."""
     off = content.sections_off
     built: dict[str, list[str]] = {}
+    total = {"loved": len(content.facts)}
     if "loved" not in off:
-        built["loved"] = loved_lines(content.picks)
+        built["loved"] = loved_lines(content)
     if "new" not in off:
         built["new"] = [
             first_line(first, pick)
@@ -189,14 +195,14 @@ def sections(content: DigestContent) -> list[Section]:
     if "coming" not in off:
         built["coming"] = [coming_line(party) for party in content.coming]
     if "curators" not in off:
-        built["curators"] = curator_lines(content.picks)
+        built["curators"] = curator_lines(content.facts)
     if "archive" not in off and content.from_archive is not None:
         built["archive"] = [archive_line(content.from_archive)]
     return [
         Section(
             SECTIONS[name],
             tuple(lines[:SECTION_LINES_MAX]),
-            unlisted=max(0, len(lines) - SECTION_LINES_MAX),
+            unlisted=max(0, total.get(name, len(lines)) - min(len(lines), SECTION_LINES_MAX)),
         )
         for name, lines in built.items()
         if lines
@@ -207,7 +213,7 @@ def chart(content: DigestContent) -> tuple[str, list[tuple[str, int]]]:
     """The chart's title and bars, or ``("", [])`` when there is none to draw."""
     if "chart" in content.sections_off:
         return "", []
-    kind, counts = chart_counts([map_fact(pick) for pick in content.picks])
+    kind, counts = chart_counts(content.facts)
     if kind == "Countries":
         counts = [(country_name(code), n) for code, n in counts]
     return kind, counts
@@ -223,13 +229,13 @@ def digest_embed(
     """The digest as one embed Discord accepts: at most 25 fields of at most 1,024 characters,
     6,000 in all."""
     start, end = to_epoch(content.start), to_epoch(content.end)
-    sharers = {p.shared_by for p in content.picks}
+    sharers = {f.shared_by for f in content.facts}
     embed = discord.Embed(
         title=clip(f"The week in {server_name}", 256),
         colour=COLOUR,
         description=(
-            f"<t:{start}:D> to <t:{end}:D> · {len(content.picks)} "
-            f"pick{'s' if len(content.picks) != 1 else ''} shared by {len(sharers)} "
+            f"<t:{start}:D> to <t:{end}:D> · {len(content.facts)} "
+            f"pick{'s' if len(content.facts) != 1 else ''} shared by {len(sharers)} "
             f"member{'s' if len(sharers) != 1 else ''}"
         ),
     )

@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 import discord
 
 from bot.charts import render_bar_chart
-from bot.domain.digest import LATE_AFTER
+from bot.domain.digest import LATE_AFTER, DigestSettings
 from bot.domain.jobs import Job, JobSpec
 from bot.domain.timeutil import from_epoch, to_epoch
 from bot.moderators import missing_to_post, tell_moderators
@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from bot.client import UndercurrentBot
 
 log = logging.getLogger(__name__)
+CHART_TURN = asyncio.Semaphore(1)
 
 
 class DigestBlocked(Exception):
@@ -92,8 +93,9 @@ class DigestJobs:
         try:
             attach = await self._check_channel(guild_id, channel_id, run.week, job.attempts)
             message = await self.message(
-                content, week=run.week, late_by=now - due, attach=attach, note=None
-            )
+                content, week=run.week, late=self._late(job, due, settings), attach=attach,
+                note=None,
+            )  # fmt: skip
             await self.bot.outbox.reserve_alone(
                 key, marker=week_marker(run.start, run.due), channel_id=channel_id,
                 guild_id=guild_id,
@@ -106,6 +108,15 @@ class DigestJobs:
         spec = await self._record(of, "posted", channel_id=channel_id, message_id=message_id)
         log.info("Digest %s of server %s posted (due %s, now %s)", run.week, guild_id, due, now)
         return self._then(spec)
+
+    def _late(self, job: Job[DigestRun], due: datetime, settings: DigestSettings) -> bool:
+        """Whether the digest goes out late because it could not go at its time: the bot was
+        down then, or it is a retry (a lost channel). Queueing behind other servers' digests
+        due the same minute is not lateness."""
+        if self.now - due < LATE_AFTER:
+            return False
+        missed = due < self.bot.started_at or job.attempts > 1
+        return missed or (settings.problem_at is not None and settings.problem_at >= due)
 
     @staticmethod
     def _then(spec: JobSpec | None) -> list[JobSpec]:
@@ -235,7 +246,7 @@ class DigestJobs:
         content: DigestContent,
         *,
         week: str | None,
-        late_by: timedelta | None = None,
+        late: bool = False,
         attach: bool,
         note: str | None,
     ) -> OutboxMessage:
@@ -244,7 +255,7 @@ class DigestJobs:
         name = guild.name if guild else "this server"
         start, end = to_epoch(content.start), to_epoch(content.end)
         lines = [note] if note else []
-        if late_by is not None and late_by >= LATE_AFTER:
+        if late:
             lines.append(f"-# Posted late: this digest was due <t:{to_epoch(content.end)}:F>.")
         if content.quiet:
             return OutboxMessage(
@@ -254,7 +265,10 @@ class DigestJobs:
         title, bars = chart(content) if attach else ("", [])
         files: list[tuple[str, bytes]] = []
         if bars:
-            png = await asyncio.to_thread(render_bar_chart, f"{title} this week", bars)
+            # One chart at a time: drawing holds the GIL for ~0.1 s, and many at once (a burst
+            # of servers due the same minute) would starve the gateway's heartbeat.
+            async with CHART_TURN:
+                png = await asyncio.to_thread(render_bar_chart, f"{title} this week", bars)
             files.append((CHART_FILE, png))
         embed = digest_embed(content, server_name=name, week=week, with_chart=bool(files))
         return OutboxMessage(

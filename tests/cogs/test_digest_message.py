@@ -14,7 +14,7 @@ from bot.domain.digest import FirstOnMap, more_line
 from bot.domain.parties import Party
 from bot.domain.picks import LIMITS, Pick
 from bot.domain.swaps import RevealSummary, SwapEntry, SwapRound
-from bot.services.digests import DigestContent, PartyRecap, SwapResult
+from bot.services.digests import DigestContent, PartyRecap, SwapResult, map_fact
 from cogs.digest.embeds import digest_embed, sections
 
 START = datetime(2026, 11, 23, 9, tzinfo=UTC)
@@ -129,7 +129,7 @@ def contents(draw: st.DrawFn) -> DigestContent:
     return DigestContent(
         guild_id=1, start=START - timedelta(days=7), end=START, now=START,
         sections_off=frozenset(draw(st.lists(st.sampled_from(["loved", "new", "coming"]), max_size=2))),
-        picks=week, firsts=firsts,
+        facts=[map_fact(p) for p in week], picks=week, firsts=firsts,
         swaps=[draw(swap_results(n)) for n in range(draw(st.integers(0, 6)))],
         parties=recaps, coming=coming,
         from_archive=draw(st.none() | picks(999)),

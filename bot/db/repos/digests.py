@@ -16,7 +16,7 @@ from bot.db.repos.parties import PARTY_COLUMNS, row_to_party
 from bot.db.repos.picks import PICK_COLUMNS, row_to_pick
 from bot.db.repos.swaps import ROUND_COLUMNS, row_to_round
 from bot.db.rows import fetch_all, fetch_one
-from bot.domain.digest import DigestSettings, MapKind
+from bot.domain.digest import DigestSettings, MapFact, MapKind
 from bot.domain.parties import Party
 from bot.domain.picks import Pick
 from bot.domain.swaps import SwapRound
@@ -55,6 +55,22 @@ ORDER BY done_at DESC LIMIT 1
 
 WEEK_PICKS = f"""
 SELECT {PICK_COLUMNS} FROM picks p
+WHERE p.guild_id = :guild_id AND p.created_at >= :start AND p.created_at < :end
+  AND p.deleted_at IS NULL
+ORDER BY p.created_at, p.id
+"""
+# The pick of a past week that "From the archive" shows: the most loved, then heard, earliest.
+BEST_OF_WEEK = f"""
+SELECT {PICK_COLUMNS} FROM picks p
+WHERE p.guild_id = :guild_id AND p.created_at >= :start AND p.created_at < :end
+  AND p.deleted_at IS NULL
+ORDER BY loved DESC, heard DESC, p.created_at, p.id LIMIT 1
+"""
+WEEK_FACTS = """
+SELECT p.id, p.created_at, p.country, p.city, p.label, p.tags, p.shared_by,
+    (SELECT count(*) FROM pick_votes v WHERE v.pick_id = p.id AND v.kind = 'loved') AS loved,
+    (SELECT count(*) FROM pick_votes v WHERE v.pick_id = p.id AND v.kind = 'heard') AS heard
+FROM picks p
 WHERE p.guild_id = :guild_id AND p.created_at >= :start AND p.created_at < :end
   AND p.deleted_at IS NULL
 ORDER BY p.created_at, p.id
@@ -262,6 +278,25 @@ async def week_picks(
     Heard and Loved counts."""
     rows = await fetch_all(conn, WEEK_PICKS, _window(guild_id, start, end))
     return [row_to_pick(row) for row in rows]
+
+
+async def week_facts(
+    conn: aiosqlite.Connection, guild_id: int, start: datetime, end: datetime
+) -> list[MapFact]:
+    """What a digest needs of every live pick shared in ``[start, end)``, in the order they
+    were shared (read by position: a busy server's week is hundreds of rows)."""
+    rows = await fetch_all(conn, WEEK_FACTS, _window(guild_id, start, end))
+    return [
+        MapFact(r[0], r[1], r[2], r[3], r[4], tuple(r[5].split()) if r[5] else (), r[6], r[7], r[8])
+        for r in rows
+    ]
+
+
+async def best_of_week(
+    conn: aiosqlite.Connection, guild_id: int, start: datetime, end: datetime
+) -> Pick | None:
+    row = await fetch_one(conn, BEST_OF_WEEK, _window(guild_id, start, end))
+    return None if row is None else row_to_pick(row)
 
 
 async def first_pick_at(conn: aiosqlite.Connection, guild_id: int) -> datetime | None:
