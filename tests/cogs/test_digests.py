@@ -360,3 +360,25 @@ async def test_off_stops_it_and_status_says_so(
     status = await server.member.slash(server.channel, "digest status")
     assert answer(status).startswith("**Off** (was <#")
     assert "Next:" not in answer(status)
+
+
+async def test_late_means_it_could_not_go_at_its_time_not_that_it_queued(
+    server: Server, simcord_bot: UndercurrentBot, clock: FakeClock, db_path: Any
+) -> None:
+    digests = server.guild.create_text_channel("digests")
+    await set_up(server, digests)
+    await share(simcord_bot, server, "Moin", "Moot")
+    # The bot was up all along and got to it five minutes after its time: not late.
+    await run_jobs(simcord_bot, server, clock, FIRST_RUN + timedelta(minutes=5))
+    [on_time] = digests_in(digests)
+    assert on_time.content == ""
+    # Next week the bot is down at the time and back twenty minutes later: late, and says so.
+    clock.advance(timedelta(days=1))
+    await share(simcord_bot, server, "Grouper", "Ruins")
+    clock.advance(FIRST_RUN + timedelta(days=7, minutes=20) - clock.now())
+    async with restarted_bot(server.env, db_path, clock) as again:
+        await again.scheduler.run_due()
+        await server.env.settle()
+    late = max(digests_in(digests), key=lambda m: m.id)
+    due = int((FIRST_RUN + timedelta(days=7)).timestamp())
+    assert late.content == f"-# Posted late: this digest was due <t:{due}:F>."
