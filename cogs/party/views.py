@@ -79,13 +79,18 @@ class RsvpButton(
                 bot.db, party.guild_id, interaction.user.id
             )
             settings = await parties_service.get_settings(bot.db, party.guild_id)
-            answer += (
-                " I'll DM you a reminder "
-                + parties_service.describe_reminders(settings.reminders)
-                + " before it starts."
-                if reminders_on
-                else " Your reminders are off (`/party reminders on` turns them back on)."
-            )
+            now = bot.clock.now()
+            ahead = [o for o in settings.reminders if party.starts_at - o > now]
+            if not reminders_on:
+                answer += " Your reminders are off (`/party reminders on` turns them back on)."
+            elif ahead:
+                answer += (
+                    " I'll DM you a reminder "
+                    + parties_service.describe_reminders(ahead)
+                    + " before it starts."
+                )
+            elif party.starts_at > now:
+                answer += " It starts too soon for a reminder: see you there."
         if on_card:
             await interaction.response.edit_message(embed=card_embed(view), view=card_view(view))
             await interaction.followup.send(answer, ephemeral=True, allowed_mentions=NO_MENTIONS)

@@ -12,6 +12,7 @@ import discord
 
 from bot.domain.picks import PickFields
 from bot.domain.swaps import FAVOURITE_MAX, THOUGHTS_MAX, SwapEntry, SwapRound
+from bot.domain.text import clip_at_word
 from bot.errors import UserError
 from bot.interactions import require_guild
 from bot.pick_forms import DETAILS, WORDS, add_inputs, typed_value
@@ -304,7 +305,7 @@ class ReviewForm(SafeModal):
     def __init__(
         self, round_: SwapRound, review: Any, typed: Mapping[str, str] | None = None
     ) -> None:
-        super().__init__(title=f"Review: {round_.theme}"[:45], timeout=1800)
+        super().__init__(title=clip_at_word(f"Review: {round_.theme}", 45), timeout=1800)
         self.round = round_
         shown = typed or {
             "rating": str(review.rating) if review else "",

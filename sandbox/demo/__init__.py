@@ -9,8 +9,8 @@ deliver them (the driver), never by writing the bot's database: the moderator se
 up and imports an archive of a few hundred real releases with lineage (``archive.csv``, the
 bot's own import format); members share picks with their notes and mark each other's; a swap
 round is opened, joined and paired (the world's clock moves an hour), so it is in its review
-phase, and another is open for joining; a listening party with a short tracklist starts ten
-minutes later; and the weekly digest is set for a couple of hours ahead.
+phase, and another is open for joining; a listening party with a short tracklist starts twenty
+minutes later (after its 15-minute reminder); and the weekly digest is set for a couple of hours ahead.
 """
 
 from __future__ import annotations
@@ -147,7 +147,7 @@ async def seed(driver: Driver, archive: bytes | None = None, *, step: Step = log
     step("A listening party is scheduled")
     await _command(
         driver, "party schedule", MODERATOR, channel="parties", what=PARTY_WHAT,
-        when="in 10 minutes",
+        when="in 20 minutes",
         description="Headphones on. Say what you hear in the thread.",
     )  # fmt: skip
     form = await driver.run_command("party tracklist", user=MODERATOR, party=1)

@@ -160,8 +160,14 @@ def test_a_moderator_schedules_a_party_and_skipping_ahead_brings_reminder_and_ma
     assert "Low Light Listening" in dm and "Stop party reminders" in dm
     page.screenshot("09-reminder-dm")
 
-    # The demo party started on the way: its thread, under #parties, has the track markers.
+    # Skipping on, the demo party starts: its thread, under #parties, has the track markers.
+    page.skip_ahead_until(
+        lambda: any(DEMO_PARTY in name for name in page.channel_names()), "the demo party's thread"
+    )
     page.open_channel(DEMO_PARTY)
+    page.skip_ahead_until(
+        lambda: page.has_message("2/5", "Pitch the Baby"), "the second track's marker"
+    )
     page.wait_for_message("1/5", "Cherry-coloured Funk")
     page.wait_for_message("2/5", "Pitch the Baby")
     page.screenshot("10-party-thread-markers")
