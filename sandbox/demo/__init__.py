@@ -138,7 +138,7 @@ async def seed(driver: Driver, archive: bytes | None = None, *, step: Step = log
     )  # fmt: skip
     for member, (artist, title, country) in SWAP_PICKS.items():
         await _join_swap(driver, member, artist, title, country)
-    await driver.advance(timedelta(hours=1, minutes=1))
+    await driver.advance(timedelta(hours=1, seconds=5))  # just past joining: paired on time
     await driver.wait_until(
         lambda: any(m.content.startswith("🔁") for m in driver.dms("wren")) or None,
         within=60,
