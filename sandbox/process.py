@@ -49,6 +49,7 @@ class BotProcess:
         extra_env: dict[str, str] | None = None,
         ready_log: str | None = None,
         pythonpath: list[Path | str] | None = None,
+        die_with_parent: bool = False,
     ) -> None:
         self.emulator = emulator
         self.database_path = Path(database_path)
@@ -65,6 +66,9 @@ class BotProcess:
         self.extra_env = dict(extra_env or {})
         self.ready_log = re.compile(ready_log) if ready_log else None
         self.pythonpath = [str(p) for p in pythonpath or []]
+        #: On Linux, the bot gets SIGTERM if this process dies (even by SIGKILL), so a try-out
+        #: killed abruptly leaves no bot behind holding its database.
+        self.die_with_parent = die_with_parent
         self.process: asyncio.subprocess.Process | None = None
         self.starts = 0
 
@@ -116,6 +120,7 @@ class BotProcess:
                 stdin=asyncio.subprocess.DEVNULL,
                 stdout=log,
                 stderr=asyncio.subprocess.STDOUT,
+                preexec_fn=_term_with_parent if self.die_with_parent else None,
             )
         self.starts += 1
         if wait_ready:
@@ -212,3 +217,12 @@ class BotProcess:
             return "(no log)"
         text = self.log_path.read_text(errors="replace").splitlines()
         return "\n".join(text[-lines:])
+
+
+def _term_with_parent() -> None:
+    """In the child, before it runs: ask Linux for SIGTERM when the parent dies."""
+    if sys.platform == "linux":
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG

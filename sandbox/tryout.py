@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import fcntl
 import logging
 import pickle
 import signal
@@ -30,6 +31,7 @@ import sys
 import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import IO
 
 from sandbox.demo import demo_world, seed
 from sandbox.model import World
@@ -107,6 +109,10 @@ def next_scheduled(database: Path, now: datetime) -> datetime | None:
     return None if row is None or row[0] is None else datetime.fromtimestamp(row[0], tz=UTC)
 
 
+class NotOurs(Exception):
+    """The files asked for are not the try-out's to replace, or are in use."""
+
+
 class Tryout:
     """The emulator, the bot process and the saved world, for one run."""
 
@@ -120,18 +126,41 @@ class Tryout:
         self.bot: BotProcess | None = None
         self._stopping = False
         self._rundir = tempfile.TemporaryDirectory(prefix="undercurrent-sandbox-")
+        self._lock_file: IO[str] | None = None
 
     def prepare_world(self) -> World:
+        """The saved world, or a new demo server. Only files the try-out made are ever
+        replaced: a database with no saved world beside it is refused (``NotOurs``), even with
+        ``--fresh``, so pointing ``--database`` at a real bot's database loses nothing."""
+        if self.database.exists() and not self.world_file.exists():
+            raise NotOurs(
+                f"{self.database} is not a try-out database (there is no "
+                f"{self.world_file.name} beside it). Nothing was changed: give --database a "
+                "new file."
+            )
         if self.fresh:
             remove_saved(self.database)
         world = load_world(self.world_file) if self.world_file.exists() else None
         if world is not None and self.database.exists():
             self.seeded = True
             return world
-        remove_saved(self.database)  # a database without its world names channels that are gone
+        remove_saved(self.database)  # a world without its database: start both afresh
         return demo_world()
 
+    def lock(self) -> None:
+        """Hold a lock beside the database for as long as this try-out runs: a second one on
+        the same files (``--fresh`` included) is refused before it touches them."""
+        self.database.parent.mkdir(parents=True, exist_ok=True)
+        self._lock_file = self.database.with_name(self.database.name + ".lock").open("w")
+        try:
+            fcntl.flock(self._lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            raise NotOurs(
+                f"another try-out is running on {self.database}; stop it first (Ctrl-C)."
+            ) from exc
+
     async def run(self, stop: asyncio.Event) -> int:
+        self.lock()
         world = self.prepare_world()
         async with Emulator(world, port=self.port) as emulator:
             self.emulator = emulator
@@ -178,6 +207,7 @@ class Tryout:
         return BotProcess(
             emulator, database_path=self.database, cwd=self._rundir.name,
             pythonpath=[PROJECT_ROOT], log_level="INFO", log_path=log_path(self.database),
+            die_with_parent=True,
         )  # fmt: skip
 
     async def keep_saving(self) -> None:
@@ -240,13 +270,16 @@ def run_tryout(*, port: int, fresh: bool, database: Path) -> int:
     async def main() -> int:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
-        for signum in (signal.SIGINT, signal.SIGTERM):
+        for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):  # SIGHUP: the terminal closed
             with contextlib.suppress(NotImplementedError):
                 loop.add_signal_handler(signum, stop.set)
         return await tryout.run(stop)
 
     try:
         return asyncio.run(main())
+    except NotOurs as exc:
+        print(f"undercurrent: {exc}", file=sys.stderr)
+        return EXIT_FAILED
     except OSError as exc:  # the port is taken, say
         print(f"undercurrent: could not start the sandbox: {exc}", file=sys.stderr)
         return EXIT_FAILED

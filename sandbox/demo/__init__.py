@@ -62,6 +62,12 @@ SWAP_PICKS = {
     "kenji": ("Chris & Cosey", "Trance", "GB"),
 }
 
+#: Who is already in the second round (open for joining), so one more makes a real swap.
+RAINY_PICKS = {
+    "lea": ("Bark Psychosis", "Hex", "GB"),
+    "juno": ("Labradford", "Mi Media Naranja", "US"),
+}
+
 Step = Callable[[str], None]
 
 
@@ -172,6 +178,8 @@ async def seed(driver: Driver, archive: bytes | None = None, *, step: Step = log
         driver, "swap open", MODERATOR, where="recs", theme="Something for a rainy Sunday",
         join_until="in 2 days", review_until="in 5 days",
     )  # fmt: skip
+    for member, (artist, title, country) in RAINY_PICKS.items():
+        await _join_swap(driver, member, artist, title, country, round_id=2, where="recs")
     step("The weekly digest is set up")
     due = driver.now() + timedelta(hours=2)
     await _command(
@@ -215,8 +223,18 @@ async def _command(
     return result
 
 
-async def _join_swap(driver: Driver, member: str, artist: str, title: str, country: str) -> None:
-    card = next(m for m in driver.messages("general") if "uc:swap:join:1" in m.custom_ids())
+async def _join_swap(
+    driver: Driver,
+    member: str,
+    artist: str,
+    title: str,
+    country: str,
+    *,
+    round_id: int = 1,
+    where: str = "general",
+) -> None:
+    marker = f"uc:swap:join:{round_id}"
+    card = next(m for m in driver.messages(where) if marker in m.custom_ids())
     form = await driver.click_button(card, label="Join", user=member)
     await form.wait_response(within=10)
     joined = await driver.submit_modal(

@@ -193,7 +193,7 @@ class PageActions:
         else:
             try:
                 step = datetime.timedelta(seconds=float(body.get("seconds") or 0))
-            except (TypeError, ValueError) as exc:
+            except (TypeError, ValueError, OverflowError) as exc:
                 raise PageError(400, "Say how many seconds.") from exc
         if not datetime.timedelta(0) < step <= LONGEST_ADVANCE:
             raise PageError(400, "Time moves forward, at most a month at once.")

@@ -12,7 +12,7 @@ import pytest
 
 from sandbox.demo import demo_world
 from sandbox.server import Emulator
-from sandbox.tryout import Tryout, load_world, next_scheduled, save_world
+from sandbox.tryout import NotOurs, Tryout, load_world, next_scheduled, save_world
 
 SECRET = "MTIzNDU2Nzg5MDEy.real-looking.token-that-must-stay-home"
 
@@ -71,3 +71,19 @@ def test_skip_ahead_is_the_next_job_a_person_would_notice(tmp_path: Path) -> Non
             ],
         )
     assert next_scheduled(database, now) == now + timedelta(minutes=10)
+
+
+def test_only_the_tryouts_own_files_are_ever_replaced(tmp_path: Path) -> None:
+    real = tmp_path / "undercurrent.sqlite3"
+    real.write_bytes(b"a real bot's database")
+    for fresh in (False, True):
+        with pytest.raises(NotOurs, match="not a try-out database"):
+            Tryout(port=0, database=real, fresh=fresh).prepare_world()
+    assert real.read_bytes() == b"a real bot's database"
+
+
+def test_a_second_tryout_on_the_same_files_is_refused(tmp_path: Path) -> None:
+    first = Tryout(port=0, database=tmp_path / "sandbox.sqlite3", fresh=False)
+    first.lock()
+    with pytest.raises(NotOurs, match="another try-out is running"):
+        Tryout(port=0, database=tmp_path / "sandbox.sqlite3", fresh=True).lock()

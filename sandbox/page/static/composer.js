@@ -250,7 +250,11 @@ export class Composer {
       this.showError("Pick a command from the list (type / to see them).");
       return;
     }
-    await this.busy("", async () => { await this.app.sendMessage(text); this.reset(); });
+    await this.busy("", async () => {
+      this.text.value = ""; // cleared at once: what is typed meanwhile is the next message
+      try { await this.app.sendMessage(text); } catch (err) { this.text.value = text; throw err; }
+      this.reset();
+    });
   }
 
   async submitCommand() {
@@ -280,6 +284,8 @@ export class Composer {
   }
 
   async busy(status, work) {
+    if (this.sending) return; // Enter pressed again while the first send is on its way
+    this.sending = true;
     this.status.textContent = status;
     this.showError("");
     this.sendButton.disabled = true;
@@ -290,6 +296,7 @@ export class Composer {
     } finally {
       this.status.textContent = "";
       this.sendButton.disabled = false;
+      this.sending = false;
     }
   }
 }
