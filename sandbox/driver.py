@@ -472,21 +472,10 @@ class Driver:
         *,
         focused: str | None,
     ) -> list[JSON]:
-        declared = command.options
-        wrappers: list[JSON] = []
-        for step in path:
-            match = next(
-                (
-                    o
-                    for o in declared
-                    if o["name"] == step and o["type"] in (SUB_COMMAND, SUB_COMMAND_GROUP)
-                ),
-                None,
-            )
-            if match is None:
-                raise ActionNotPossible(f"/{command.name} has no subcommand {step!r}")
-            wrappers.append({"name": step, "type": match["type"], "options": []})
-            declared = match.get("options") or []
+        declared, chain = leaf_options(command, path)
+        wrappers: list[JSON] = [
+            {"name": o["name"], "type": o["type"], "options": []} for o in chain
+        ]
         if any(o["type"] in (SUB_COMMAND, SUB_COMMAND_GROUP) for o in declared):
             names = ", ".join(o["name"] for o in declared)
             raise ActionNotPossible(f"/{command.name} {' '.join(path)} needs a subcommand: {names}")
@@ -1078,3 +1067,24 @@ __all__ = [
     "InteractionResult",
     "message_text",
 ]
+
+
+def leaf_options(command: ApplicationCommand, path: Sequence[str]) -> tuple[list[JSON], list[JSON]]:
+    """The options of the subcommand ``path`` names (``["party", "schedule"]``...), and the
+    subcommand (group) options walked through to reach it."""
+    declared: list[JSON] = command.options
+    chain: list[JSON] = []
+    for step in path:
+        match = next(
+            (
+                o
+                for o in declared
+                if o["name"] == step and o["type"] in (SUB_COMMAND, SUB_COMMAND_GROUP)
+            ),
+            None,
+        )
+        if match is None:
+            raise ActionNotPossible(f"/{command.name} has no subcommand {step!r}")
+        chain.append(match)
+        declared = match.get("options") or []
+    return declared, chain

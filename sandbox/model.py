@@ -763,6 +763,26 @@ class Guild:
         """Create a text channel."""
         return self.add_channel(name, ChannelType.GUILD_TEXT, topic=topic, overwrites=overwrites)
 
+    def add_moderator_role(self, *, color: int = 0) -> Role:
+        """A hoisted "Moderator" role: Manage Server, Events, Messages and Threads."""
+        return self.add_role(
+            "Moderator",
+            Permission.MANAGE_GUILD
+            | Permission.MANAGE_EVENTS
+            | Permission.MANAGE_MESSAGES
+            | Permission.MANAGE_THREADS,
+            hoist=True,
+            color=color,
+        )
+
+    def only_for(self, role: Role) -> list[Overwrite]:
+        """Overwrites that hide a channel from everyone but ``role`` and the bot."""
+        return [
+            Overwrite(self.id, OverwriteType.ROLE, deny=Permission.VIEW_CHANNEL),
+            Overwrite(role.id, OverwriteType.ROLE, allow=Permission.VIEW_CHANNEL),
+            Overwrite(self.world.bot_user.id, OverwriteType.MEMBER, allow=Permission.VIEW_CHANNEL),
+        ]
+
     # -- lookup -------------------------------------------------------------------------------
 
     def member(self, name_or_id: str | int) -> Member:
@@ -973,24 +993,10 @@ class World:
         """
         world = cls.create(**kwargs)
         guild = world.add_guild("Sandbox", owner="owner", shard=shard)
-        moderator = guild.add_role(
-            "Moderator",
-            Permission.MANAGE_GUILD
-            | Permission.MANAGE_EVENTS
-            | Permission.MANAGE_MESSAGES
-            | Permission.MANAGE_THREADS,
-            hoist=True,
-        )
+        moderator = guild.add_moderator_role()
         general = guild.add_text_channel("general", topic="Talk about music")
         guild.system_channel_id = general.id
-        guild.add_text_channel(
-            "mod-log",
-            overwrites=[
-                Overwrite(guild.id, OverwriteType.ROLE, deny=Permission.VIEW_CHANNEL),
-                Overwrite(moderator.id, OverwriteType.ROLE, allow=Permission.VIEW_CHANNEL),
-                Overwrite(world.bot_user.id, OverwriteType.MEMBER, allow=Permission.VIEW_CHANNEL),
-            ],
-        )
+        guild.add_text_channel("mod-log", overwrites=guild.only_for(moderator))
         guild.add_channel("party-voice", ChannelType.GUILD_VOICE)
         guild.add_member("mod", roles=[moderator])
         guild.add_member("alice")

@@ -230,12 +230,6 @@ def previous_run(schedule: DigestSchedule, due: datetime) -> datetime:
     return local_run((local - timedelta(days=7)).replace(tzinfo=None), schedule)
 
 
-def week_window(schedule: DigestSchedule, due: datetime) -> tuple[datetime, datetime]:
-    """The moments a digest due at ``due`` covers: from the previous run up to (not including)
-    ``due``, so consecutive weeks neither overlap nor leave a gap."""
-    return previous_run(schedule, due), due
-
-
 def same_week_in_past_years(
     start: datetime, zone: str, since: datetime
 ) -> list[tuple[datetime, datetime]]:

@@ -24,7 +24,6 @@ from importlib import resources
 
 from sandbox.driver import Driver, InteractionResult
 from sandbox.model import ChannelType, World
-from sandbox.permissions import Overwrite, OverwriteType, Permission
 
 log = logging.getLogger(__name__)
 
@@ -75,15 +74,7 @@ def demo_world() -> World:
     """The demo server, before anyone has done anything in it."""
     world = World.create()
     guild = world.add_guild(SERVER, owner=OWNER)
-    moderator = guild.add_role(
-        "Moderator",
-        Permission.MANAGE_GUILD
-        | Permission.MANAGE_EVENTS
-        | Permission.MANAGE_MESSAGES
-        | Permission.MANAGE_THREADS,
-        hoist=True,
-        color=0x2E6F73,
-    )
+    moderator = guild.add_moderator_role(color=0x2E6F73)
     general = guild.add_text_channel("general", topic="Say hello; swap rounds run here")
     guild.system_channel_id = general.id
     guild.add_text_channel("recs", topic="Share what you're listening to: /rec share")
@@ -92,11 +83,7 @@ def demo_world() -> World:
     guild.add_text_channel(
         "mod-log",
         topic="Where the bot tells moderators what needs them",
-        overwrites=[
-            Overwrite(guild.id, OverwriteType.ROLE, deny=Permission.VIEW_CHANNEL),
-            Overwrite(moderator.id, OverwriteType.ROLE, allow=Permission.VIEW_CHANNEL),
-            Overwrite(world.bot_user.id, OverwriteType.MEMBER, allow=Permission.VIEW_CHANNEL),
-        ],
+        overwrites=guild.only_for(moderator),
     )
     guild.add_channel("listening-room", ChannelType.GUILD_VOICE)
     guild.add_member(MODERATOR, roles=[moderator])

@@ -40,12 +40,11 @@ from sandbox.driver import (
     MENTIONABLE,
     NUMBER,
     ROLE,
-    SUB_COMMAND,
-    SUB_COMMAND_GROUP,
     USER,
     ActionNotPossible,
     Driver,
     InteractionResult,
+    leaf_options,
 )
 from sandbox.model import ApplicationCommand, Channel, ChannelType, Member, Message
 from sandbox.page.guard import PageError
@@ -267,7 +266,7 @@ class PageActions:
     ) -> dict[str, Any]:
         """Option values as the driver takes them, by each option's declared type. Not
         ``strict`` (autocomplete), a half-typed value that does not parse is left out."""
-        declared = {o["name"]: o for o in _leaf_options(command, path)}
+        declared = {o["name"]: o for o in leaf_options(command, path)[0]}
         typed: dict[str, Any] = {}
         for name, value in raw.items():
             option = declared.get(name)
@@ -301,23 +300,6 @@ class PageActions:
         if kind == ATTACHMENT:
             return _attachment(value)
         return str(value)
-
-
-def _leaf_options(command: ApplicationCommand, path: list[str]) -> list[JSON]:
-    declared = command.options
-    for step in path:
-        match = next(
-            (
-                o
-                for o in declared
-                if o["name"] == step and o["type"] in (SUB_COMMAND, SUB_COMMAND_GROUP)
-            ),
-            None,
-        )
-        if match is None:
-            raise ActionNotPossible(f"/{command.name} has no subcommand {step!r}")
-        declared = match.get("options") or []
-    return declared
 
 
 def _command_line(command: ApplicationCommand, path: list[str]) -> str:
