@@ -1,13 +1,16 @@
 """Entry point: ``python -m bot`` — a command line with subcommands (``--help`` lists them).
 
 ``run`` (the default) runs the bot against Discord with the token from the environment or
-``.env``. ``sandbox`` runs the real bot against a local Discord with a demo server and a page to
-use it from a browser: no token, nothing leaves the machine (``sandbox.tryout``). ``--help`` and
-``--version`` need no token.
+``.env``. ``check`` validates the configuration and the database (``--live``: and that the
+running bot is connected); ``backup PATH`` and ``restore PATH`` copy the live database out and
+back (``bot.operations``). ``sandbox`` runs the real bot against a local Discord with a demo
+server and a page to use it from a browser: no token, nothing leaves the machine
+(``sandbox.tryout``). ``--help`` and ``--version`` need no token.
 
-Exit status of ``run``: 0 after a clean shutdown (SIGINT/SIGTERM), 2 for a configuration
-problem, 3 when Discord rejects the token, 4 when the database file cannot be used, 1 for
-anything else that stops start-up. Every failure is one line on stderr, never a traceback.
+Exit statuses (the README's table): 0 done / stopped cleanly, 1 anything unexpected, 2 a
+configuration problem, 3 Discord rejected the token, 4 the database cannot be used, 5 ``check
+--live``: the bot is not connected, 6 ``backup``/``restore``: the path given cannot be used, 7
+another bot is running on the database. Every failure is one line on stderr, never a traceback.
 """
 
 from __future__ import annotations
@@ -24,61 +27,63 @@ from pathlib import Path
 
 import discord
 
-from bot import __version__
+from bot import __version__, operations
 from bot.client import UndercurrentBot
 from bot.clock import open_clock
 from bot.config import Settings, apply_endpoints, load_settings
 from bot.db import Database
 from bot.errors import StartupError
+from bot.instance import AlreadyRunning, InstanceLock, heartbeat_path
+from bot.logs import RedactSecrets, configure_logging
 from bot.services import archive_upkeep
+from bot.startup import login_when_reachable
 
 log = logging.getLogger("bot")
 
 EXIT_TOKEN_REJECTED = 3
 
-
-class RedactSecrets(logging.Filter):
-    """Replaces any occurrence of the given secrets in a log record's text."""
-
-    def __init__(self, *secrets: str) -> None:
-        super().__init__()
-        self._secrets = [secret for secret in secrets if secret]
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        if any(secret in message for secret in self._secrets):
-            for secret in self._secrets:
-                message = message.replace(secret, "********")
-            record.msg, record.args = message, None
-        return True
-
-
-def configure_logging(settings: Settings) -> None:
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(
-        logging.Formatter("%(asctime)s %(levelname)-8s %(name)s: %(message)s", "%Y-%m-%d %H:%M:%S")
-    )
-    handler.addFilter(RedactSecrets(settings.discord_token.reveal()))
-    root = logging.getLogger()
-    root.handlers[:] = [handler]
-    root.setLevel(settings.log_level)
+__all__ = ["RedactSecrets", "main", "parser", "run"]
 
 
 async def run(settings: Settings) -> int:
     apply_endpoints(settings)
-    db = await Database.open(settings.database_path)
+    lock = InstanceLock(settings.database_path)
+    if settings.database_path.parent.is_dir():
+        try:
+            lock.acquire()
+        except AlreadyRunning as exc:
+            raise StartupError(
+                f"another Undercurrent is already running on DATABASE_PATH "
+                f"{settings.database_path}{exc.who}; two would post everything twice",
+                exit_code=operations.EXIT_BOT_RUNNING,
+            ) from None
     try:
-        rekeyed = await archive_upkeep.refresh_match_keys(db)
-        if rekeyed:
-            log.info("Dedupe rules changed: recomputed the keys of %d picks", rekeyed)
-        # The clock outlives the bot: it stops following the emulator only once the bot closed.
-        async with (
-            open_clock(settings.api_base) as clock,
-            UndercurrentBot(settings=settings, db=db, clock=clock) as bot,
-        ):
-            return await _serve(bot, settings)
+        db = await Database.open(settings.database_path)
+        try:
+            rekeyed = await archive_upkeep.refresh_match_keys(db)
+            if rekeyed:
+                log.info("Dedupe rules changed: recomputed the keys of %d picks", rekeyed)
+            # The clock outlives the bot: it stops following the emulator once the bot closed.
+            async with (
+                open_clock(settings.api_base) as clock,
+                UndercurrentBot(
+                    settings=settings,
+                    db=db,
+                    clock=clock,
+                    heartbeat=heartbeat_path(settings.database_path),
+                ) as bot,
+            ):
+                return await _serve(bot, settings)
+        finally:
+            await db.close()
     finally:
-        await db.close()
+        lock.release()
+
+
+async def _connect(bot: UndercurrentBot, token: str) -> None:
+    """``bot.start``, except that the first login waits for the network (bot/startup.py)."""
+    await login_when_reachable(bot, token)
+    await bot.connect(reconnect=True)
 
 
 async def _serve(bot: UndercurrentBot, settings: Settings) -> int:
@@ -93,7 +98,7 @@ async def _serve(bot: UndercurrentBot, settings: Settings) -> int:
     # which a busy archive search triggers every few dozen calls, costs ~4 ms (the search
     # benchmark's p99 went from 7.7 to 4.6 ms).
     gc.freeze()
-    connection = asyncio.create_task(bot.start(settings.discord_token.reveal()), name="discord")
+    connection = asyncio.create_task(_connect(bot, settings.discord_token.reveal()), name="discord")
     stopping = asyncio.create_task(stop.wait(), name="wait-for-signal")
     await asyncio.wait({connection, stopping}, return_when=asyncio.FIRST_COMPLETED)
 
@@ -139,6 +144,38 @@ def parser() -> argparse.ArgumentParser:
         description="Run the bot against Discord with DISCORD_TOKEN and the other settings "
         "from the environment or .env (see the README's configuration table).",
     )
+    check = commands.add_parser(
+        "check",
+        help="check the configuration and the database (read-only); --live: the running bot too",
+        description="Validate the configuration (the token is checked for presence, never "
+        "printed) and open the database read-only: its schema version and whether the bot "
+        "will upgrade it. --live also reads the running bot's heartbeat: healthy only if it "
+        "is connected to Discord (a container's HEALTHCHECK).",
+    )
+    check.add_argument(
+        "--live", action="store_true", help="also require the running bot to be connected"
+    )
+    check.add_argument(
+        "--integrity",
+        action="store_true",
+        help="also run SQLite's integrity check over the whole database (slow on a big one)",
+    )
+    backup = commands.add_parser(
+        "backup",
+        help="write a consistent, checked copy of the database to PATH (safe while the bot runs)",
+        description="Copy the database at DATABASE_PATH to PATH with SQLite's online backup "
+        "API (safe while the bot runs), then check the copy and print its size. PATH must "
+        "not exist; nothing is ever overwritten.",
+    )
+    backup.add_argument("path", metavar="PATH", type=Path, help="the new backup file")
+    restore = commands.add_parser(
+        "restore",
+        help="replace the database with the backup at PATH (the bot must be stopped)",
+        description="Check the backup at PATH and put it in place of the database at "
+        "DATABASE_PATH; the database it replaces is kept beside it. Refused while a bot "
+        "runs on the database. An older backup is upgraded by the bot when it starts.",
+    )
+    restore.add_argument("path", metavar="PATH", type=Path, help="the backup to restore")
     sandbox = commands.add_parser(
         "sandbox",
         help="try the bot in a browser against a local Discord: no token needed",
@@ -172,6 +209,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         from sandbox.tryout import run_tryout  # the emulator and its page: only in this mode
 
         return run_tryout(port=args.port, fresh=args.fresh, database=Path(args.database))
+    if args.command == "check":
+        return operations.check(live=args.live, integrity=args.integrity)
+    if args.command == "backup":
+        return operations.backup(args.path)
+    if args.command == "restore":
+        return operations.restore(args.path)
     return run_bot()
 
 
@@ -181,7 +224,9 @@ def run_bot() -> int:
     except StartupError as exc:
         print(f"undercurrent: {exc.message}", file=sys.stderr)
         return exc.exit_code
-    configure_logging(settings)
+    configure_logging(
+        settings.log_level, settings.log_format, secrets=(settings.discord_token.reveal(),)
+    )
     try:
         return asyncio.run(run(settings))
     except StartupError as exc:

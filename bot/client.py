@@ -10,12 +10,14 @@ burn them).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import json
 import logging
 import time
 from collections.abc import Sequence
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import discord
@@ -26,10 +28,12 @@ from bot import __version__
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.db import Database
+from bot.db import backup as backups
 from bot.db.repos import meta as meta_repo
 from bot.domain.jobs import Job, JobSpec, NoPayload
 from bot.domain.outbox import OutboxEntry
 from bot.domain.sharding import IdentifyPlan
+from bot.instance import HEARTBEAT_EVERY, heartbeat_document, write_heartbeat
 from bot.interactions import answer_if_expired, report_error, unusable_option
 from bot.moderators import (
     NOTICE_KEY_PREFIX,
@@ -122,6 +126,7 @@ class UndercurrentBot(commands.AutoShardedBot):
         extensions: Sequence[str] = DEFAULT_EXTENSIONS,
         run_background_work: bool = True,
         shard_count: int | None = None,
+        heartbeat: Path | None = None,
     ) -> None:
         # Undercurrent never joins voice: don't warn at every start that voice libraries are absent.
         discord.VoiceClient.warn_nacl = False
@@ -156,12 +161,18 @@ class UndercurrentBot(commands.AutoShardedBot):
         self._identify_plan: IdentifyPlan | None = None
         # Fire-and-forget work (card updates after /privacy forget …), kept referenced until done.
         self.background_tasks: set[asyncio.Task[None]] = set()
+        #: Set once setup_hook begins: from then on a failed first login is not retried.
+        self.setup_started = False
+        #: Where ``python -m bot check --live`` reads how the gateway is (bot/instance.py).
+        self.heartbeat_file = heartbeat
+        self._heartbeat_failed = False
 
     @property
     def uptime_seconds(self) -> float:
         return time.monotonic() - self._started_monotonic
 
     async def setup_hook(self) -> None:
+        self.setup_started = True
         self.add_dynamic_items(*CLIENT_DYNAMIC_ITEMS)
         # A notice an earlier process never recorded is found by its button, or left unsaid:
         # its words were not stored, and an old failure is not worth a second notice.
@@ -169,17 +180,93 @@ class UndercurrentBot(commands.AutoShardedBot):
         for extension in self._extensions:
             await self.load_extension(extension)
         self.scheduler.register(OUTBOX_SWEEP, self._sweep_outbox)
-        await self.scheduler.schedule_all([sweep_job(self.clock.now() + SWEEP_EVERY)])
+        # Registered whatever the settings, so a backup scheduled before BACKUP_DIR was unset
+        # runs once, finds nothing to do, and ends the series.
+        self.scheduler.register(backups.DAILY_BACKUP, self._daily_backup)
+        starting = [sweep_job(self.clock.now() + SWEEP_EVERY)]
+        if self.settings.backup_dir is not None:
+            starting.append(backups.daily_backup_job(self.clock.now()))
+        await self.scheduler.schedule_all(starting)
         if self._run_background_work:
             # Before connecting, so nothing above it is this process's own work.
             earlier = await self.outbox.last_id()
             await self.scheduler.start()
             # After the cogs, so their outbox renderers are registered; REST only, so it need
             # not wait for the gateway.
-            task = asyncio.create_task(self._reconcile_outbox(earlier), name="outbox-reconcile")
-            self.background_tasks.add(task)
-            task.add_done_callback(self.background_tasks.discard)
+            self._keep(
+                asyncio.create_task(self._reconcile_outbox(earlier), name="outbox-reconcile")
+            )
+            if self.heartbeat_file is not None:
+                self._keep(asyncio.create_task(self._beat(), name="heartbeat"))
         await self.sync_commands()
+
+    def _keep(self, task: asyncio.Task[None]) -> None:
+        self.background_tasks.add(task)
+        task.add_done_callback(self.background_tasks.discard)
+
+    # -- health ---------------------------------------------------------------------------
+
+    async def _beat(self) -> None:
+        """Rewrite the heartbeat file every ``HEARTBEAT_EVERY`` seconds of real time (shard
+        changes rewrite it at once, below)."""
+        while True:
+            self.write_heartbeat()
+            await asyncio.sleep(HEARTBEAT_EVERY)
+
+    def write_heartbeat(self) -> None:
+        if self.heartbeat_file is None:
+            return
+        try:
+            write_heartbeat(self.heartbeat_file, heartbeat_document(self, version=self.version))
+        except OSError as exc:
+            if not self._heartbeat_failed:  # once, not every 20 s
+                log.warning("Cannot write the heartbeat %s (%s)", self.heartbeat_file, exc)
+            self._heartbeat_failed = True
+        else:
+            self._heartbeat_failed = False
+
+    async def on_shard_connect(self, shard_id: int) -> None:
+        self.write_heartbeat()
+
+    async def on_shard_disconnect(self, shard_id: int) -> None:
+        log.info("Shard %d lost its gateway connection; discord.py reconnects it", shard_id)
+        self.write_heartbeat()
+
+    async def on_shard_resumed(self, shard_id: int) -> None:
+        self.write_heartbeat()
+
+    # -- scheduled backups ----------------------------------------------------------------
+
+    async def _daily_backup(self, job: Job[NoPayload]) -> list[JobSpec]:
+        """A checked copy of the database into ``BACKUP_DIR``, the oldest pruned, then
+        tomorrow's. A failure is logged and told to each server's moderators, and tomorrow's
+        backup is still scheduled."""
+        folder = self.settings.backup_dir
+        if folder is None:
+            log.info("BACKUP_DIR is no longer set: scheduled backups stop")
+            return []
+        moment = self.clock.now()
+        try:
+            line = await asyncio.to_thread(
+                backups.take_scheduled_backup,
+                self.db.path,
+                folder,
+                self.settings.backup_keep,
+                moment,
+            )
+        except (backups.BackupRefused, OSError) as exc:
+            log.error("The daily backup into %s failed: %s", folder, exc)
+            await self.wait_until_ready()
+            for guild in self.guilds:
+                await tell_moderators(
+                    self,
+                    guild.id,
+                    backups.failure_notice(folder, exc),
+                    notice=f"backup:{moment:%Y-%m-%d}",
+                )
+        else:
+            log.info("%s", line)
+        return [backups.daily_backup_job(moment)]
 
     async def _reconcile_outbox(self, up_to: int) -> None:
         try:
@@ -197,6 +284,7 @@ class UndercurrentBot(commands.AutoShardedBot):
         # Fires once every shard is ready, and again if they all re-identify: it only logs.
         # Everything that starts, starts in setup_hook, which discord.py runs once per process.
         self.ready_count += 1
+        self.write_heartbeat()
         user = self.user
         log.info(
             "Ready as %s (id %s) in %d server(s) over %d shard(s)%s",
@@ -223,6 +311,7 @@ class UndercurrentBot(commands.AutoShardedBot):
             await asyncio.sleep(wait)
 
     async def on_shard_ready(self, shard_id: int) -> None:
+        self.write_heartbeat()
         served = sum(1 for guild in self.guilds if guild.shard_id == shard_id)
         log.info("Shard %d/%d ready with %d server(s)", shard_id, self.shard_count or 1, served)
 
@@ -259,6 +348,9 @@ class UndercurrentBot(commands.AutoShardedBot):
             task.cancel()
         await asyncio.gather(*self.background_tasks, return_exceptions=True)
         await super().close()
+        if self.heartbeat_file is not None:  # stopped: check --live says "not running"
+            with contextlib.suppress(OSError):
+                self.heartbeat_file.unlink(missing_ok=True)
 
     # -- command sync -------------------------------------------------------------------
 

@@ -19,6 +19,7 @@ import yarl
 from dotenv import dotenv_values
 
 from bot.errors import ConfigError
+from bot.logs import LOG_FORMATS
 
 MISSING_TOKEN_MESSAGE = (
     "DISCORD_TOKEN is not set: create an application at "  # noqa: S105 - help text
@@ -28,6 +29,7 @@ MISSING_TOKEN_MESSAGE = (
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 DEFAULT_DATABASE_PATH = "./undercurrent.sqlite3"
 DEFAULT_DOCS_URL = "https://github.com/undercurrent-bot/undercurrent#command-reference"
+DEFAULT_BACKUP_KEEP = 7
 
 
 class Secret:
@@ -64,12 +66,23 @@ class Settings:
     api_base: str | None = None
     gateway_url: str | None = None
     docs_url: str = DEFAULT_DOCS_URL
+    log_format: str = "text"
+    #: Where the daily backups go (None: no scheduled backups), and how many are kept.
+    backup_dir: Path | None = None
+    backup_keep: int = DEFAULT_BACKUP_KEEP
 
 
 def load_settings(
-    environ: Mapping[str, str] | None = None, env_file: Path | None = Path(".env")
+    environ: Mapping[str, str] | None = None,
+    env_file: Path | None = Path(".env"),
+    *,
+    require_token: bool = True,
 ) -> Settings:
-    """Read settings from ``env_file`` (if it exists) overlaid with ``environ`` (default: os.environ)."""
+    """Read settings from ``env_file`` (if it exists) overlaid with ``environ`` (default: os.environ).
+
+    ``require_token=False`` is for the commands that only touch the database (``backup``,
+    ``restore``): a missing token is then an empty one rather than an error.
+    """
     values: dict[str, str] = {}
     if env_file is not None and env_file.is_file():
         values.update({k: v for k, v in dotenv_values(env_file).items() if v is not None})
@@ -80,15 +93,19 @@ def load_settings(
         return value or None
 
     token = get("DISCORD_TOKEN")
-    if token is None:
+    if token is None and require_token:
         raise ConfigError(MISSING_TOKEN_MESSAGE)
 
     log_level = (get("LOG_LEVEL") or "INFO").upper()
     if log_level not in LOG_LEVELS:
         raise ConfigError(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, not {log_level!r}")
 
+    log_format = (get("LOG_FORMAT") or "text").lower()
+    if log_format not in LOG_FORMATS:
+        raise ConfigError(f"LOG_FORMAT must be text or json, not {log_format!r}")
+
     return Settings(
-        discord_token=Secret(token),
+        discord_token=Secret(token or ""),
         database_path=Path(get("DATABASE_PATH") or DEFAULT_DATABASE_PATH),
         log_level=log_level,
         dev_guild_id=_parse_snowflake("DEV_GUILD_ID", get("DEV_GUILD_ID")),
@@ -97,7 +114,32 @@ def load_settings(
             "DISCORD_GATEWAY_URL", get("DISCORD_GATEWAY_URL"), ("ws", "wss")
         ),
         docs_url=_parse_web_url("DOCS_URL", get("DOCS_URL")) or DEFAULT_DOCS_URL,
+        log_format=log_format,
+        backup_dir=_parse_folder("BACKUP_DIR", get("BACKUP_DIR")),
+        backup_keep=_parse_count("BACKUP_KEEP", get("BACKUP_KEEP"), DEFAULT_BACKUP_KEEP),
     )
+
+
+def _parse_folder(key: str, raw: str | None) -> Path | None:
+    """A folder the bot will write into: it must exist (the bot never creates folders the host
+    did not ask for) and be a folder."""
+    if raw is None:
+        return None
+    path = Path(raw).expanduser()
+    if not path.is_dir():
+        problem = "is a file" if path.exists() else "does not exist"
+        raise ConfigError(f"{key} {raw} {problem}: point it at an existing folder")
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise ConfigError(f"{key} {raw} is not writable by this user")
+    return path
+
+
+def _parse_count(key: str, raw: str | None, default: int) -> int:
+    if raw is None:
+        return default
+    if not (raw.isascii() and raw.isdecimal()) or not 1 <= int(raw) <= 1000:
+        raise ConfigError(f"{key} must be a whole number from 1 to 1000, not {raw!r}")
+    return int(raw)
 
 
 def _parse_snowflake(key: str, raw: str | None) -> int | None:

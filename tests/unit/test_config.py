@@ -111,3 +111,31 @@ def test_error_messages_never_contain_the_token() -> None:
 def test_odd_values_are_a_config_error_not_a_traceback(key: str, value: str) -> None:
     with pytest.raises(ConfigError, match=key):
         load_settings({"DISCORD_TOKEN": TOKEN, key: value}, env_file=None)
+
+
+def test_log_format_and_backups(tmp_path: Path) -> None:
+    base = {"DISCORD_TOKEN": "t"}
+    settings = load_settings(base, env_file=None)
+    assert (settings.log_format, settings.backup_dir, settings.backup_keep) == ("text", None, 7)
+    folder = tmp_path / "backups"
+    folder.mkdir()
+    settings = load_settings(
+        {**base, "LOG_FORMAT": "JSON", "BACKUP_DIR": str(folder), "BACKUP_KEEP": "14"},
+        env_file=None,
+    )
+    assert (settings.log_format, settings.backup_dir, settings.backup_keep) == ("json", folder, 14)
+    for key, value, said in (
+        ("LOG_FORMAT", "yaml", "LOG_FORMAT must be text or json"),
+        ("BACKUP_DIR", str(tmp_path / "nope"), "does not exist: point it at an existing folder"),
+        ("BACKUP_KEEP", "0", "BACKUP_KEEP must be a whole number from 1 to 1000"),
+        ("BACKUP_KEEP", "seven", "BACKUP_KEEP must be a whole number from 1 to 1000"),
+    ):
+        with pytest.raises(ConfigError, match=said):
+            load_settings({**base, key: value}, env_file=None)
+
+
+def test_commands_that_only_touch_the_database_need_no_token() -> None:
+    settings = load_settings({"DATABASE_PATH": "x.sqlite3"}, env_file=None, require_token=False)
+    assert settings.database_path == Path("x.sqlite3")
+    with pytest.raises(ConfigError, match="DISCORD_TOKEN is not set"):
+        load_settings({"DATABASE_PATH": "x.sqlite3"}, env_file=None)

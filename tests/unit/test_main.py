@@ -26,6 +26,9 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
         "DISCORD_API_BASE",
         "DISCORD_GATEWAY_URL",
         "DOCS_URL",
+        "LOG_FORMAT",
+        "BACKUP_DIR",
+        "BACKUP_KEEP",
     ):
         monkeypatch.delenv(key, raising=False)
     monkeypatch.chdir(tmp_path)  # no stray .env
@@ -137,3 +140,116 @@ def test_an_unknown_command_is_a_usage_error(capsys: pytest.CaptureFixture[str])
 def test_run_is_the_default_command(capsys: pytest.CaptureFixture[str]) -> None:
     assert entry.main(["run"]) == entry.main([]) == 2
     assert capsys.readouterr().err.count("DISCORD_TOKEN is not set") == 2
+
+
+# -- check, backup, restore --------------------------------------------------------------------
+
+
+def _database(tmp_path: Path, migrated_database: Path) -> Path:
+    import shutil
+
+    path = tmp_path / "data" / "undercurrent.sqlite3"
+    path.parent.mkdir()
+    shutil.copyfile(migrated_database, path)
+    return path
+
+
+def test_check_reports_the_database_without_the_token_and_exits_by_the_table(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    migrated_database: Path,
+) -> None:
+    from bot.db.migrate import latest_version
+
+    assert entry.main(["check"]) == 2  # no token: a configuration problem
+    capsys.readouterr()
+    path = _database(tmp_path, migrated_database)
+    monkeypatch.setenv("DISCORD_TOKEN", TOKEN)
+    monkeypatch.setenv("DATABASE_PATH", str(path))
+    before = path.read_bytes()
+    assert entry.main(["check", "--integrity"]) == 0
+    out = capsys.readouterr().out
+    assert f"schema v{latest_version()}" in out and "integrity     ok" in out
+    assert "DISCORD_TOKEN is set" in out and TOKEN not in out
+    assert path.read_bytes() == before  # read-only
+    # --live: no bot is running on it.
+    assert entry.main(["check", "--live"]) == 5
+    assert "not healthy: no heartbeat" in capsys.readouterr().err
+    # A database written by a newer version: status 4, untouched.
+    import sqlite3
+
+    conn = sqlite3.connect(path)
+    conn.execute(f"PRAGMA user_version = {latest_version() + 1}")
+    conn.close()
+    assert entry.main(["check"]) == 4
+    assert "newer Undercurrent" in capsys.readouterr().err
+
+
+def test_check_says_an_older_database_will_be_upgraded(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    migrated_database: Path,
+) -> None:
+    import sqlite3
+
+    from bot.db.migrate import latest_version
+
+    path = _database(tmp_path, migrated_database)
+    conn = sqlite3.connect(path)
+    conn.execute(f"PRAGMA user_version = {latest_version() - 1}")
+    conn.close()
+    monkeypatch.setenv("DISCORD_TOKEN", TOKEN)
+    monkeypatch.setenv("DATABASE_PATH", str(path))
+    assert entry.main(["check"]) == 0
+    assert (
+        f"schema v{latest_version() - 1} (v{latest_version()} after the upgrade the bot applies "
+        "on start)" in capsys.readouterr().out
+    )
+
+
+def test_backup_and_restore_need_no_token_and_refuse_with_their_statuses(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    migrated_database: Path,
+) -> None:
+    from bot.instance import InstanceLock
+
+    path = _database(tmp_path, migrated_database)
+    monkeypatch.setenv("DATABASE_PATH", str(path))
+    copy = tmp_path / "copy.sqlite3"
+    assert entry.main(["backup", str(copy)]) == 0
+    assert capsys.readouterr().out.startswith(f"Backed up {path} to {copy}: ")
+    assert entry.main(["backup", str(copy)]) == 6
+    assert "already exists: nothing was overwritten" in capsys.readouterr().err
+    assert entry.main(["backup", str(tmp_path)]) == 6
+    capsys.readouterr()
+
+    with InstanceLock(path):  # a bot is running on it
+        assert entry.main(["restore", str(copy)]) == 7
+        assert "a bot is running on" in capsys.readouterr().err
+    notes = tmp_path / "notes.txt"
+    notes.write_text("not a database")
+    assert entry.main(["restore", str(notes)]) == 6
+    assert "the database is untouched" in capsys.readouterr().err
+    assert entry.main(["restore", str(copy)]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"Restored {path} from {copy}")
+    assert "The database it replaced is kept as" in out
+    assert len(list(path.parent.glob("undercurrent.sqlite3.replaced-*"))) == 1
+
+
+async def test_a_second_bot_on_the_same_database_is_refused(
+    tmp_path: Path, migrated_database: Path
+) -> None:
+    from bot.errors import StartupError
+    from bot.instance import InstanceLock
+
+    path = _database(tmp_path, migrated_database)
+    settings = load_settings({"DISCORD_TOKEN": TOKEN, "DATABASE_PATH": str(path)}, env_file=None)
+    with InstanceLock(path), pytest.raises(StartupError) as refused:
+        await entry.run(settings)
+    assert refused.value.exit_code == 7
+    assert "another Undercurrent is already running" in refused.value.message
