@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 CORE_TABLES = frozenset({"bot_meta", "guild_settings", "jobs"})
 BACKUP_PREFIX = "undercurrent-"
 BACKUP_SUFFIX = ".sqlite3"
+PARTIAL_MARK = ".partial-"
 
 
 class BackupRefused(Exception):
@@ -175,7 +176,7 @@ def backup(source: Path, destination: Path) -> DatabaseFacts:
     """Write a checked copy of the live database ``source`` to the new file ``destination``."""
     check_destination(destination)
     inspect(source)  # an Undercurrent database this version knows, before anything is written
-    partial = destination.with_name(f".{destination.name}.partial-{os.getpid()}")
+    partial = destination.with_name(f".{destination.name}{PARTIAL_MARK}{os.getpid()}")
     try:
         _copy(source, partial)
         facts = inspect(partial, integrity=True)
@@ -289,6 +290,28 @@ def scheduled_backups(folder: Path) -> list[Path]:
     )
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def remove_abandoned_copies(folder: Path) -> list[Path]:
+    """Delete the half-written copies a backup killed mid-way left in ``folder`` (a process
+    that is still alive may still be writing its own, so those stay); returns those deleted."""
+    removed = []
+    for path in folder.glob(f".*{BACKUP_SUFFIX}{PARTIAL_MARK}*"):
+        pid = path.name.rpartition(PARTIAL_MARK)[2].removesuffix("-journal")
+        if pid.isdigit() and not _alive(int(pid)):
+            path.unlink(missing_ok=True)
+            removed.append(path)
+    return removed
+
+
 def prune(folder: Path, keep: int) -> list[Path]:
     """Delete all but the newest ``keep`` scheduled backups; returns those deleted."""
     backups = scheduled_backups(folder)
@@ -302,6 +325,7 @@ def take_scheduled_backup(source: Path, folder: Path, keep: int, moment: datetim
     """The daily backup: a new checked copy named by its time, then the oldest pruned. Returns
     one line for the log."""
     started = time.monotonic()
+    remove_abandoned_copies(folder)
     facts = backup(source, folder / backup_name(moment))
     pruned = prune(folder, keep)
     return (

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import shutil
 import sqlite3
+import subprocess
 import threading
 from datetime import UTC, datetime
 from pathlib import Path
@@ -173,6 +174,31 @@ def test_daily_backups_are_named_by_time_and_the_oldest_pruned(
         *[f"undercurrent-202611{day:02d}T040000Z.sqlite3" for day in range(3, 10)],
         "undercurrent-manual.sqlite3",
     ]
+
+
+def test_a_copy_left_half_written_by_a_killed_backup_is_removed_by_the_next(
+    db_path: Path, tmp_path: Path
+) -> None:
+    folder = tmp_path / "backups"
+    folder.mkdir()
+    dead = _a_dead_pid()
+    abandoned = folder / f".undercurrent-20261101T040000Z.sqlite3.partial-{dead}"
+    abandoned.write_bytes(b"SQLite format 3\x00 half of a copy")
+    (folder / f"{abandoned.name}-journal").write_bytes(b"journal")
+    # pid 1 is always alive: a copy some running process may still be writing is left alone
+    in_progress = folder / ".undercurrent-20261031T040000Z.sqlite3.partial-1"
+    in_progress.write_bytes(b"another process still writing this one")
+    backups.take_scheduled_backup(db_path, folder, 7, datetime(2026, 11, 1, 4, tzinfo=UTC))
+    assert sorted(p.name for p in folder.iterdir()) == [
+        in_progress.name,
+        "undercurrent-20261101T040000Z.sqlite3",
+    ]
+
+
+def _a_dead_pid() -> int:
+    child = subprocess.Popen(["true"])
+    child.wait()
+    return child.pid
 
 
 def test_the_daily_backup_runs_at_four_utc_once_a_day() -> None:
