@@ -82,8 +82,8 @@ async def run(settings: Settings) -> int:
 
 async def _connect(bot: UndercurrentBot, token: str) -> None:
     """``bot.start``, except that the first login waits for the network (bot/startup.py)."""
-    await login_when_reachable(bot, token)
-    await bot.connect(reconnect=True)
+    if await login_when_reachable(bot, token) is not None:
+        await bot.connect(reconnect=True)
 
 
 async def _serve(bot: UndercurrentBot, settings: Settings) -> int:
@@ -119,6 +119,8 @@ async def _serve(bot: UndercurrentBot, settings: Settings) -> int:
 
     log.info("Shutting down")
     await bot.close()
+    # Still waiting for the network (bot/startup.py) or between reconnects: stop that too.
+    connection.cancel()
     with contextlib.suppress(Exception, asyncio.CancelledError):
         await connection
     log.info("Stopped cleanly")

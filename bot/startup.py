@@ -2,7 +2,7 @@
 
 At boot a host's network, DNS or Discord itself may not answer yet. Until the first login
 succeeds, an error that says "not reachable (yet)" — DNS, a refused or reset connection, a
-timeout, a 5xx from Discord — is retried with capped exponential backoff and jitter, one log
+timeout, a 5xx from Discord, a 429 — is retried with capped exponential backoff and jitter, one log
 line per attempt. A rejected token is not retried (it will not get better), nor is anything
 raised once the bot has started setting itself up. After the first login, discord.py's own
 reconnect logic keeps the gateway up.
@@ -34,13 +34,18 @@ class LoginTarget(Protocol):
 
     async def login(self, token: str) -> None: ...
 
+    def is_closed(self) -> bool: ...
+
 
 def is_transient(error: BaseException) -> bool:
     """Whether ``error`` means Discord could not be reached (yet), rather than refused us."""
     if isinstance(error, discord.LoginFailure):
         return False
     if isinstance(error, discord.HTTPException):
-        return error.status >= 500 or isinstance(error, discord.DiscordServerError)
+        # 429 here is a limit discord.py could not wait out itself (a Cloudflare ban after too
+        # many restarts): waiting longer each time is the cure, exiting for a restart is not.
+        return error.status >= 500 or error.status == 429
+
     return isinstance(error, aiohttp.ClientConnectionError | OSError | TimeoutError)
 
 
@@ -70,15 +75,16 @@ async def login_when_reachable(
     *,
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     rng: Callable[[], float] = random.random,
-) -> int:
-    """Log in, retrying while Discord cannot be reached; returns the attempts it took."""
+) -> int | None:
+    """Log in, retrying while Discord cannot be reached; returns the attempts it took, or
+    None when the bot was closed while it waited."""
     attempt = 0
     while True:
         attempt += 1
         try:
             await bot.login(token)
         except Exception as error:
-            if not is_transient(error) or bot.setup_started:
+            if not is_transient(error) or bot.setup_started or bot.is_closed():
                 raise
             await _drop_session(bot)
             wait = backoff(attempt, rng=rng)
@@ -89,6 +95,8 @@ async def login_when_reachable(
                 wait,
             )
             await sleep(wait)
+            if bot.is_closed():  # told to stop while waiting: nothing to log in for
+                return None
             continue
         if attempt > 1:
             log.info("Reached Discord after %d attempts", attempt)

@@ -153,6 +153,19 @@ async def test_a_bot_started_before_the_network_connects_when_it_comes_up(
         await bot.kill()
 
 
+async def test_a_bot_waiting_for_the_network_stops_when_told(tmp_path: Path) -> None:
+    """systemctl stop / docker stop at a boot with no network: a clean exit, not a SIGKILL."""
+    emulator = Emulator(World.default(), port=free_port())  # never listens
+    bot = bot_process(emulator, tmp_path, tmp_path / "undercurrent.sqlite3")
+    await bot.start(wait_ready=False)
+    try:
+        await bot.wait_for_log(r"Discord is not reachable yet \(attempt 2: ", within=20)
+        assert await bot.stop(within=20) == 0, bot.log_tail()  # raises if it had to be killed
+        assert "Stopped cleanly" in bot.log_tail()
+    finally:
+        await bot.kill()
+
+
 async def test_check_live_is_healthy_only_while_the_gateway_is_up(tmp_path: Path) -> None:
     emulator = Emulator(World.default(), port=free_port())
     await emulator.start()

@@ -34,6 +34,7 @@ def test_what_counts_as_not_reachable_yet() -> None:
     assert is_transient(TimeoutError())
     assert is_transient(OSError(-3, "Temporary failure in name resolution"))
     assert is_transient(http_error(502))
+    assert is_transient(http_error(429))  # too many restarts: waiting is the cure
     assert not is_transient(discord.LoginFailure("Improper token"))
     assert not is_transient(http_error(403))
     assert not is_transient(ValueError("a bug"))
@@ -52,7 +53,11 @@ class FakeBot:
         self.failures = failures
         self.attempts = 0
         self.setup_started = False
+        self.closed = False
         self.http: Any = FakeHTTP()
+
+    def is_closed(self) -> bool:
+        return self.closed
 
     async def login(self, token: str) -> None:
         self.attempts += 1
@@ -108,3 +113,14 @@ async def test_nothing_is_retried_once_set_up_began() -> None:
 
 async def _no_sleep(seconds: float) -> None:
     return None
+
+
+async def test_a_bot_closed_while_it_waits_stops_waiting() -> None:
+    bot = FakeBot([refused(), refused(), refused()])
+
+    async def closed_meanwhile(seconds: float) -> None:
+        bot.closed = True  # SIGTERM arrived during the wait
+
+    attempts = await login_when_reachable(bot, "t", sleep=closed_meanwhile)  # type: ignore[arg-type]
+    assert attempts is None
+    assert bot.attempts == 1  # no further attempt after the bot was closed
