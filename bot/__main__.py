@@ -57,6 +57,8 @@ async def run(settings: Settings) -> int:
                 f"{settings.database_path}{exc.who}; two would post everything twice",
                 exit_code=operations.EXIT_BOT_RUNNING,
             ) from None
+        # One a killed bot left says nothing of this one (in a container both are pid 1).
+        heartbeat_path(settings.database_path).unlink(missing_ok=True)
     try:
         db = await Database.open(settings.database_path)
         try:
@@ -82,6 +84,7 @@ async def run(settings: Settings) -> int:
 
 async def _connect(bot: UndercurrentBot, token: str) -> None:
     """``bot.start``, except that the first login waits for the network (bot/startup.py)."""
+    bot.start_heartbeat()
     if await login_when_reachable(bot, token) is not None:
         await bot.connect(reconnect=True)
 

@@ -166,6 +166,7 @@ class UndercurrentBot(commands.AutoShardedBot):
         #: Where ``python -m bot check --live`` reads how the gateway is (bot/instance.py).
         self.heartbeat_file = heartbeat
         self._heartbeat_failed = False
+        self._beating = False
 
     @property
     def uptime_seconds(self) -> float:
@@ -196,8 +197,7 @@ class UndercurrentBot(commands.AutoShardedBot):
             self._keep(
                 asyncio.create_task(self._reconcile_outbox(earlier), name="outbox-reconcile")
             )
-            if self.heartbeat_file is not None:
-                self._keep(asyncio.create_task(self._beat(), name="heartbeat"))
+            self.start_heartbeat()
         await self.sync_commands()
 
     def _keep(self, task: asyncio.Task[None]) -> None:
@@ -205,6 +205,14 @@ class UndercurrentBot(commands.AutoShardedBot):
         task.add_done_callback(self.background_tasks.discard)
 
     # -- health ---------------------------------------------------------------------------
+
+    def start_heartbeat(self) -> None:
+        """Begin writing the heartbeat file (once; before the first login, so a bot waiting for
+        the network is seen running but not connected). Nothing without a heartbeat file."""
+        if self.heartbeat_file is None or self._beating:
+            return
+        self._beating = True
+        self._keep(asyncio.create_task(self._beat(), name="heartbeat"))
 
     async def _beat(self) -> None:
         """Rewrite the heartbeat file every ``HEARTBEAT_EVERY`` seconds of real time (shard

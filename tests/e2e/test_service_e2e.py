@@ -12,6 +12,7 @@ import os
 import socket
 import sqlite3
 import sys
+import time
 from datetime import UTC, timedelta
 from pathlib import Path
 
@@ -157,9 +158,17 @@ async def test_a_bot_waiting_for_the_network_stops_when_told(tmp_path: Path) -> 
     """systemctl stop / docker stop at a boot with no network: a clean exit, not a SIGKILL."""
     emulator = Emulator(World.default(), port=free_port())  # never listens
     bot = bot_process(emulator, tmp_path, tmp_path / "undercurrent.sqlite3")
+    # What a bot killed a moment ago left: healthy-looking, from a live pid (in a container
+    # every bot is pid 1). It must say nothing about this one.
+    left = {"pid": os.getpid(), "version": "0.1.0", "written_at": time.time(), "ready": True}
+    left["shards"] = {"0": {"connected": True, "last_ack": time.time(), "latency_ms": 40.0}}
+    heartbeat_path(bot.database_path).write_text(json.dumps(left))
     await bot.start(wait_ready=False)
     try:
         await bot.wait_for_log(r"Discord is not reachable yet \(attempt 2: ", within=20)
+        status, _, err = await cli("check", "--live", env=bot.env(), cwd=tmp_path)
+        assert status == 5  # running, and saying so, but not healthy
+        assert "not healthy: the bot is running but not connected to Discord yet" in err
         assert await bot.stop(within=20) == 0, bot.log_tail()  # raises if it had to be killed
         assert "Stopped cleanly" in bot.log_tail()
     finally:
