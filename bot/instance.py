@@ -41,10 +41,13 @@ ACK_STALE_AFTER = 120.0
 
 
 def lock_path(database: Path) -> Path:
+    # Resolved: a database reached through a symlink has the one lock, not one per path.
+    database = database.resolve()
     return database.with_name(database.name + ".running")
 
 
 def heartbeat_path(database: Path) -> Path:
+    database = database.resolve()
     return database.with_name(database.name + ".heartbeat")
 
 
@@ -67,10 +70,18 @@ class InstanceLock:
     def __init__(self, database: Path) -> None:
         self.path = lock_path(database)
         self._file: IO[str] | None = None
+        self._writable = False
 
     def acquire(self) -> None:
         """Take the lock now or raise ``AlreadyRunning``; writes this process's id."""
-        handle = self.path.open("a+")
+        try:
+            handle = self.path.open("a+")
+            self._writable = True
+        except PermissionError:
+            # Left by another user (root running `restore`): it locks as well read-only; only
+            # the process id cannot be written.
+            handle = self.path.open("r")
+            self._writable = False
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -78,16 +89,18 @@ class InstanceLock:
             text = handle.read().strip()
             handle.close()
             raise AlreadyRunning(int(text) if text.isdecimal() else None) from None
-        handle.seek(0)
-        handle.truncate()
-        handle.write(f"{os.getpid()}\n")
-        handle.flush()
+        if self._writable:
+            handle.seek(0)
+            handle.truncate()
+            handle.write(f"{os.getpid()}\n")
+            handle.flush()
         self._file = handle
 
     def release(self) -> None:
         if self._file is not None:
             # Emptied first: a reader that finds the file without a lock sees no process id.
-            self._file.truncate(0)
+            if self._writable:
+                self._file.truncate(0)
             self._file.close()
             self._file = None
 

@@ -98,6 +98,8 @@ def backup(destination: Path) -> int:
         return _fail(f"DATABASE_PATH {exc}", EXIT_DATABASE)
     try:
         facts = backups.backup(source, destination)
+    except backups.DatabaseUnusable as exc:
+        return _fail(f"backup failed, nothing was written: DATABASE_PATH {exc}", EXIT_DATABASE)
     except (backups.BackupRefused, OSError) as exc:
         return _fail(f"backup failed, nothing was written: {exc}", EXIT_PATH_REFUSED)
     print(f"Backed up {source} to {destination}: {facts.describe()}; integrity check ok")
@@ -127,13 +129,20 @@ def restore(source: Path) -> int:
         )
     try:
         restored = backups.restore(source, target)
+    except backups.DatabaseUnusable as exc:
+        return _fail(f"restore refused: {exc}", EXIT_DATABASE)
     except backups.BackupRefused as exc:
         return _fail(f"restore refused, the database is untouched: {exc}", EXIT_PATH_REFUSED)
     except OSError as exc:
         return _fail(f"restore failed, the database is untouched: {exc}", EXIT_PATH_REFUSED)
     finally:
         lock.release()
-    print(f"Restored {target} from {source}: {restored.facts.describe()}")
+    print(f"Restored {target.resolve()} from {source}: {restored.facts.describe()}")
     if restored.replaced is not None:
         print(f"The database it replaced is kept as {restored.replaced}")
+    else:
+        print(
+            f"There was no database at {target.resolve()} before: if the bot's is elsewhere, "
+            "set DATABASE_PATH as the bot's service does, and restore again"
+        )
     return EXIT_OK

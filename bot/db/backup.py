@@ -15,9 +15,15 @@ runs them on a worker thread.
 from __future__ import annotations
 
 import contextlib
+import fcntl
+import itertools
 import logging
 import os
+import re
+import secrets
+import shutil
 import sqlite3
+import stat
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -35,10 +41,16 @@ CORE_TABLES = frozenset({"bot_meta", "guild_settings", "jobs"})
 BACKUP_PREFIX = "undercurrent-"
 BACKUP_SUFFIX = ".sqlite3"
 PARTIAL_MARK = ".partial-"
+#: What the daily backup names its files (a person's own names in the folder are never pruned).
+SCHEDULED_NAME = re.compile(re.escape(BACKUP_PREFIX) + r"\d{8}T\d{6}Z" + re.escape(BACKUP_SUFFIX))
 
 
 class BackupRefused(Exception):
     """The path given cannot be used; nothing was written. The message says why."""
+
+
+class DatabaseUnusable(BackupRefused):
+    """The database itself (DATABASE_PATH) is the problem, not the path given; untouched."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,6 +170,36 @@ def check_destination(destination: Path) -> None:
         raise BackupRefused(f"the folder {folder} is not writable by this user")
 
 
+@contextlib.contextmanager
+def _partial_beside(final: Path) -> Iterator[Path]:
+    """A new empty file beside ``final`` to write a copy into, locked (``flock``) while this
+    process writes it, and removed afterwards with its journal. A copy left by a process that
+    was killed is unlocked, so ``remove_abandoned_copies`` knows it for one whatever the pid."""
+    partial = final.with_name(f".{final.name}{PARTIAL_MARK}{os.getpid()}-{secrets.token_hex(4)}")
+    descriptor = os.open(partial, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o666)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX)
+        yield partial
+    finally:
+        for leftover in (partial, partial.with_name(partial.name + "-journal")):
+            with contextlib.suppress(FileNotFoundError):
+                leftover.unlink()
+        os.close(descriptor)
+
+
+def _place(partial: Path, destination: Path) -> None:
+    """Give the finished copy its name, never over a file that has it."""
+    try:
+        os.link(partial, destination)  # fails if the name was taken meanwhile
+    except FileExistsError:
+        raise BackupRefused(f"{destination} already exists: nothing was overwritten") from None
+    except OSError:
+        # No hard links on this file system (FAT on a USB disk, some network shares).
+        if destination.exists() or destination.is_symlink():
+            raise BackupRefused(f"{destination} already exists: nothing was overwritten") from None
+        partial.rename(destination)
+
+
 def _copy(source: Path, partial: Path) -> None:
     """The online backup of ``source`` into a new file ``partial``, made self-contained."""
     with _read_only(source) as src:
@@ -176,23 +218,17 @@ def backup(source: Path, destination: Path) -> DatabaseFacts:
     """Write a checked copy of the live database ``source`` to the new file ``destination``."""
     check_destination(destination)
     inspect(source)  # an Undercurrent database this version knows, before anything is written
-    partial = destination.with_name(f".{destination.name}{PARTIAL_MARK}{os.getpid()}")
     try:
-        _copy(source, partial)
-        facts = inspect(partial, integrity=True)
-        try:
-            os.link(partial, destination)  # never replaces: fails if the name was taken meanwhile
-        except FileExistsError:
-            raise BackupRefused(f"{destination} already exists: nothing was overwritten") from None
-        _fsync_folder(destination.parent)
+        with _partial_beside(destination) as partial:
+            _copy(source, partial)
+            try:
+                facts = inspect(partial, integrity=True)
+            except BackupRefused as exc:  # a faithful copy of a damaged database
+                raise DatabaseUnusable(f"{source} is damaged: its copy {exc}") from exc
+            _place(partial, destination)
+            _fsync_folder(destination.parent)
     except sqlite3.Error as exc:
         raise BackupRefused(f"the copy failed: {exc}") from exc
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            partial.unlink()
-        for leftover in (partial.with_name(partial.name + "-journal"),):
-            with contextlib.suppress(FileNotFoundError):
-                leftover.unlink()
     return DatabaseFacts(
         destination,
         destination.stat().st_size,
@@ -220,45 +256,74 @@ class Restored:
 def restore(source: Path, target: Path, *, now: datetime | None = None) -> Restored:
     """Put the backup ``source`` in place of the database ``target``. The caller holds the
     target's instance lock (no bot is running on it). The database replaced is kept beside it
-    as ``<name>.replaced-<UTC time>``; ``source`` is left as it was."""
+    as ``<name>.replaced-<UTC time>`` (never over an earlier one); ``source`` is left as it was.
+    At every moment ``target`` is either the old database or the new one."""
     facts = inspect(source, integrity=True)
     if target.is_dir():
-        raise BackupRefused(f"DATABASE_PATH {target} is a folder, not a database file")
+        raise DatabaseUnusable(f"DATABASE_PATH {target} is a folder, not a database file")
     if target.exists() and not _is_sqlite_file(target) and target.stat().st_size > 0:
-        raise BackupRefused(
+        raise DatabaseUnusable(
             f"DATABASE_PATH {target} is not an SQLite database; refusing to replace it"
         )
     stamp = (now or datetime.now(UTC)).strftime("%Y%m%dT%H%M%SZ")
-    partial = target.with_name(f".{target.name}.restoring-{os.getpid()}")
+    remove_abandoned_copies(target.parent)
     try:
-        _copy(source, partial)
-        inspect(partial, integrity=True)
-        replaced: Path | None = None
-        if target.exists():
-            _fold_wal_into(target)
-            replaced = target.with_name(f"{target.name}.replaced-{stamp}")
-            target.replace(replaced)
-        try:
+        with _partial_beside(target) as partial:
+            _copy(source, partial)
+            inspect(partial, integrity=True)
+            _same_owner(partial, target)
+            replaced: Path | None = None
+            if target.exists():
+                _fold_wal_into(target)  # the file alone now holds every committed write
+                replaced = _keep_aside(target, stamp)
             for leftover in ("-wal", "-shm"):
                 with contextlib.suppress(FileNotFoundError):
                     target.with_name(target.name + leftover).unlink()
-            partial.replace(target)
-        except OSError:
-            if replaced is not None and not target.exists():
-                replaced.replace(target)  # put the database back where it was
-            raise
-        _fsync_folder(target.parent)
+            partial.replace(target)  # one step: the old database or the new, never none
+            _fsync_folder(target.parent)
     except sqlite3.Error as exc:
         raise BackupRefused(f"the copy failed: {exc}") from exc
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            partial.unlink()
     return Restored(
         DatabaseFacts(
             target, target.stat().st_size, facts.schema, facts.latest, facts.picks, facts.servers
         ),
         replaced,
     )
+
+
+def _keep_aside(database: Path, stamp: str) -> Path:
+    """A second name for ``database`` (or a copy, where the file system has no hard links):
+    ``<name>.replaced-<stamp>``, with ``-2``, ``-3``… when an earlier restore took it."""
+    for attempt in itertools.count(1):
+        suffix = "" if attempt == 1 else f"-{attempt}"
+        kept = database.with_name(f"{database.name}.replaced-{stamp}{suffix}")
+        try:
+            os.link(database, kept)
+        except FileExistsError:
+            continue
+        except OSError:
+            try:
+                with database.open("rb") as old, kept.open("xb") as new:
+                    shutil.copyfileobj(old, new)
+                    new.flush()
+                    os.fsync(new.fileno())
+            except FileExistsError:
+                continue
+            shutil.copystat(database, kept)
+        return kept
+    raise AssertionError("unreachable")
+
+
+def _same_owner(new: Path, old: Path) -> None:
+    """Run as root (``sudo python -m bot restore``), give the restored file the owner and mode
+    of the one it replaces (or of its folder), so the bot's own user can still write it."""
+    if os.geteuid() != 0:
+        return
+    model = old if old.exists() else old.parent
+    facts = model.stat()
+    os.chown(new, facts.st_uid, facts.st_gid)
+    if model == old:
+        new.chmod(stat.S_IMODE(facts.st_mode))
 
 
 def _fold_wal_into(database: Path) -> None:
@@ -286,29 +351,32 @@ def scheduled_backups(folder: Path) -> list[Path]:
     return sorted(
         path
         for path in folder.glob(f"{BACKUP_PREFIX}*{BACKUP_SUFFIX}")
-        if path.is_file() and len(path.name) == len(backup_name(datetime(2000, 1, 1, tzinfo=UTC)))
+        if path.is_file() and SCHEDULED_NAME.fullmatch(path.name)
     )
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def remove_abandoned_copies(folder: Path) -> list[Path]:
-    """Delete the half-written copies a backup killed mid-way left in ``folder`` (a process
-    that is still alive may still be writing its own, so those stay); returns those deleted."""
+    """Delete the half-written copies a backup or restore killed mid-way left in ``folder``.
+    A copy is abandoned when nothing holds its lock: one still being written is left alone."""
     removed = []
-    for path in folder.glob(f".*{BACKUP_SUFFIX}{PARTIAL_MARK}*"):
-        pid = path.name.rpartition(PARTIAL_MARK)[2].removesuffix("-journal")
-        if pid.isdigit() and not _alive(int(pid)):
-            path.unlink(missing_ok=True)
-            removed.append(path)
+    for path in sorted(folder.glob(f".*{PARTIAL_MARK}*")):
+        if path.name.endswith("-journal"):
+            continue  # goes with its copy, below
+        try:
+            descriptor = os.open(path, os.O_RDWR)
+        except FileNotFoundError:
+            continue
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            continue  # being written right now
+        else:
+            for leftover in (path, path.with_name(path.name + "-journal")):
+                with contextlib.suppress(FileNotFoundError):
+                    leftover.unlink()
+                    removed.append(leftover)
+        finally:
+            os.close(descriptor)
     return removed
 
 

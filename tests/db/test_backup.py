@@ -3,10 +3,10 @@ never overwriting anything, refusing what is not an Undercurrent database this v
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import sqlite3
-import subprocess
 import threading
 from datetime import UTC, datetime
 from pathlib import Path
@@ -181,24 +181,88 @@ def test_a_copy_left_half_written_by_a_killed_backup_is_removed_by_the_next(
 ) -> None:
     folder = tmp_path / "backups"
     folder.mkdir()
-    dead = _a_dead_pid()
-    abandoned = folder / f".undercurrent-20261101T040000Z.sqlite3.partial-{dead}"
+    # What a backup killed mid-copy leaves (its pid may be alive again: in a container every
+    # bot is pid 1): a partial copy, and its journal, that nobody holds a lock on.
+    abandoned = folder / ".undercurrent-20261101T040000Z.sqlite3.partial-1-0a1b2c3d"
     abandoned.write_bytes(b"SQLite format 3\x00 half of a copy")
     (folder / f"{abandoned.name}-journal").write_bytes(b"journal")
-    # pid 1 is always alive: a copy some running process may still be writing is left alone
-    in_progress = folder / ".undercurrent-20261031T040000Z.sqlite3.partial-1"
-    in_progress.write_bytes(b"another process still writing this one")
-    backups.take_scheduled_backup(db_path, folder, 7, datetime(2026, 11, 1, 4, tzinfo=UTC))
+    # A copy another process is writing right now: locked, so left alone.
+    in_progress = folder / ".undercurrent-20261031T040000Z.sqlite3.partial-7-0a1b2c3d"
+    in_progress.write_bytes(b"still being written")
+    with in_progress.open("rb") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        backups.take_scheduled_backup(db_path, folder, 7, datetime(2026, 11, 1, 4, tzinfo=UTC))
     assert sorted(p.name for p in folder.iterdir()) == [
         in_progress.name,
         "undercurrent-20261101T040000Z.sqlite3",
     ]
 
 
-def _a_dead_pid() -> int:
-    child = subprocess.Popen(["true"])
-    child.wait()
-    return child.pid
+def test_names_like_the_daily_backups_but_not_theirs_are_never_pruned(
+    db_path: Path, tmp_path: Path
+) -> None:
+    folder = tmp_path / "backups"
+    folder.mkdir()
+    mine = folder / "undercurrent-before-upgrade-x.sqlite3"  # as long as a daily backup's name
+    assert len(mine.name) == len(backups.backup_name(datetime(2026, 1, 1, tzinfo=UTC)))
+    backups.backup(db_path, mine)
+    for day in (1, 2):
+        backups.take_scheduled_backup(db_path, folder, 1, datetime(2026, 11, day, 4, tzinfo=UTC))
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "undercurrent-20261102T040000Z.sqlite3",
+        mine.name,
+    ]
+
+
+def test_two_restores_in_one_second_keep_both_replaced_databases(
+    db_path: Path, tmp_path: Path
+) -> None:
+    writer = wal_writer(db_path)
+    writer.execute("INSERT INTO bot_meta (key, value) VALUES ('w-original', 'x')")
+    backups.backup(db_path, tmp_path / "empty-ish.sqlite3")
+    writer.execute("INSERT INTO bot_meta (key, value) VALUES ('w-later', 'x')")
+    writer.close()
+    backups.backup(db_path, tmp_path / "right.sqlite3")
+    original = keys(db_path)
+    moment = datetime(2026, 12, 2, 1, 0, tzinfo=UTC)
+    first = backups.restore(tmp_path / "empty-ish.sqlite3", db_path, now=moment)
+    second = backups.restore(tmp_path / "right.sqlite3", db_path, now=moment)
+    assert first.replaced is not None and second.replaced is not None
+    assert second.replaced.name == f"{db_path.name}.replaced-20261202T010000Z-2"
+    assert keys(first.replaced) == original  # the original database was not overwritten
+    assert keys(second.replaced) == {"w-original"}
+    assert keys(db_path) == original
+
+
+def test_backup_and_restore_work_where_files_cannot_be_hard_linked(
+    db_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """FAT on a USB disk, some network shares: BACKUP_DIR is often one of those."""
+
+    def no_links(*_args: object, **_kwargs: object) -> None:
+        raise PermissionError(1, "Operation not permitted")
+
+    monkeypatch.setattr(os, "link", no_links)
+    copy = tmp_path / "b.sqlite3"
+    backups.backup(db_path, copy)
+    with pytest.raises(backups.BackupRefused, match="already exists"):
+        backups.backup(db_path, copy)
+    restored = backups.restore(copy, db_path)
+    assert restored.replaced is not None and restored.replaced.read_bytes()[:6] == b"SQLite"
+    assert backups.inspect(db_path).schema == latest_version()
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root can give a file to another user")
+def test_a_restore_run_as_root_leaves_the_database_to_the_bot_s_user(
+    db_path: Path, tmp_path: Path
+) -> None:
+    copy = tmp_path / "b.sqlite3"
+    backups.backup(db_path, copy)
+    os.chown(db_path, 10001, 10001)
+    db_path.chmod(0o640)
+    backups.restore(copy, db_path)
+    facts = db_path.stat()
+    assert (facts.st_uid, facts.st_gid, facts.st_mode & 0o777) == (10001, 10001, 0o640)
 
 
 def test_the_daily_backup_runs_at_four_utc_once_a_day() -> None:

@@ -24,6 +24,33 @@ def test_a_second_holder_is_refused_and_told_who_holds_it(tmp_path: Path) -> Non
     InstanceLock(database).acquire()  # released: free again
 
 
+def test_the_same_database_through_a_symlink_has_the_same_lock(tmp_path: Path) -> None:
+    database = tmp_path / "data" / "u.sqlite3"
+    database.parent.mkdir()
+    (tmp_path / "link").symlink_to(database.parent)
+    with InstanceLock(database), pytest.raises(AlreadyRunning):
+        InstanceLock(tmp_path / "link" / "u.sqlite3").acquire()
+
+
+def test_a_lock_file_another_user_left_still_locks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`restore` run as root leaves a root-owned lock file the bot's user cannot write."""
+    database = tmp_path / "u.sqlite3"
+    with InstanceLock(database):  # the file exists from here on
+        pass
+    opened = Path.open
+
+    def not_writable(path: Path, mode: str = "r", *args: object, **kwargs: object) -> object:
+        if path.name.endswith(".running") and mode != "r":
+            raise PermissionError(13, "Permission denied", str(path))
+        return opened(path, mode, *args, **kwargs)  # type: ignore[call-overload]
+
+    monkeypatch.setattr(Path, "open", not_writable)
+    with InstanceLock(database), pytest.raises(AlreadyRunning):
+        InstanceLock(database).acquire()
+
+
 def test_a_killed_holder_leaves_no_lock_behind(tmp_path: Path) -> None:
     database = tmp_path / "u.sqlite3"
     holder = subprocess.Popen(

@@ -240,6 +240,19 @@ def test_backup_and_restore_need_no_token_and_refuse_with_their_statuses(
     assert "The database it replaced is kept as" in out
     assert len(list(path.parent.glob("undercurrent.sqlite3.replaced-*"))) == 1
 
+    # The database is the problem, not the backup: status 4, as the README's table says.
+    folder = tmp_path / "a-folder.sqlite3"
+    folder.mkdir()
+    monkeypatch.setenv("DATABASE_PATH", str(folder))
+    assert entry.main(["restore", str(copy)]) == 4
+    assert "is a folder, not a database file" in capsys.readouterr().err
+    # Nothing there yet (a new machine, or DATABASE_PATH forgotten): restored, and said so.
+    fresh = tmp_path / "new" / "undercurrent.sqlite3"
+    fresh.parent.mkdir()
+    monkeypatch.setenv("DATABASE_PATH", str(fresh))
+    assert entry.main(["restore", str(copy)]) == 0
+    assert f"There was no database at {fresh} before" in capsys.readouterr().out
+
 
 async def test_a_second_bot_on_the_same_database_is_refused(
     tmp_path: Path, migrated_database: Path
