@@ -24,7 +24,7 @@ COPY sandbox ./sandbox
 RUN pip install --no-cache-dir . && rm -rf /app/bot /app/cogs /app/sandbox
 
 USER 10001:10001
-VOLUME ["/data"]
+VOLUME ["/data", "/backups"]
 
 # Healthy only while the bot is connected to Discord: `check --live` reads the heartbeat the
 # bot writes beside its database (every 20 s, and at once when a gateway connection drops).

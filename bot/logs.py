@@ -7,7 +7,7 @@ with the traceback when there is one) for journald, Loki and the like. The token
 by ``********`` in every record, whatever logged it, arguments and tracebacks included.
 
 What members type (notes, search words, review text) is never logged at INFO or above: the
-bot's own log lines name ids and counts, and ``tests/e2e/test_logs_e2e.py`` checks a session's
+bot's own log lines name ids and counts, and ``tests/e2e/test_service_e2e.py`` checks a session's
 log for what a member typed.
 """
 

@@ -103,7 +103,9 @@ async def tell_moderators(bot: UndercurrentBot, guild_id: int, text: str, *, not
     try:
         return await _tell(bot, guild_id, text, notice)
     except Exception:
-        log.exception("Could not tell the moderators of server %s: %s", guild_id, text)
+        # The notice's words may quote members (a party's name), so they are DEBUG only.
+        log.exception("Could not tell the moderators of server %s notice %s", guild_id, notice)
+        log.debug("Notice %s said: %s", notice, text)
         return False
 
 
@@ -152,7 +154,8 @@ def job_failure_notice(kind: JobKind[Any] | None, job: Job[Any], error: str) -> 
 async def _tell(bot: UndercurrentBot, guild_id: int, text: str, notice: str) -> bool:
     guild = bot.get_guild(guild_id)
     if guild is None:
-        log.warning("Notice for server %s, which I am not in: %s", guild_id, text)
+        log.warning("Notice %s for server %s, which I am not in", notice, guild_id)
+        log.debug("Notice %s said: %s", notice, text)
         return False
     problems: list[str] = []
     mod_log_id = await settings_service.get_mod_log_channel(bot.db, guild_id)
@@ -184,10 +187,13 @@ async def _tell(bot: UndercurrentBot, guild_id: int, text: str, notice: str) -> 
         if await _post_notice(bot, guild_id, channel.id, notice, embed):
             return True
     log.warning(
-        "Nowhere to tell the moderators of server %s (no usable mod-log or system channel): %s",
+        "Nowhere to tell the moderators of server %s notice %s (no usable mod-log or system "
+        "channel): %s",
         guild_id,
-        " ".join([text, *problems]),
+        notice,
+        " ".join(problems),
     )
+    log.debug("Notice %s said: %s", notice, text)
     return False
 
 

@@ -59,7 +59,8 @@ def test_the_image_is_slim_unprivileged_with_its_database_on_a_volume_and_a_live
     assert keywords.index("USER") < keywords.index("ENTRYPOINT")
     env = " ".join(rest for keyword, rest in steps if keyword == "ENV")
     assert "DATABASE_PATH=/data/" in env
-    assert any(keyword == "VOLUME" and "/data" in rest for keyword, rest in steps)
+    volumes = " ".join(rest for keyword, rest in steps if keyword == "VOLUME")
+    assert '"/data"' in volumes and '"/backups"' in volumes  # a plain docker run keeps both
     health = next(rest for keyword, rest in steps if keyword == "HEALTHCHECK")
     assert '"python", "-m", "bot", "check", "--live"' in health
     entry = next(rest for keyword, rest in steps if keyword == "ENTRYPOINT")
@@ -81,6 +82,7 @@ def test_compose_keeps_the_database_and_backups_on_volumes_and_restarts() -> Non
     database = Path(service["environment"]["DATABASE_PATH"])
     assert mounts[str(database.parent)] in compose["volumes"]
     assert mounts[service["environment"]["BACKUP_DIR"]] in compose["volumes"]
+    assert service["init"] is True  # SIGTERM reaches the bot even before its handler is set
 
 
 def unit() -> dict[str, list[str]]:
@@ -117,7 +119,12 @@ def test_the_unit_is_hardened_and_writes_only_its_state_directory() -> None:
         ("PrivateTmp", "yes"),
     ):
         assert settings[key] == [value], key
-    assert settings["WorkingDirectory"] and settings["EnvironmentFile"]
+    assert settings["EnvironmentFile"]
+    # Not the checkout: `python -m bot` there would import the source tree, not what pip installed.
+    assert settings["WorkingDirectory"] == settings["ReadWritePaths"]
+    # A denied call must fail, not kill: numpy (charts) calls mbind, which @resources holds.
+    assert settings["SystemCallErrorNumber"] == ["EPERM"]
+    assert not any("@resources" in line for line in settings["SystemCallFilter"])
     assert shlex.split(settings["ExecStart"][0])[1:] == ["-m", "bot", "run"]
     environment = dict(item.split("=", 1) for item in settings["Environment"])
     writable = settings["ReadWritePaths"][0]
