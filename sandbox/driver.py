@@ -561,15 +561,9 @@ class Driver:
             value = str(channel.id)
         elif kind == ATTACHMENT:
             filename, data = raw if isinstance(raw, tuple) else ("file.bin", bytes(raw))
-            attachment = Attachment(
-                self.world.new_id(),
-                filename,
-                None,
-                data,
-                self.emulator.attachment_url(0, 0, filename),
+            attachment = self.emulator.attachments.add(
+                Attachment(self.world.new_id(), filename, None, data, ""), channel_id=0
             )
-            attachment.url = self.emulator.attachment_url(0, attachment.id, filename)
-            self.emulator.attachments[attachment.id] = attachment
             resolved.setdefault("attachments", {})[str(attachment.id)] = attachment.to_payload()
             value = str(attachment.id)
         else:

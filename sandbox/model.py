@@ -298,7 +298,8 @@ class Channel:
 
 @dataclass(slots=True, eq=False)
 class Attachment:
-    """A file uploaded with a message; its bytes are kept and served back at ``url``."""
+    """A file uploaded with a message; its bytes are kept and served back at ``url`` (see
+    ``sandbox.attachments``)."""
 
     id: int
     filename: str
@@ -306,6 +307,8 @@ class Attachment:
     data: bytes
     url: str
     description: str | None = None
+    #: The random key in ``url`` (``?hm=``) without which the file is not served.
+    key: str = ""
 
     def to_payload(self) -> JSON:
         payload: JSON = {
