@@ -232,11 +232,13 @@ class Channel:
         return self.type in THREAD_TYPES
 
     def visible_messages(self, user_id: int | None = None) -> list[Message]:
-        """Messages not deleted; ephemeral ones only for the user they were meant for."""
+        """Messages not deleted; ephemeral ones only for the user they were meant for, until
+        they dismiss them."""
         return [
             m
             for m in self.messages
-            if not m.deleted and (m.ephemeral_for is None or m.ephemeral_for == user_id)
+            if not m.deleted
+            and (m.ephemeral_for is None or (m.ephemeral_for == user_id and not m.dismissed))
         ]
 
     def to_payload(self) -> JSON:
@@ -389,6 +391,9 @@ class Message:
     allowed_mentions: JSON | None = None
     #: For ephemeral messages, the only user who can see it.
     ephemeral_for: int | None = None
+    #: An ephemeral message its member dismissed: gone from their view, and still the
+    #: interaction's to edit, as on Discord.
+    dismissed: bool = False
     deleted: bool = False
     #: Set when a thread was started from this message.
     thread_id: int | None = None

@@ -172,6 +172,9 @@ class Tryout:
                 await emulator.driver.wait_for_commands("digest", within=60)
                 if not self.seeded:
                     await seed(emulator.driver, step=lambda text: print(f"  {text}…", flush=True))
+                    # What the bot answered the demo's people privately while setting it up is
+                    # theirs to have read: a visitor acting as one starts on a clean server.
+                    emulator.driver.dismiss_ephemerals()
                     save_world(emulator.world, self.world_file)
             except (BotExited, TimeoutError) as exc:
                 print(f"undercurrent: the bot did not start:\n{exc}", file=sys.stderr)

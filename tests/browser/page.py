@@ -342,6 +342,13 @@ class TryoutPage:
 
         return self.wait_for(text, f"a message with {texts}")
 
+    def ephemeral_messages(self) -> list[str]:
+        """The text of each "Only you can see this" message in the open channel."""
+        return self.read(
+            lambda d: [e.text for e in css(d, "#message-list > .msg.ephemeral")],
+            "the ephemeral messages",
+        )
+
     def has_message(self, *texts: str) -> bool:
         try:
             return self._message(texts, None) is not None

@@ -34,6 +34,8 @@ def test_the_page_opens_on_the_demo_server_with_the_bot_online(page: TryoutPage)
     assert "mod-log" not in channels  # only moderators see it
     assert page.chat_title() == "general"
     page.wait_for_message("Swap round", "Review until")
+    # What the bot answered privately while the demo was set up is not left for a visitor.
+    assert page.ephemeral_messages() == []  # wren joined the swap here
     assert "Scheduled" in page.event_card(DEMO_PARTY)
 
     commands = page.command_list("/")
@@ -42,6 +44,8 @@ def test_the_page_opens_on_the_demo_server_with_the_bot_online(page: TryoutPage)
 
     page.act_as("ines")
     assert "mod-log" in page.channel_names()
+    page.wait_for_message("Swap round", "Review until")
+    assert page.ephemeral_messages() == []  # ines set the server up from here
 
     page.act_as("lea")
     assert "0 interested" in page.event_card(DEMO_PARTY)

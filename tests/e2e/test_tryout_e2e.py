@@ -73,6 +73,10 @@ async def test_one_command_starts_a_seeded_demo_and_the_next_run_continues_it(
     assert world.clock.offset >= 3600  # the swap round was paired an hour ahead
     channels = {c.name: c.id for c in world.guild.channels.values()}
     assert {"general", "recs", "parties", "digests", "mod-log"} <= set(channels)
+    # What the bot answered the demo's people privately while seeding is dismissed: a visitor
+    # acting as one of them starts on a clean server.
+    private = [m for m in world.messages.values() if m.ephemeral_for is not None]
+    assert private and all(m.dismissed for m in private)
     log = (tmp_path / "sandbox.sqlite3.log").read_text(errors="replace")
     assert SECRET not in log and SECRET not in out.read_text()
 
