@@ -434,6 +434,8 @@ async def test_foreign_origins_and_hosts_are_refused(page: PageClient) -> None:
 async def test_the_page_and_its_files_are_served(page: PageClient) -> None:
     async with page.session.get("/", allow_redirects=False) as root:
         assert root.status == 302 and root.headers["Location"] == "/app"
+    async with page.session.get("/favicon.ico") as icon:  # none, and no 404 in the console
+        assert icon.status == 204
     async with page.session.get("/app") as index:
         assert index.status == 200 and index.content_type == "text/html"
         assert "script-src 'self'" in index.headers["Content-Security-Policy"]
