@@ -54,6 +54,30 @@ def test_the_page_opens_on_the_demo_server_with_the_bot_online(page: TryoutPage)
     assert "✓ Interested" in page.event_card(DEMO_PARTY)
 
 
+def test_the_switcher_names_four_members_and_keeps_the_rest_in_a_menu(page: TryoutPage) -> None:
+    everyone = page.members()
+    assert len(everyone) == 7  # the demo's people
+    assert page.members_in_the_bar() == ["juno (owner)", "ines (moderator)", "wren", "tomas"]
+    assert page.more_members() == "3 more ▾"
+    assert page.open_member_menu() == ["adaeze", "kenji", "lea", "+ add a member"]
+    page.screenshot("01b-member-menu")
+
+    page.act_as("lea")  # from the menu: the menu closes, and lea is named in the bar
+    assert not page.member_menu_is_open()
+    assert page.members_in_the_bar() == ["juno (owner)", "ines (moderator)", "wren", "lea"]
+    assert page.open_member_menu() == ["tomas", "adaeze", "kenji", "+ add a member"]
+    page.act_as("tomas")
+    assert page.members_in_the_bar()[-1] == "tomas"
+
+    # However many join, the bar keeps to one line, the newcomers in the menu.
+    for name in ("mireille", "oskar_b", "sunniva"):
+        page.add_member(name)
+        assert page.members_in_the_bar()[-1] == name and page.top_bar_is_one_line()
+    assert page.more_members() == "6 more ▾"
+    assert len(page.members()) == len(everyone) + 3
+    page.screenshot("01c-members-added")
+
+
 def test_a_member_shares_a_pick_and_another_marks_it_loved(page: TryoutPage) -> None:
     page.act_as("adaeze")
     page.open_channel("recs")
