@@ -416,17 +416,39 @@ class TryoutPage:
         except StaleElementReferenceException:
             return False
 
-    def show_message(self, *texts: str) -> None:
-        """Scroll the latest message showing ``texts`` to the middle of the view."""
+    def show_message(self, *texts: str, block: str = "center") -> None:
+        """Scroll the latest message showing ``texts`` to the middle of the view (``block``:
+        or ``"start"``, its top at the top)."""
 
         def shown(driver: WebDriver) -> bool:
             message = self._message(texts, None)
             if message is None:
                 return False
-            driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", message)
+            driver.execute_script(
+                "arguments[0].scrollIntoView({block: arguments[1]});", message, block
+            )
             return True
 
         self.wait_for(shown, f"a message with {texts} to scroll to")
+
+    def image_widths(self, *texts: str) -> list[int]:
+        """The natural width of each picture in the latest message showing ``texts``, once
+        loaded (0 for one that is loading or could not be)."""
+
+        def widths(driver: WebDriver) -> list[int]:
+            message = self._message(texts, None)
+            if message is None:
+                return []
+            return [
+                int(
+                    driver.execute_script(
+                        "return arguments[0].complete ? arguments[0].naturalWidth : 0;", image
+                    )
+                )
+                for image in css(message, "img")
+            ]
+
+        return self.read(widths, f"the pictures in a message with {texts}")
 
     def _button(self, label: str, texts: tuple[str, ...]) -> WebElement | None:
         message = self._message(texts, None)
