@@ -75,7 +75,7 @@ class AttachmentStore:
             attachment.key = secrets.token_hex(16)
         attachment.url = (
             f"{self._emulator.base_url}/attachments/{channel_id}/{attachment.id}/"
-            f"{attachment.filename}?hm={attachment.key}"
+            f"{quote(attachment.filename, safe='')}?hm={attachment.key}"
         )
         self._files[attachment.id] = (channel_id, attachment)
         return attachment

@@ -22,6 +22,7 @@ FILES = {  # filename: (bytes, what discord.py says it is)
     "week.png": (PNG, "application/octet-stream"),
     "export.csv": (b"artist,title\nPram,Sargasso Sea\n", "application/octet-stream"),
     "page.html": (b"<script>alert(1)</script>", "text/html"),
+    "week #49 ?.txt": (b"a name a URL must escape", "application/octet-stream"),
 }
 
 
@@ -70,6 +71,10 @@ async def test_files_are_served_with_their_type_and_headers_under_which_nothing_
     status, _, headers = await fetch(served["page.html"])
     assert status == 200 and headers["Content-Disposition"].startswith("attachment;")
     assert "sandbox" in headers["Content-Security-Policy"]
+
+    status, body, headers = await fetch(served["week #49 ?.txt"])
+    assert (status, body) == (200, b"a name a URL must escape")
+    assert headers["Content-Disposition"].endswith("filename*=UTF-8''week%20%2349%20%3F.txt")
 
 
 async def test_a_file_is_served_only_at_its_own_keyed_url(
