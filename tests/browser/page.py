@@ -431,6 +431,17 @@ class TryoutPage:
 
         self.wait_for(shown, f"a message with {texts} to scroll to")
 
+    def message_time(self, *texts: str) -> str:
+        """The time shown beside the author of the latest message showing ``texts``."""
+
+        def shown(driver: WebDriver) -> str | None:
+            message = self._message(texts, None)
+            if message is None:
+                return None
+            return "".join(e.text for e in css(message, ".msg-time")) or None
+
+        return self.wait_for(shown, f"the time of a message with {texts}")
+
     def image_widths(self, *texts: str) -> list[int]:
         """The natural width of each picture in the latest message showing ``texts``, once
         loaded (0 for one that is loading or could not be)."""
@@ -548,6 +559,9 @@ class TryoutPage:
 
     def add_hour(self) -> None:
         self._move_clock("+1 h")
+
+    def add_day(self) -> None:
+        self._move_clock("+1 day")
 
     def skip_ahead_until(self, seen: Callable[[], bool], what: str) -> None:
         """Skip ahead to the bot's next job until ``seen()`` (what the bot posted stays, so

@@ -200,6 +200,13 @@ def test_skipping_ahead_brings_the_weekly_digest_with_its_chart(page: TryoutPage
     page.show_message(DIGEST, block="start")
     page.screenshot("11-digest")
 
+    # The times shown follow the world's clock: a day on, the digest is no longer today's.
+    page.add_day()
+    page.wait_for(
+        lambda d: not page.message_time(DIGEST).startswith("Today"),
+        "the digest's time to be read against the world's new date",
+    )
+
 
 def test_the_switcher_names_four_members_and_keeps_the_rest_in_a_menu(page: TryoutPage) -> None:
     everyone = page.members()

@@ -274,7 +274,8 @@ function renderChat(state, channelChanged) {
     if (channel.archived) header.append(h("span", { class: "pill" }, "archived"));
     if (channel.topic) header.append(h("span", { class: "topic" }, channel.topic));
   }
-  const key = JSON.stringify([state.me.id, channel.id, state.messages, state.names, [...page.dismissed]]);
+  // The clock's jumps too: "Today at …" and "in 20 minutes" are read against the world's time.
+  const key = JSON.stringify([state.me.id, channel.id, state.messages, state.names, [...page.dismissed], state.clock.generation]);
   if (key === page.lastMessagesKey && !channelChanged) return;
   page.lastMessagesKey = key;
   const scroller = $("messages");
