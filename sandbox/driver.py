@@ -272,6 +272,22 @@ class Driver:
         channel = self.world.dm_channels.get(self.user(user).id)
         return [] if channel is None else channel.visible_messages()
 
+    def dismiss_ephemerals(self, user: UserRef | None = None) -> int:
+        """Dismiss ephemeral messages, as a member does with "Dismiss message": every member's,
+        or only ``user``'s. They leave their member's view (the page's too) and stay the
+        interaction's to edit, as on Discord. Returns how many were dismissed."""
+        member = None if user is None else self.user(user).id
+        dismissed = 0
+        for message in self.world.messages.values():
+            if message.ephemeral_for is None or message.dismissed:
+                continue
+            if member is None or message.ephemeral_for == member:
+                message.dismissed = True
+                dismissed += 1
+        if dismissed:
+            self.recorder.notify()  # the page redraws
+        return dismissed
+
     def threads(
         self, parent: ChannelRef | None = None, guild: Guild | None = None
     ) -> list[Channel]:
@@ -561,15 +577,9 @@ class Driver:
             value = str(channel.id)
         elif kind == ATTACHMENT:
             filename, data = raw if isinstance(raw, tuple) else ("file.bin", bytes(raw))
-            attachment = Attachment(
-                self.world.new_id(),
-                filename,
-                None,
-                data,
-                self.emulator.attachment_url(0, 0, filename),
+            attachment = self.emulator.attachments.add(
+                Attachment(self.world.new_id(), filename, None, data, ""), channel_id=0
             )
-            attachment.url = self.emulator.attachment_url(0, attachment.id, filename)
-            self.emulator.attachments[attachment.id] = attachment
             resolved.setdefault("attachments", {})[str(attachment.id)] = attachment.to_payload()
             value = str(attachment.id)
         else:

@@ -54,6 +54,12 @@ IDENTIFY_WINDOW = 5.0
 MAX_GUILDS_PER_SHARD = 2500
 #: IDENTIFYs a bot may send per day (``session_start_limit.total`` in ``GET /gateway/bot``).
 SESSION_START_TOTAL = 1000
+#: Seconds before a HEARTBEAT is acknowledged, about what Discord's own round trip takes.
+#: discord.py's keep-alive thread notes when it sent a heartbeat only once the send has
+#: completed; an ACK answered at once can be read (on the bot's event loop) before that note,
+#: and is then measured against the previous heartbeat: "Can't keep up, shard ID None
+#: websocket is 41.3s behind", a whole interval, logged against a local emulator.
+HEARTBEAT_ACK_DELAY = 0.1
 
 
 class Op(enum.IntEnum):
@@ -204,6 +210,7 @@ class Gateway:
             raise ValueError("shards must be at least 1")
         self.emulator = emulator
         self.heartbeat_interval_ms = heartbeat_interval_ms
+        self.heartbeat_ack_delay = HEARTBEAT_ACK_DELAY
         #: The shard count ``GET /gateway/bot`` recommends.
         self.recommended_shards = shards
         #: ``session_start_limit.max_concurrency``: shards that may IDENTIFY at once.
@@ -449,7 +456,12 @@ class Gateway:
         data = frame.get("d")
         ws = connection.ws
         if op == Op.HEARTBEAT:
-            self._enqueue(connection, {"op": Op.HEARTBEAT_ACK, "d": None})
+            asyncio.get_running_loop().call_later(
+                self.heartbeat_ack_delay,
+                self._enqueue,
+                connection,
+                {"op": Op.HEARTBEAT_ACK, "d": None},
+            )
         elif op == Op.IDENTIFY:
             if connection.session is not None:
                 await ws.close(code=4005, message=b"Already authenticated.")

@@ -232,11 +232,13 @@ class Channel:
         return self.type in THREAD_TYPES
 
     def visible_messages(self, user_id: int | None = None) -> list[Message]:
-        """Messages not deleted; ephemeral ones only for the user they were meant for."""
+        """Messages not deleted; ephemeral ones only for the user they were meant for, until
+        they dismiss them."""
         return [
             m
             for m in self.messages
-            if not m.deleted and (m.ephemeral_for is None or m.ephemeral_for == user_id)
+            if not m.deleted
+            and (m.ephemeral_for is None or (m.ephemeral_for == user_id and not m.dismissed))
         ]
 
     def to_payload(self) -> JSON:
@@ -298,7 +300,8 @@ class Channel:
 
 @dataclass(slots=True, eq=False)
 class Attachment:
-    """A file uploaded with a message; its bytes are kept and served back at ``url``."""
+    """A file uploaded with a message; its bytes are kept and served back at ``url`` (see
+    ``sandbox.attachments``)."""
 
     id: int
     filename: str
@@ -306,6 +309,8 @@ class Attachment:
     data: bytes
     url: str
     description: str | None = None
+    #: The random key in ``url`` (``?hm=``) without which the file is not served.
+    key: str = ""
 
     def to_payload(self) -> JSON:
         payload: JSON = {
@@ -386,6 +391,9 @@ class Message:
     allowed_mentions: JSON | None = None
     #: For ephemeral messages, the only user who can see it.
     ephemeral_for: int | None = None
+    #: An ephemeral message its member dismissed: gone from their view, and still the
+    #: interaction's to edit, as on Discord.
+    dismissed: bool = False
     deleted: bool = False
     #: Set when a thread was started from this message.
     thread_id: int | None = None

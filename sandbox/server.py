@@ -1,8 +1,8 @@
 """The emulator: one aiohttp server on 127.0.0.1 serving the REST API under ``/api/v10``, the
 gateway at ``/gateway`` (and ``/gateway-resume``, the ``resume_gateway_url`` READY hands out),
-uploaded attachments under ``/attachments``, the world's clock at ``/sandbox/clock`` (see
-``sandbox.clock``; a bot pointed here follows it), and the try-out page at ``/app`` with its API
-under ``/app/api`` (see ``sandbox.page``; ``/`` redirects there).
+uploaded files under ``/attachments`` (see ``sandbox.attachments``), the world's clock at
+``/sandbox/clock`` (see ``sandbox.clock``; a bot pointed here follows it), and the try-out page
+at ``/app`` with its API under ``/app/api`` (see ``sandbox.page``; ``/`` redirects there).
 
 Typical use::
 
@@ -23,11 +23,13 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
+from sandbox.attachments import ROUTE as ATTACHMENT_ROUTE
+from sandbox.attachments import AttachmentStore, attachment_route
 from sandbox.clock import WorldClock, clock_route
 from sandbox.faults import FaultPlan
 from sandbox.gateway import Gateway
 from sandbox.limits import RateLimits
-from sandbox.model import JSON, Attachment, Interaction, World
+from sandbox.model import JSON, Interaction, World
 from sandbox.page import BotStatusHook, NextScheduledHook, RestartBotHook, add_page_routes
 from sandbox.recorder import Recorder
 from sandbox.rest import add_routes
@@ -74,7 +76,8 @@ class Emulator:
         self.gateway = Gateway(self, heartbeat_interval_ms=heartbeat_interval_ms, shards=shards)
         #: What the world does by itself as time passes (events starting and ending…).
         self.timers = WorldTimers(self.world)
-        self.attachments: dict[int, Attachment] = {}
+        #: The files messages carry, served at their URLs (see ``sandbox.attachments``).
+        self.attachments = AttachmentStore(self)
         self.interaction_tokens: dict[str, Interaction] = {}
         # (channel, author, nonce) -> (message id, emulator-clock time), oldest first.
         self._nonces: dict[tuple[int, int, str], tuple[int, float]] = {}
@@ -97,6 +100,7 @@ class Emulator:
         app.router.add_get("/gateway-resume", self.gateway.handle)
         self._stopping.clear()
         app.router.add_get("/sandbox/clock", clock_route(self.world.clock, self._stopping))
+        app.router.add_get(ATTACHMENT_ROUTE, attachment_route(self))
         add_routes(app, self)
         add_page_routes(app, self)
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
@@ -107,6 +111,7 @@ class Emulator:
         assert server is not None
         sockets = getattr(server, "sockets", None) or []
         self.port = int(sockets[0].getsockname()[1])
+        self.attachments.rebuild(self.world)  # a saved world's files, at this address
         self.timers.start()
 
     async def stop(self) -> None:
@@ -156,9 +161,6 @@ class Emulator:
     def resume_gateway_url(self) -> str:
         """Handed out in READY; a different path so tests can see the client used it."""
         return f"ws://{self.host}:{self.port}/gateway-resume"
-
-    def attachment_url(self, channel_id: int, attachment_id: int, filename: str) -> str:
-        return f"{self.base_url}/attachments/{channel_id}/{attachment_id}/{filename}"
 
     def bot_env(self) -> dict[str, str]:
         """Environment variables that point the bot at this emulator."""

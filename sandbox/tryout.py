@@ -125,6 +125,10 @@ class Tryout:
         self.emulator: Emulator | None = None
         self.bot: BotProcess | None = None
         self._stopping = False
+        #: Set once the page can be used (the bot connected, the demo set up); cleared while
+        #: the bot restarts, and set again once it is connected.
+        self.ready = asyncio.Event()
+        self._restarting = asyncio.Lock()
         self._rundir = tempfile.TemporaryDirectory(prefix="undercurrent-sandbox-")
         self._lock_file: IO[str] | None = None
 
@@ -172,6 +176,9 @@ class Tryout:
                 await emulator.driver.wait_for_commands("digest", within=60)
                 if not self.seeded:
                     await seed(emulator.driver, step=lambda text: print(f"  {text}…", flush=True))
+                    # What the bot answered the demo's people privately while setting it up is
+                    # theirs to have read: a visitor acting as one starts on a clean server.
+                    emulator.driver.dismiss_ephemerals()
                     save_world(emulator.world, self.world_file)
             except (BotExited, TimeoutError) as exc:
                 print(f"undercurrent: the bot did not start:\n{exc}", file=sys.stderr)
@@ -192,6 +199,7 @@ class Tryout:
                 f"Nothing leaves this machine. Ctrl-C stops it.",
                 flush=True,
             )
+            self.ready.set()
             saver = asyncio.create_task(self.keep_saving(), name="save-world")
             try:
                 await stop.wait()
@@ -254,12 +262,24 @@ class Tryout:
         }
 
     async def restart_bot(self) -> None:
+        """The page's **Restart bot**: start the bot again (stopping it first if it runs). A
+        bot that dies again while starting is left crashed, for the page to show its log."""
         bot = self.bot
         if bot is None:
             return
-        if bot.running:
-            await bot.stop()
-        await bot.start(within=90)
+        starts = bot.starts
+        async with self._restarting:  # a second click waits for the first restart
+            if bot.starts != starts and bot.running:
+                return  # restarted meanwhile
+            self.ready.clear()
+            if bot.running:
+                await bot.stop()
+            try:
+                await bot.start(within=90)
+            except BotExited:
+                log.warning("The bot exited again while restarting; see %s", bot.log_path)
+                return
+            self.ready.set()
 
 
 def run_tryout(*, port: int, fresh: bool, database: Path) -> int:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from sandbox.attachments import served_type, shown_inline
 from sandbox.model import Attachment, Message, Reaction, User
 
 if TYPE_CHECKING:
@@ -52,16 +53,14 @@ def message_view(emulator: Emulator, message: Message, viewer_id: int) -> JSON:
 
 
 def _attachment_view(emulator: Emulator, attachment: Attachment) -> JSON:
-    content_type = attachment.content_type or ""
     return {
         "id": str(attachment.id),
         "filename": attachment.filename,
         # Same-origin path, so the page works whichever loopback name it was opened on.
         "url": attachment.url.removeprefix(emulator.base_url),
-        "content_type": content_type,
+        "content_type": served_type(attachment),
         "size": len(attachment.data),
-        "image": content_type.startswith("image/")
-        or attachment.filename.lower().endswith((".png", ".jpg", ".jpeg", ".gif", ".webp")),
+        "image": shown_inline(attachment),
     }
 
 

@@ -42,9 +42,11 @@ CONTENT_SECURITY_POLICY = (
 
 
 def add_page_routes(app: web.Application, emulator: Emulator) -> None:
-    """Mount ``/`` (a redirect), ``/app``, ``/app/static/*`` and ``/app/api/*``."""
+    """Mount ``/`` (a redirect), ``/favicon.ico`` (none), ``/app``, ``/app/static/*`` and
+    ``/app/api/*``."""
     actions = PageActions(emulator)
     app.router.add_get("/", guarded(emulator, _redirect))
+    app.router.add_get("/favicon.ico", guarded(emulator, _no_icon))
     app.router.add_get(PAGE_PATH, guarded(emulator, _static("index.html")))
     for name in STATIC_FILES:
         app.router.add_get(f"{PAGE_PATH}/static/{name}", guarded(emulator, _static(name)))
@@ -69,6 +71,12 @@ def add_page_routes(app: web.Application, emulator: Emulator) -> None:
 
 async def _redirect(request: web.Request) -> web.StreamResponse:
     raise web.HTTPFound(PAGE_PATH)
+
+
+async def _no_icon(request: web.Request) -> web.StreamResponse:
+    """The icon a browser asks for by itself (the page names none: ``data:,``), for a file of
+    the emulator's opened on its own; none, rather than a 404 in the browser's console."""
+    return web.Response(status=204)
 
 
 def _static(name: str) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:

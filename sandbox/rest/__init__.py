@@ -36,13 +36,10 @@ _BUCKET_LIMIT = 50
 
 
 def add_routes(app: web.Application, emulator: Emulator) -> None:
-    """Mount the REST API, the attachment file server and the unimplemented-route catcher."""
+    """Mount the REST API and the unimplemented-route catcher."""
     for table in ROUTE_TABLES:
         for route in table.routes:
             app.router.add_route(route.method, API_PREFIX + route.path, _endpoint(emulator, route))
-    app.router.add_get(
-        "/attachments/{channel_id}/{attachment_id}/{filename}", _attachment(emulator)
-    )
     app.router.add_route("*", "/api/{tail:.*}", _unimplemented(emulator))
 
 
@@ -147,18 +144,5 @@ def _unimplemented(emulator: Emulator) -> Any:
         _log.warning("sandbox: unimplemented route %s %s", request.method, request.path)
         _record(emulator, request, UNIMPLEMENTED, body, files, 404, payload)
         return json_response(404, payload)
-
-    return endpoint
-
-
-def _attachment(emulator: Emulator) -> Any:
-    async def endpoint(request: web.Request) -> web.StreamResponse:
-        raw = request.match_info["attachment_id"]
-        attachment = emulator.attachments.get(int(raw)) if raw.isdigit() else None
-        if attachment is None:
-            return web.Response(status=404)
-        return web.Response(
-            body=attachment.data, content_type=attachment.content_type or "application/octet-stream"
-        )
 
     return endpoint

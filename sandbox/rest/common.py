@@ -326,13 +326,10 @@ def attachments_from(
 def _store(ctx: Ctx, channel: Channel, upload: UploadedFile, description: str | None) -> Attachment:
     if len(upload.data) > MAX_UPLOAD_BYTES:
         raise errors.ApiError(413, 40005, "Request entity too large")
-    attachment_id = ctx.world.new_id()
-    url = ctx.emulator.attachment_url(channel.id, attachment_id, upload.filename)
     attachment = Attachment(
-        attachment_id, upload.filename, upload.content_type, upload.data, url, description
+        ctx.world.new_id(), upload.filename, upload.content_type, upload.data, "", description
     )
-    ctx.emulator.attachments[attachment_id] = attachment
-    return attachment
+    return ctx.emulator.attachments.add(attachment, channel.id)
 
 
 def new_message(

@@ -21,6 +21,7 @@ from selenium.common.exceptions import (
 )
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support.ui import WebDriverWait
@@ -144,8 +145,35 @@ class TryoutPage:
     # -- who and where ---------------------------------------------------------------------------
 
     def members(self) -> list[str]:
-        """The member switcher's labels: ``juno (owner)``, ``ines (moderator)``, ``wren`` …"""
-        return self.read(lambda d: [e.text for e in css(d, "#switcher .member-pick")], "members")
+        """Every member the switcher offers, named in the bar or in its "more" menu:
+        ``juno (owner)``, ``ines (moderator)``, ``wren`` …"""
+        return self.read(
+            lambda d: [source_text(e) for e in css(d, "#switcher .member-pick")], "members"
+        )
+
+    def members_in_the_bar(self) -> list[str]:
+        """The members named in the bar itself (not in its menu)."""
+        return self.read(
+            lambda d: [e.text for e in css(d, "#switcher > .member-pick")], "the bar's members"
+        )
+
+    def more_members(self) -> str:
+        """The label of the switcher's menu of the other members (``3 more ▾``), or ""."""
+        return self.read(
+            lambda d: "".join(e.text for e in css(d, "#switcher .member-more")), "the menu button"
+        )
+
+    def open_member_menu(self) -> list[str]:
+        """Open the "N more ▾" menu (if it is closed); what it offers, as shown."""
+        if not css(self.driver, "#member-menu:not([hidden])"):
+            self.click(lambda d: d.find_element(By.ID, "member-more"), "the members' menu")
+        return self.wait_for(
+            lambda d: [e.text for e in css(d, "#member-menu:not([hidden]) > *") if e.text] or None,
+            "the members' menu to open",
+        )
+
+    def member_menu_is_open(self) -> bool:
+        return self.read(lambda d: bool(css(d, "#member-menu:not([hidden])")), "the menu")
 
     def current_member(self) -> str:
         return self.read(
@@ -154,14 +182,47 @@ class TryoutPage:
         )
 
     def act_as(self, username: str) -> None:
+        """Switch to ``username``, named in the bar or else picked from its menu."""
+
         def pick(driver: WebDriver) -> WebElement | None:
             for button in css(driver, "#switcher .member-pick"):
-                if button.text.split(" (")[0] == username:
+                if source_text(button).split(" (")[0] == username:
+                    if not button.is_displayed():
+                        self.open_member_menu()
                     return button
             return None
 
         self.click(pick, f"{username} in the member switcher")
         self.wait_for(lambda d: self.current_member() == username, f"the page to act as {username}")
+
+    def add_member(self, name: str) -> None:
+        """Join as a new member through "+ add a member" (in the menu when there is one)."""
+        if self.more_members():
+            self.open_member_menu()
+        self.click(
+            lambda d: next(
+                (e for e in css(d, "#switcher .link-button") if e.text == "+ add a member"), None
+            ),
+            "+ add a member",
+        )
+        field = self.wait_for(
+            lambda d: next((e for e in css(d, ".add-member-input") if e.is_displayed()), None),
+            "the new member's name field",
+        )
+        field.send_keys(name + Keys.RETURN)
+        self.wait_for(lambda d: self.current_member() == name, f"the page to act as {name}")
+
+    def top_bar_is_one_line(self) -> bool:
+        """Whether the switcher, the clock and the bot's status sit on one row of the bar."""
+        rows = self.read(
+            lambda d: [
+                d.find_element(By.ID, name).rect for name in ("switcher", "clock", "bot-status")
+            ],
+            "the top bar",
+        )
+        return all(r["y"] < rows[0]["y"] + rows[0]["height"] for r in rows) and all(
+            rows[0]["y"] < r["y"] + r["height"] for r in rows
+        )
 
     def channel_names(self) -> list[str]:
         """The channel list, threads included, in order."""
@@ -342,23 +403,63 @@ class TryoutPage:
 
         return self.wait_for(text, f"a message with {texts}")
 
+    def ephemeral_messages(self) -> list[str]:
+        """The text of each "Only you can see this" message in the open channel."""
+        return self.read(
+            lambda d: [e.text for e in css(d, "#message-list > .msg.ephemeral")],
+            "the ephemeral messages",
+        )
+
     def has_message(self, *texts: str) -> bool:
         try:
             return self._message(texts, None) is not None
         except StaleElementReferenceException:
             return False
 
-    def show_message(self, *texts: str) -> None:
-        """Scroll the latest message showing ``texts`` to the middle of the view."""
+    def show_message(self, *texts: str, block: str = "center") -> None:
+        """Scroll the latest message showing ``texts`` to the middle of the view (``block``:
+        or ``"start"``, its top at the top)."""
 
         def shown(driver: WebDriver) -> bool:
             message = self._message(texts, None)
             if message is None:
                 return False
-            driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", message)
+            driver.execute_script(
+                "arguments[0].scrollIntoView({block: arguments[1]});", message, block
+            )
             return True
 
         self.wait_for(shown, f"a message with {texts} to scroll to")
+
+    def message_time(self, *texts: str) -> str:
+        """The time shown beside the author of the latest message showing ``texts``."""
+
+        def shown(driver: WebDriver) -> str | None:
+            message = self._message(texts, None)
+            if message is None:
+                return None
+            return "".join(e.text for e in css(message, ".msg-time")) or None
+
+        return self.wait_for(shown, f"the time of a message with {texts}")
+
+    def image_widths(self, *texts: str) -> list[int]:
+        """The natural width of each picture in the latest message showing ``texts``, once
+        loaded (0 for one that is loading or could not be)."""
+
+        def widths(driver: WebDriver) -> list[int]:
+            message = self._message(texts, None)
+            if message is None:
+                return []
+            return [
+                int(
+                    driver.execute_script(
+                        "return arguments[0].complete ? arguments[0].naturalWidth : 0;", image
+                    )
+                )
+                for image in css(message, "img")
+            ]
+
+        return self.read(widths, f"the pictures in a message with {texts}")
 
     def _button(self, label: str, texts: tuple[str, ...]) -> WebElement | None:
         message = self._message(texts, None)
@@ -458,6 +559,9 @@ class TryoutPage:
 
     def add_hour(self) -> None:
         self._move_clock("+1 h")
+
+    def add_day(self) -> None:
+        self._move_clock("+1 day")
 
     def skip_ahead_until(self, seen: Callable[[], bool], what: str) -> None:
         """Skip ahead to the bot's next job until ``seen()`` (what the bot posted stays, so

@@ -134,6 +134,32 @@ async def test_a_command_reaches_the_bot_and_its_ephemeral_answer_shows_to_its_m
     assert contents(await page.state("bob")) == []
 
 
+async def test_dismissed_ephemeral_answers_leave_the_page_and_stay_the_bots_to_edit(
+    page: PageClient, http: aiohttp.ClientSession
+) -> None:
+    alices = await page.command("alice", "settings", "timezone", zone="Europe/Berlin")
+    await page.command("bob", "settings", "timezone", zone="Asia/Tokyo")
+    await page.command("alice", "echo", text="hi")
+    assert "zone set to Europe/Berlin" in contents(await page.state("alice"))
+
+    assert page.emulator.driver.dismiss_ephemerals("alice") == 1
+    echoed = ["hi", "followup: hi"]
+    assert contents(await page.state("alice")) == echoed
+    assert contents(await page.state("bob")) == ["zone set to Asia/Tokyo", *echoed]
+    assert page.emulator.driver.dismiss_ephemerals() == 1  # bob's; alice's is gone already
+    assert contents(await page.state("bob")) == echoed
+
+    # As on Discord, the interaction can still edit what its member dismissed.
+    interaction = page.emulator.world.interactions[int(alices["interaction"])]
+    app = page.emulator.world.application_id
+    async with http.patch(
+        f"/api/v10/webhooks/{app}/{interaction.token}/messages/@original",
+        json={"content": "zone set to Europe/Paris"},
+    ) as response:
+        assert response.status == 200, await response.text()
+    assert contents(await page.state("alice")) == echoed
+
+
 async def test_typed_options_and_refusals_come_back_as_errors(page: PageClient) -> None:
     await page.command("alice", "echo", text="hi", times="2")
     assert contents(await page.state("alice"))[:2] == ["hihi", "followup: hi"]
@@ -408,6 +434,8 @@ async def test_foreign_origins_and_hosts_are_refused(page: PageClient) -> None:
 async def test_the_page_and_its_files_are_served(page: PageClient) -> None:
     async with page.session.get("/", allow_redirects=False) as root:
         assert root.status == 302 and root.headers["Location"] == "/app"
+    async with page.session.get("/favicon.ico") as icon:  # none, and no 404 in the console
+        assert icon.status == 204
     async with page.session.get("/app") as index:
         assert index.status == 200 and index.content_type == "text/html"
         assert "script-src 'self'" in index.headers["Content-Security-Policy"]

@@ -19,6 +19,8 @@ const page = {
   clockOffset: 0,
   dismissed: new Set(),
   lastMessagesKey: "",
+  switcherKey: "",
+  memberMenuOpen: false,
   refreshing: null,
   again: false,
 };
@@ -84,20 +86,67 @@ function memberLabel(member) {
   return member.roles.length ? `${member.username} (${member.roles[0].toLowerCase()})` : member.username;
 }
 
+// The bar names up to SHOWN_MEMBERS members, the one acted as always among them; the others and
+// "add a member" are in the "N more ▾" menu, so the bar keeps to one line however many join.
+const SHOWN_MEMBERS = 4;
+
 function renderTopbar(state) {
-  const switcher = clear($("switcher"));
-  switcher.append(h("span", { class: "muted" }, "you are:"));
-  state.members.forEach((member, i) => {
-    if (i) switcher.append(h("span", { class: "sep" }, "·"));
-    switcher.append(h("button", {
-      type: "button", class: `member-pick${member.id === state.me.id ? " current" : ""}`,
-      title: `Act as ${member.name}`, onclick: () => switchTo(member.id),
-    }, memberLabel(member)));
-  });
-  switcher.append(addMemberControl());
+  renderSwitcher(state);
   renderClock(state);
   renderBot(state);
 }
+
+function renderSwitcher(state) {
+  // Drawn again only when the members or who is acted as change, so an open menu and a name
+  // being typed survive the live updates.
+  const key = JSON.stringify([state.me.id, state.members]);
+  if (key === page.switcherKey) return;
+  page.switcherKey = key;
+  const shown = state.members.slice(0, SHOWN_MEMBERS);
+  const me = state.members.find((member) => member.id === state.me.id);
+  if (me && !shown.includes(me)) shown[shown.length - 1] = me;
+  const more = state.members.filter((member) => !shown.includes(member));
+  const switcher = clear($("switcher"));
+  switcher.append(h("span", { class: "muted" }, "you are:"));
+  shown.forEach((member, i) => {
+    if (i) switcher.append(h("span", { class: "sep" }, "·"));
+    switcher.append(memberPick(member, state));
+  });
+  if (!more.length) {
+    page.memberMenuOpen = false;
+    switcher.append(addMemberControl());
+    return;
+  }
+  const menu = h("div", { class: "member-menu", id: "member-menu", role: "menu", hidden: !page.memberMenuOpen },
+    more.map((member) => memberPick(member, state)), addMemberControl());
+  const toggle = h("button", {
+    type: "button", class: "member-more", id: "member-more", "aria-haspopup": "menu", "aria-expanded": String(page.memberMenuOpen),
+    title: "The other members, and adding one", onclick: () => setMemberMenu(!page.memberMenuOpen),
+  }, `${more.length} more ▾`);
+  switcher.append(h("span", { class: "member-more-wrap" }, toggle, menu));
+}
+
+function memberPick(member, state) {
+  return h("button", {
+    type: "button", class: `member-pick${member.id === state.me.id ? " current" : ""}`,
+    title: `Act as ${member.name}`, onclick: () => { setMemberMenu(false); switchTo(member.id); },
+  }, memberLabel(member));
+}
+
+function setMemberMenu(open) {
+  page.memberMenuOpen = open;
+  const menu = $("member-menu");
+  if (!menu) return;
+  menu.hidden = !open;
+  $("member-more").setAttribute("aria-expanded", String(open));
+}
+
+document.addEventListener("click", (ev) => {
+  if (page.memberMenuOpen && !ev.target.closest(".member-more-wrap")) setMemberMenu(false);
+});
+document.addEventListener("keydown", (ev) => {
+  if (ev.key === "Escape" && page.memberMenuOpen) setMemberMenu(false);
+});
 
 function addMemberControl() {
   const input = h("input", { type: "text", placeholder: "name", maxlength: 32, class: "add-member-input", "aria-label": "New member's name" });
@@ -106,6 +155,7 @@ function addMemberControl() {
     try {
       const added = await api("members", { name: input.value });
       form.hidden = true;
+      setMemberMenu(false);
       await switchTo(added.id);
     } catch (err) { showError(err.message); }
   } }, input, h("button", { type: "submit", class: "button small primary" }, "Join"));
@@ -224,7 +274,8 @@ function renderChat(state, channelChanged) {
     if (channel.archived) header.append(h("span", { class: "pill" }, "archived"));
     if (channel.topic) header.append(h("span", { class: "topic" }, channel.topic));
   }
-  const key = JSON.stringify([state.me.id, channel.id, state.messages, state.names, [...page.dismissed]]);
+  // The clock's jumps too: "Today at …" and "in 20 minutes" are read against the world's time.
+  const key = JSON.stringify([state.me.id, channel.id, state.messages, state.names, [...page.dismissed], state.clock.generation]);
   if (key === page.lastMessagesKey && !channelChanged) return;
   page.lastMessagesKey = key;
   const scroller = $("messages");
