@@ -63,7 +63,7 @@ from bot.db import Database
 from bot.db.repos import digests as digests_repo
 from bot.db.repos import picks as picks_repo
 from bot.db.repos import swaps as swaps_repo
-from bot.db.rows import fetch_all
+from bot.db.rows import fetch_all, in_one_hop
 from bot.domain.digest import MAP_KINDS, SECTIONS, week_key
 from bot.domain.picks import FORMATS, PickFields, build_draft
 from bot.domain.timeutil import to_epoch
@@ -561,57 +561,65 @@ async def archive_benchmarks(db: Database, args: argparse.Namespace) -> None:
 
 
 async def breakdown(db: Database, content: DigestContent, runs: int) -> None:
-    """Each statement of the busiest server's gather on its own (p50), to see where time goes."""
+    """Each statement of the busiest server's gather on its own, one hop each (p50), to see
+    where time goes (gather itself runs them all in one hop)."""
     guild_id = guild_of(1)
     facts = content.facts
     values = {
         kind: sorted({value for fact in facts for value in fact.values(kind)}) for kind in MAP_KINDS
     }
-    steps: list[tuple[str, Callable[[Any], Awaitable[object]]]] = [
-        ("week_facts", lambda c: digests_repo.week_facts(c, guild_id, WEEK_START, DUE)),
+    steps: list[tuple[str, Callable[[Any], object]]] = [
+        ("week_facts", lambda c: digests_repo.read_week_facts(c, guild_id, WEEK_START, DUE)),
         (
             f"get_picks (the {len(content.picks)} shown)",
-            lambda c: picks_repo.get_picks(c, guild_id, [p.id for p in content.picks]),
+            lambda c: picks_repo.read_picks(c, guild_id, [p.id for p in content.picks]),
         ),
         *[
             (
                 f"seen_before {kind} ({len(values[kind])} values)",
-                lambda c, k=kind: digests_repo.seen_before(c, guild_id, k, values[k], WEEK_START),
+                lambda c, k=kind: digests_repo.read_seen_before(
+                    c, guild_id, k, values[k], WEEK_START
+                ),
             )
             for kind in MAP_KINDS
         ],
-        ("rounds_revealed", lambda c: digests_repo.rounds_revealed(c, guild_id, WEEK_START, DUE)),
+        (
+            "rounds_revealed",
+            lambda c: digests_repo.read_rounds_revealed(c, guild_id, WEEK_START, DUE),
+        ),
         ("swap entries + reviews (per round)", lambda c: swap_details(c, content)),
-        ("parties_held", lambda c: digests_repo.parties_held(c, guild_id, WEEK_START, DUE)),
+        ("parties_held", lambda c: digests_repo.read_parties_held(c, guild_id, WEEK_START, DUE)),
         ("came + top_track (per party)", lambda c: party_details(c, content)),
         (
             "parties_coming",
-            lambda c: digests_repo.parties_coming(c, guild_id, DUE, DUE + timedelta(days=7), 10),
+            lambda c: digests_repo.read_parties_coming(
+                c, guild_id, DUE, DUE + timedelta(days=7), 10
+            ),
         ),
-        ("first_pick_at", lambda c: digests_repo.first_pick_at(c, guild_id)),
+        ("first_pick_at", lambda c: digests_repo.read_first_pick_at(c, guild_id)),
         ("from the archive (same week, past years)", lambda c: from_archive(c, guild_id)),
     ]
-    print("  breakdown (p50 of each statement alone):")
+    print("  breakdown (p50 of each statement alone, one hop each):")
     async with db.read() as conn:
         for label, step in steps:
-            samples = await timed(runs, lambda s=step: s(conn))  # type: ignore[misc]
+            samples = await timed(runs, lambda s=step: in_one_hop(conn, s))  # type: ignore[misc]
             print(f"    {label:<44} {statistics.median(samples):6.2f} ms")
 
 
-async def swap_details(conn: Any, content: DigestContent) -> None:
+def swap_details(conn: Any, content: DigestContent) -> None:
     for result in content.swaps:
-        await swaps_repo.entries(conn, result.round.id)
-        await swaps_repo.reviews(conn, result.round.id)
+        swaps_repo.read_entries(conn, result.round.id)
+        swaps_repo.read_reviews(conn, result.round.id)
 
 
-async def party_details(conn: Any, content: DigestContent) -> None:
+def party_details(conn: Any, content: DigestContent) -> None:
     for recap in content.parties:
-        await digests_repo.came(conn, recap.party.id)
-        await digests_repo.top_track(conn, recap.party.id)
+        digests_repo.read_came(conn, recap.party.id)
+        digests_repo.read_top_track(conn, recap.party.id)
 
 
-async def from_archive(conn: Any, guild_id: int) -> object:
-    return await digests_service._from_archive(conn, guild_id, WEEK_START, "UTC")
+def from_archive(conn: Any, guild_id: int) -> object:
+    return digests_service._from_archive(conn, guild_id, WEEK_START, "UTC")
 
 
 async def explain(db: Database, content: DigestContent) -> None:

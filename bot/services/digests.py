@@ -26,6 +26,7 @@ from bot.db.repos import outbox as outbox_repo
 from bot.db.repos import picks as picks_repo
 from bot.db.repos import settings as settings_repo
 from bot.db.repos import swaps as swaps_repo
+from bot.db.rows import SyncConnection, in_one_hop
 from bot.domain.digest import (
     COMING_WITHIN,
     DEFAULT_AT,
@@ -357,7 +358,7 @@ async def gather(
     """What the digest of ``[start, end)`` shows (sections turned off are not read), in one
     read."""
     async with db.read() as conn:
-        return await _gather(conn, guild_id, start, end, now, sections_off, zone)
+        return await _gather(conn, WeekAsked(guild_id, start, end, now, sections_off, zone))
 
 
 async def preview(
@@ -372,76 +373,85 @@ async def preview(
             zone, off = server or DEFAULT_TIMEZONE, frozenset[str]()
         else:
             zone, off = (await _zone(conn, settings))[0], settings.sections_off
-        return await _gather(conn, guild_id, start, end, now, off, zone)
+        return await _gather(conn, WeekAsked(guild_id, start, end, now, off, zone))
 
 
-async def _gather(
-    conn: aiosqlite.Connection,
-    guild_id: int,
-    start: datetime,
-    end: datetime,
-    now: datetime,
-    sections_off: frozenset[str],
-    zone: str,
-) -> DigestContent:
-    facts = await digests_repo.week_facts(conn, guild_id, start, end)
-    firsts = [] if "new" in sections_off else await _firsts(conn, guild_id, facts, start)
+@dataclass(frozen=True, slots=True)
+class WeekAsked:
+    """A digest to read: whose, of which ``[start, end)``, as of ``now``, without the sections
+    turned off, in the digest's zone."""
+
+    guild_id: int
+    start: datetime
+    end: datetime
+    now: datetime
+    sections_off: frozenset[str] = frozenset()
+    zone: str = DEFAULT_TIMEZONE
+
+
+async def _gather(conn: aiosqlite.Connection, asked: WeekAsked) -> DigestContent:
+    return await in_one_hop(conn, lambda c: read_week(c, asked))
+
+
+def read_week(conn: SyncConnection, asked: WeekAsked) -> DigestContent:
+    """What the digest of ``asked`` shows, read on the connection's thread: a dozen statements
+    and more (a busy week), one round trip (``bot.db.rows.in_one_hop``)."""
+    guild_id, start, end, now = asked.guild_id, asked.start, asked.end, asked.now
+    sections_off, zone = asked.sections_off, asked.zone
+    facts = digests_repo.read_week_facts(conn, guild_id, start, end)
+    firsts = [] if "new" in sections_off else _firsts(conn, guild_id, facts, start)
     shown = {fact.pick_id for fact in sorted(facts, key=lambda f: f.rank)[:SHOWN_MAX]}
     shown |= {first.pick_id for first in firsts}
-    full = await picks_repo.get_picks(conn, guild_id, sorted(shown)) if shown else {}
+    full = picks_repo.read_picks(conn, guild_id, sorted(shown)) if shown else {}
     picks = sorted(full.values(), key=lambda p: (p.created_at, p.id))
     swaps: list[SwapResult] = []
     if "swaps" not in sections_off:
-        for found in await digests_repo.rounds_revealed(conn, guild_id, start, end):
-            entries = await swaps_repo.entries(conn, found.id)
+        for found in digests_repo.read_rounds_revealed(conn, guild_id, start, end):
+            entries = swaps_repo.read_entries(conn, found.id)
             own = {e.user_id: e for e in entries if e.user_id is not None}
-            summary = reveal_summary(entries, await swaps_repo.reviews(conn, found.id), own)
+            summary = reveal_summary(entries, swaps_repo.read_reviews(conn, found.id), own)
             swaps.append(SwapResult(found, summary))
     parties: list[PartyRecap] = []
     if "parties" not in sections_off:
-        for party in await digests_repo.parties_held(conn, guild_id, start, end):
+        for party in digests_repo.read_parties_held(conn, guild_id, start, end):
             parties.append(
                 PartyRecap(
                     party,
-                    await digests_repo.came(conn, party.id),
-                    await digests_repo.top_track(conn, party.id),
+                    digests_repo.read_came(conn, party.id),
+                    digests_repo.read_top_track(conn, party.id),
                 )
             )
     coming = (
         []
         if "coming" in sections_off
-        else await digests_repo.parties_coming(conn, guild_id, now, now + COMING_WITHIN, COMING_MAX)
+        else digests_repo.read_parties_coming(conn, guild_id, now, now + COMING_WITHIN, COMING_MAX)
     )
-    from_archive = (
-        None if "archive" in sections_off else await _from_archive(conn, guild_id, start, zone)
-    )
+    from_archive = None if "archive" in sections_off else _from_archive(conn, guild_id, start, zone)
     return DigestContent(
         guild_id, start, end, now, sections_off, facts, picks, firsts, swaps, parties, coming,
         from_archive,
     )  # fmt: skip
 
 
-async def _firsts(
-    conn: aiosqlite.Connection, guild_id: int, facts: list[MapFact], start: datetime
+def _firsts(
+    conn: SyncConnection, guild_id: int, facts: list[MapFact], start: datetime
 ) -> list[FirstOnMap]:
     seen: dict[MapKind, set[str]] = {}
     for kind in MAP_KINDS:
         values = sorted({value for fact in facts for value in fact.values(kind)})
-        found = await digests_repo.seen_before(conn, guild_id, kind, values, start)
+        found = digests_repo.read_seen_before(conn, guild_id, kind, values, start)
         seen[kind] = {map_key(kind, value) for value in found}
     return firsts_on_map(facts, seen)
 
 
-async def _from_archive(
-    conn: aiosqlite.Connection, guild_id: int, start: datetime, zone: str
-) -> Pick | None:
+def _from_archive(conn: SyncConnection, guild_id: int, start: datetime, zone: str) -> Pick | None:
     """The most loved pick (then heard, then the earliest) shared in this same ISO week in an
     earlier year, the most recent such year that has one."""
-    first = await digests_repo.first_pick_at(conn, guild_id)
+    first = digests_repo.read_first_pick_at(conn, guild_id)
     if first is None:
         return None
     for begin, end in same_week_in_past_years(start, zone, first):
-        best = await digests_repo.best_of_week(conn, guild_id, begin, end)
+        best = digests_repo.read_best_of_week(conn, guild_id, begin, end)
         if best is not None:
             return best
     return None
@@ -475,9 +485,8 @@ async def plan_week(db: Database, guild_id: int, run: DigestRun, now: datetime) 
             return WeekPlan("done", settings, zone)
         if lateness(due, now) == "skip":
             return WeekPlan("skip", settings, zone)
-        content = await _gather(
-            conn, guild_id, from_epoch(run.start), due, now, settings.sections_off, zone
-        )
+        asked = WeekAsked(guild_id, from_epoch(run.start), due, now, settings.sections_off, zone)
+        content = await _gather(conn, asked)
     return WeekPlan("post", settings, zone, content)
 
 
