@@ -254,21 +254,69 @@ MapKind = Literal["country", "city", "label", "subgenre"]
 MAP_KINDS: tuple[MapKind, ...] = ("country", "city", "label", "subgenre")
 
 
-@dataclass(frozen=True, slots=True)
 class MapFact:
     """What a digest needs of every pick of its week: its place on the scene's map (country,
     city, label, subgenres), who shared it and its marks (for ranking, curators and the chart).
-    The few picks a digest shows are read in full separately."""
+    The few picks a digest shows are read in full separately.
 
-    pick_id: int
-    created_at: int
-    country: str | None
-    city: str | None
-    label: str | None
-    subgenres: tuple[str, ...]
-    shared_by: int | None = None
-    loved: int = 0
-    heard: int = 0
+    A plain class with slots, not a frozen dataclass: a busy week makes hundreds, and a frozen
+    dataclass's ``__init__`` costs several times as much. Treat it as immutable."""
+
+    __slots__ = (
+        "city",
+        "country",
+        "created_at",
+        "heard",
+        "label",
+        "loved",
+        "pick_id",
+        "shared_by",
+        "subgenres",
+    )
+
+    def __init__(
+        self,
+        pick_id: int,
+        created_at: int,
+        country: str | None,
+        city: str | None,
+        label: str | None,
+        subgenres: tuple[str, ...],
+        shared_by: int | None = None,
+        loved: int = 0,
+        heard: int = 0,
+    ) -> None:
+        self.pick_id = pick_id
+        self.created_at = created_at
+        self.country = country
+        self.city = city
+        self.label = label
+        self.subgenres = subgenres
+        self.shared_by = shared_by
+        self.loved = loved
+        self.heard = heard
+
+    def _fields(self) -> tuple[object, ...]:
+        return (
+            self.pick_id, self.created_at, self.country, self.city, self.label, self.subgenres,
+            self.shared_by, self.loved, self.heard,
+        )  # fmt: skip
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, MapFact):
+            return NotImplemented
+        return self._fields() == other._fields()
+
+    def __hash__(self) -> int:
+        return hash(self._fields())
+
+    def __repr__(self) -> str:
+        return (
+            f"MapFact(pick_id={self.pick_id!r}, created_at={self.created_at!r}, "
+            f"country={self.country!r}, city={self.city!r}, label={self.label!r}, "
+            f"subgenres={self.subgenres!r}, shared_by={self.shared_by!r}, loved={self.loved!r}, "
+            f"heard={self.heard!r})"
+        )
 
     @property
     def rank(self) -> tuple[int, int, int, int]:
@@ -289,7 +337,11 @@ def map_key(kind: MapKind, value: str) -> str:
     """How two spellings of one place or label are told apart: cities and labels ignore the
     case of ASCII letters (as SQLite's NOCASE does, which the database compares with);
     countries and subgenres are stored normalised."""
-    return value.translate(_ASCII_LOWER) if kind in ("city", "label") else value
+    if kind != "city" and kind != "label":
+        return value
+    # str.lower of an all-ASCII string lowers exactly its ASCII letters, and is much cheaper
+    # than translate; anything else keeps its other letters as they are, as NOCASE does.
+    return value.lower() if value.isascii() else value.translate(_ASCII_LOWER)
 
 
 @dataclass(frozen=True, slots=True)
@@ -301,21 +353,57 @@ class FirstOnMap:
     pick_id: int
 
 
+def map_values(week: list[MapFact]) -> dict[MapKind, list[str]]:
+    """Each kind's values among the week's picks, sorted, each once: what to ask the archive
+    whether it had before (one pass over the week)."""
+    countries: set[str] = set()
+    cities: set[str] = set()
+    labels: set[str] = set()
+    subgenres: set[str] = set()
+    for fact in week:
+        if fact.country:
+            countries.add(fact.country)
+        if fact.city:
+            cities.add(fact.city)
+        if fact.label:
+            labels.add(fact.label)
+        subgenres.update(fact.subgenres)
+    return {
+        "country": sorted(countries),
+        "city": sorted(cities),
+        "label": sorted(labels),
+        "subgenre": sorted(subgenres),
+    }
+
+
 def firsts_on_map(week: list[MapFact], seen_before: Mapping[MapKind, set[str]]) -> list[FirstOnMap]:
     """For each country, city, label and subgenre of the week's picks (``week``, in any order)
     that no earlier pick of the server had (``seen_before``, keyed by ``map_key``), the first
     pick of the week that has it, in the order they were shared, countries first."""
     ordered = sorted(week, key=lambda fact: (fact.created_at, fact.pick_id))
-    found: list[FirstOnMap] = []
-    for kind in MAP_KINDS:
-        met = set(seen_before.get(kind, set()))
-        for fact in ordered:
-            for value in fact.values(kind):
-                key = map_key(kind, value)
-                if key not in met:
-                    met.add(key)
-                    found.append(FirstOnMap(kind, value, fact.pick_id))
-    return found
+    met_country = set(seen_before.get("country", set()))
+    met_city = set(seen_before.get("city", set()))
+    met_label = set(seen_before.get("label", set()))
+    met_subgenre = set(seen_before.get("subgenre", set()))
+    countries: list[FirstOnMap] = []
+    cities: list[FirstOnMap] = []
+    labels: list[FirstOnMap] = []
+    subgenres: list[FirstOnMap] = []
+    for fact in ordered:  # one pass; each kind's firsts are kept apart, in the order shared
+        if (value := fact.country) and value not in met_country:
+            met_country.add(value)
+            countries.append(FirstOnMap("country", value, fact.pick_id))
+        if (value := fact.city) and (key := map_key("city", value)) not in met_city:
+            met_city.add(key)
+            cities.append(FirstOnMap("city", value, fact.pick_id))
+        if (value := fact.label) and (key := map_key("label", value)) not in met_label:
+            met_label.add(key)
+            labels.append(FirstOnMap("label", value, fact.pick_id))
+        for value in fact.subgenres:
+            if value not in met_subgenre:
+                met_subgenre.add(value)
+                subgenres.append(FirstOnMap("subgenre", value, fact.pick_id))
+    return countries + cities + labels + subgenres
 
 
 def chart_counts(facts: list[MapFact]) -> tuple[str, list[tuple[str, int]]]:

@@ -31,7 +31,6 @@ from bot.domain.digest import (
     COMING_WITHIN,
     DEFAULT_AT,
     DEFAULT_WEEKDAY,
-    MAP_KINDS,
     SECTIONS,
     SKIP_AFTER,
     DigestSchedule,
@@ -42,6 +41,7 @@ from bot.domain.digest import (
     firsts_on_map,
     lateness,
     map_key,
+    map_values,
     next_run,
     parse_at,
     previous_run,
@@ -437,8 +437,7 @@ def _firsts(
     conn: SyncConnection, guild_id: int, facts: list[MapFact], start: datetime
 ) -> list[FirstOnMap]:
     seen: dict[MapKind, set[str]] = {}
-    for kind in MAP_KINDS:
-        values = sorted({value for fact in facts for value in fact.values(kind)})
+    for kind, values in map_values(facts).items():
         found = digests_repo.read_seen_before(conn, guild_id, kind, values, start)
         seen[kind] = {map_key(kind, value) for value in found}
     return firsts_on_map(facts, seen)
