@@ -558,6 +558,26 @@ async def archive_benchmarks(db: Database, args: argparse.Namespace) -> None:
             f"server; {quiet} quiet weeks); slowest: "
             + ", ".join(f"server {rank} {ms:.1f} ms" for ms, rank in slowest)
         )
+    weeks = [
+        digests_service.WeekAsked(guild_of(rank), WEEK_START, DUE, DUE)
+        for rank in range(1, len(sizes) + 1)
+    ]
+    print(
+        f"Every server's digest read together (gather_many, {digests_service.BATCH_MAX} weeks a "
+        "hop; the bot's job reads one server at a time today)"
+    )
+    for attempt in ("first pass", "second pass"):
+        t0 = time.perf_counter()
+        contents = await digests_service.gather_many(db, weeks)
+        read = time.perf_counter() - t0
+        for rank, built_content in enumerate(contents, start=1):
+            if not built_content.quiet:
+                embed_of(built_content, rank)
+        took = time.perf_counter() - t0
+        print(
+            f"  {attempt:<12} {took * 1000:8.0f} ms in all (reading {read * 1000:.0f} ms, "
+            f"{took * 1000 / len(sizes):.2f} ms a server)"
+        )
 
 
 async def breakdown(db: Database, content: DigestContent, runs: int) -> None:

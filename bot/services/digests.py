@@ -13,9 +13,10 @@ out plans next week's, not a second one this week.
 from __future__ import annotations
 
 import logging
-from collections.abc import Set
+from collections.abc import Sequence, Set
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from functools import partial
 
 import aiosqlite
 
@@ -361,6 +362,23 @@ async def gather(
         return await _gather(conn, WeekAsked(guild_id, start, end, now, sections_off, zone))
 
 
+#: Weeks read in one hop by ``gather_many``: the connection's thread is held for one batch at
+#: a time (a few milliseconds), so other reads and writes wait no longer than that.
+BATCH_MAX = 25
+
+
+async def gather_many(db: Database, weeks: Sequence[WeekAsked]) -> list[DigestContent]:
+    """What each digest of ``weeks`` shows (digests due together: every server's Monday), in
+    order: exactly what ``gather`` would say of each, with one hop per ``BATCH_MAX`` weeks
+    instead of one each."""
+    found: list[DigestContent] = []
+    for at in range(0, len(weeks), BATCH_MAX):
+        batch = weeks[at : at + BATCH_MAX]
+        async with db.read() as conn:
+            found += await in_one_hop(conn, partial(read_weeks, weeks=batch))
+    return found
+
+
 async def preview(
     db: Database, guild_id: int, start: datetime, end: datetime, now: datetime
 ) -> DigestContent:
@@ -391,6 +409,10 @@ class WeekAsked:
 
 async def _gather(conn: aiosqlite.Connection, asked: WeekAsked) -> DigestContent:
     return await in_one_hop(conn, lambda c: read_week(c, asked))
+
+
+def read_weeks(conn: SyncConnection, weeks: Sequence[WeekAsked]) -> list[DigestContent]:
+    return [read_week(conn, asked) for asked in weeks]
 
 
 def read_week(conn: SyncConnection, asked: WeekAsked) -> DigestContent:
