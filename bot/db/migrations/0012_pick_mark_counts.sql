@@ -38,6 +38,9 @@ CREATE TRIGGER pick_mark_counts_changed AFTER UPDATE OF pick_id, kind ON pick_vo
     WHERE id = new.pick_id;
 END;
 
+-- deleted_at (always NULL here) is among the columns so that SQLite sees the index covers a
+-- query that says deleted_at IS NULL.
 CREATE INDEX picks_week ON picks (
-    guild_id, created_at, id, loved_count, heard_count, shared_by, country, city, label, tags
+    guild_id, created_at, id, loved_count, heard_count, shared_by, country, city, label, tags,
+    deleted_at
 ) WHERE deleted_at IS NULL;
