@@ -14,7 +14,7 @@ then post a digest to every server at the same minute through the local emulator
    file name carries the parameters and a hash of the migrations, so a schema change rebuilds.
 2. Times building the busiest server's digest (``gather`` + ``digest_embed``; target < 10 ms),
    p50/p99 over ``--runs`` runs, with a per-query breakdown, the chart separately (matplotlib,
-   not part of the target), and the EXPLAIN QUERY PLAN of the "new on the map" queries; then
+   not part of the target), and the EXPLAIN QUERY PLAN of the "new on the map" statement; then
    builds every server's digest in turn on one ``Database`` (target < 1 s), twice.
 3. Unless ``--skip-emulator``: the real bot process against the emulator, ``--servers`` guilds
    each with a #digest channel, each with a few picks and a digest set up (``/digest setup``'s
@@ -594,15 +594,10 @@ async def breakdown(db: Database, content: DigestContent, runs: int) -> None:
             f"get_picks (the {len(content.picks)} shown)",
             lambda c: picks_repo.read_picks(c, guild_id, [p.id for p in content.picks]),
         ),
-        *[
-            (
-                f"seen_before {kind} ({len(values[kind])} values)",
-                lambda c, k=kind: digests_repo.read_seen_before(
-                    c, guild_id, k, values[k], WEEK_START
-                ),
-            )
-            for kind in MAP_KINDS
-        ],
+        (
+            f"seen_before ({', '.join(f'{len(values[k])} {k}' for k in MAP_KINDS)})",
+            lambda c: digests_repo.read_seen_before(c, guild_id, values, WEEK_START),
+        ),
         (
             "rounds_revealed",
             lambda c: digests_repo.read_rounds_revealed(c, guild_id, WEEK_START, DUE),
@@ -645,23 +640,16 @@ def from_archive(conn: Any, guild_id: int) -> object:
 async def explain(db: Database, content: DigestContent) -> None:
     guild_id = guild_of(1)
     facts = content.facts
-    print("\nEXPLAIN QUERY PLAN of the 'new on the map' queries (bot/db/repos/digests.py)")
+    print("\nEXPLAIN QUERY PLAN of the 'new on the map' statement (bot/db/repos/digests.py)")
     async with db.read() as conn:
+        params: dict[str, Any] = {"guild_id": guild_id, "start": to_epoch(WEEK_START)}
         for kind in MAP_KINDS:
-            values = sorted({value for fact in facts for value in fact.values(kind)})
-            params = {
-                "guild_id": guild_id,
-                "values": json.dumps(values),
-                "start": to_epoch(WEEK_START),
-            }
-            rows = await conn.execute_fetchall(
-                "EXPLAIN QUERY PLAN " + digests_repo.SEEN_BEFORE[kind], params
-            )
-            print(f"  {kind}:")
-            depth: dict[int, int] = {0: 0}
-            for node, parent, _, detail in rows:
-                depth[node] = depth.get(parent, 0) + 1
-                print(f"    {'  ' * (depth[node] - 1)}{detail}")
+            params[kind] = json.dumps(sorted({v for fact in facts for v in fact.values(kind)}))
+        rows = await conn.execute_fetchall("EXPLAIN QUERY PLAN " + digests_repo.SEEN_BEFORE, params)
+        depth: dict[int, int] = {0: 0}
+        for node, parent, _, detail in rows:
+            depth[node] = depth.get(parent, 0) + 1
+            print(f"    {'  ' * (depth[node] - 1)}{detail}")
         rows = await conn.execute_fetchall(
             "EXPLAIN QUERY PLAN " + digests_repo.WEEK_FACTS,
             {"guild_id": guild_id, "start": to_epoch(WEEK_START), "end": to_epoch(DUE)},

@@ -38,7 +38,6 @@ from bot.domain.digest import (
     DigestSettings,
     FirstOnMap,
     MapFact,
-    MapKind,
     firsts_on_map,
     lateness,
     map_key,
@@ -420,12 +419,21 @@ def read_week(conn: SyncConnection, asked: WeekAsked) -> DigestContent:
     and more (a busy week), one round trip (``bot.db.rows.in_one_hop``)."""
     guild_id, start, end, now = asked.guild_id, asked.start, asked.end, asked.now
     sections_off, zone = asked.sections_off, asked.zone
-    facts = digests_repo.read_week_facts(conn, guild_id, start, end)
+    # Most weeks have few picks: a digest then shows them all, read in full in one statement
+    # (their facts with them). A busy week's facts are read alone and only the shown in full.
+    picks = digests_repo.read_week_picks(conn, guild_id, start, end, SHOWN_MAX + 1)
+    few = len(picks) <= SHOWN_MAX
+    facts = (
+        [map_fact(pick) for pick in picks]
+        if few
+        else digests_repo.read_week_facts(conn, guild_id, start, end)
+    )
     firsts = [] if "new" in sections_off else _firsts(conn, guild_id, facts, start)
-    shown = {fact.pick_id for fact in sorted(facts, key=lambda f: f.rank)[:SHOWN_MAX]}
-    shown |= {first.pick_id for first in firsts}
-    full = picks_repo.read_picks(conn, guild_id, sorted(shown)) if shown else {}
-    picks = sorted(full.values(), key=lambda p: (p.created_at, p.id))
+    if not few:
+        shown = {fact.pick_id for fact in sorted(facts, key=lambda f: f.rank)[:SHOWN_MAX]}
+        shown |= {first.pick_id for first in firsts}
+        full = picks_repo.read_picks(conn, guild_id, sorted(shown))
+        picks = sorted(full.values(), key=lambda p: (p.created_at, p.id))
     swaps: list[SwapResult] = []
     if "swaps" not in sections_off:
         for found in digests_repo.read_rounds_revealed(conn, guild_id, start, end):
@@ -458,10 +466,8 @@ def read_week(conn: SyncConnection, asked: WeekAsked) -> DigestContent:
 def _firsts(
     conn: SyncConnection, guild_id: int, facts: list[MapFact], start: datetime
 ) -> list[FirstOnMap]:
-    seen: dict[MapKind, set[str]] = {}
-    for kind, values in map_values(facts).items():
-        found = digests_repo.read_seen_before(conn, guild_id, kind, values, start)
-        seen[kind] = {map_key(kind, value) for value in found}
+    found = digests_repo.read_seen_before(conn, guild_id, map_values(facts), start)
+    seen = {kind: {map_key(kind, value) for value in values} for kind, values in found.items()}
     return firsts_on_map(facts, seen)
 
 

@@ -5,7 +5,7 @@ same week in earlier years). Every function runs inside the caller's connection.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, time
 from typing import Any
@@ -16,7 +16,7 @@ from bot.db.repos.parties import PARTY_COLUMNS, row_to_party
 from bot.db.repos.picks import PICK_COLUMNS, row_to_pick
 from bot.db.repos.swaps import ROUND_COLUMNS, row_to_round
 from bot.db.rows import SyncConnection, fetch_all, fetch_one, read_all, read_one
-from bot.domain.digest import DigestSettings, MapFact, MapKind
+from bot.domain.digest import MAP_KINDS, DigestSettings, MapFact, MapKind
 from bot.domain.parties import Party
 from bot.domain.picks import Pick
 from bot.domain.swaps import SwapRound
@@ -59,6 +59,9 @@ WHERE p.guild_id = :guild_id AND p.created_at >= :start AND p.created_at < :end
   AND p.deleted_at IS NULL
 ORDER BY p.created_at, p.id
 """
+# A quiet week's picks in full (at most :limit): when they are few a digest shows them all, and
+# its facts are read from them.
+WEEK_PICKS_UP_TO = WEEK_PICKS + "LIMIT :limit\n"
 # The pick of a past week that "From the archive" shows: the most loved, then heard, earliest.
 # Chosen on picks_week alone (migration 0012), then read in full.
 BEST_OF_WEEK = f"""
@@ -79,30 +82,30 @@ WHERE guild_id = :guild_id AND created_at >= :start AND created_at < :end
 ORDER BY created_at, id
 """
 FIRST_PICK_AT = "SELECT min(created_at) FROM picks WHERE guild_id = :guild_id"
-# Which of :values (a JSON array) the server had on a live pick shared before :start. Each is
-# one seek on a partial index (migration 0011; pick_tags_by_tag for subgenres).
-SEEN_BEFORE: dict[MapKind, str] = {
-    "country": """
-        SELECT v.value FROM json_each(:values) v WHERE EXISTS (
-            SELECT 1 FROM picks p INDEXED BY picks_by_guild_country
-            WHERE p.guild_id = :guild_id AND p.country = v.value
-              AND p.created_at < :start AND p.deleted_at IS NULL)""",
-    "city": """
-        SELECT v.value FROM json_each(:values) v WHERE EXISTS (
-            SELECT 1 FROM picks p INDEXED BY picks_by_guild_city
-            WHERE p.guild_id = :guild_id AND p.city = v.value COLLATE NOCASE
-              AND p.created_at < :start AND p.deleted_at IS NULL)""",
-    "label": """
-        SELECT v.value FROM json_each(:values) v WHERE EXISTS (
-            SELECT 1 FROM picks p INDEXED BY picks_by_guild_label
-            WHERE p.guild_id = :guild_id AND p.label = v.value COLLATE NOCASE
-              AND p.created_at < :start AND p.deleted_at IS NULL)""",
-    "subgenre": """
-        SELECT v.value FROM json_each(:values) v WHERE EXISTS (
-            SELECT 1 FROM pick_tags t JOIN picks p ON p.id = t.pick_id
-            WHERE t.guild_id = :guild_id AND t.tag = v.value
-              AND p.created_at < :start AND p.deleted_at IS NULL)""",
-}
+# Which of each kind's values (:country, :city, :label, :subgenre: JSON arrays) the server had
+# on a live pick shared before :start, as (kind, value) rows, in one statement. Each value is one
+# seek on a partial index (migration 0011; pick_tags_by_tag for subgenres).
+SEEN_BEFORE = """
+SELECT 'country', v.value FROM json_each(:country) v WHERE EXISTS (
+    SELECT 1 FROM picks p INDEXED BY picks_by_guild_country
+    WHERE p.guild_id = :guild_id AND p.country = v.value
+      AND p.created_at < :start AND p.deleted_at IS NULL)
+UNION ALL
+SELECT 'city', v.value FROM json_each(:city) v WHERE EXISTS (
+    SELECT 1 FROM picks p INDEXED BY picks_by_guild_city
+    WHERE p.guild_id = :guild_id AND p.city = v.value COLLATE NOCASE
+      AND p.created_at < :start AND p.deleted_at IS NULL)
+UNION ALL
+SELECT 'label', v.value FROM json_each(:label) v WHERE EXISTS (
+    SELECT 1 FROM picks p INDEXED BY picks_by_guild_label
+    WHERE p.guild_id = :guild_id AND p.label = v.value COLLATE NOCASE
+      AND p.created_at < :start AND p.deleted_at IS NULL)
+UNION ALL
+SELECT 'subgenre', v.value FROM json_each(:subgenre) v WHERE EXISTS (
+    SELECT 1 FROM pick_tags t JOIN picks p ON p.id = t.pick_id
+    WHERE t.guild_id = :guild_id AND t.tag = v.value
+      AND p.created_at < :start AND p.deleted_at IS NULL)
+"""
 PARTIES_HELD = f"""
 SELECT {PARTY_COLUMNS} FROM parties
 WHERE guild_id = :guild_id AND ended_at >= :start AND ended_at < :end AND status = 'ended'
@@ -285,6 +288,14 @@ async def week_picks(
     return [row_to_pick(row) for row in rows]
 
 
+def read_week_picks(
+    conn: SyncConnection, guild_id: int, start: datetime, end: datetime, limit: int
+) -> list[Pick]:
+    """The first ``limit`` live picks shared in ``[start, end)``, in full, in the order shared."""
+    rows = read_all(conn, WEEK_PICKS_UP_TO, {**_window(guild_id, start, end), "limit": limit})
+    return [row_to_pick(row) for row in rows]
+
+
 def read_week_facts(
     conn: SyncConnection, guild_id: int, start: datetime, end: datetime
 ) -> list[MapFact]:
@@ -309,17 +320,22 @@ def read_first_pick_at(conn: SyncConnection, guild_id: int) -> datetime | None:
 
 
 def read_seen_before(
-    conn: SyncConnection, guild_id: int, kind: MapKind, values: Sequence[str], start: datetime
-) -> set[str]:
-    """Which of ``values`` a live pick of the server shared before ``start`` already had."""
-    if not values:
-        return set()
-    rows = read_all(
-        conn,
-        SEEN_BEFORE[kind],
-        {"guild_id": guild_id, "values": json.dumps(list(values)), "start": to_epoch(start)},
-    )
-    return {str(row[0]) for row in rows}
+    conn: SyncConnection,
+    guild_id: int,
+    values: Mapping[MapKind, Sequence[str]],
+    start: datetime,
+) -> dict[MapKind, set[str]]:
+    """Which of each kind's ``values`` a live pick of the server shared before ``start``
+    already had."""
+    seen: dict[MapKind, set[str]] = {kind: set() for kind in MAP_KINDS}
+    if not any(values.get(kind) for kind in MAP_KINDS):
+        return seen
+    params: dict[str, Any] = {"guild_id": guild_id, "start": to_epoch(start)}
+    for kind in MAP_KINDS:
+        params[kind] = json.dumps(list(values.get(kind, ())))
+    for kind, value in read_all(conn, SEEN_BEFORE, params):
+        seen[kind].add(str(value))
+    return seen
 
 
 def read_parties_held(
