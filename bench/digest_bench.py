@@ -595,8 +595,8 @@ async def breakdown(db: Database, content: DigestContent, runs: int) -> None:
             lambda c: picks_repo.read_picks(c, guild_id, [p.id for p in content.picks]),
         ),
         (
-            f"seen_before ({', '.join(f'{len(values[k])} {k}' for k in MAP_KINDS)})",
-            lambda c: digests_repo.read_seen_before(c, guild_id, values, WEEK_START),
+            f"new on the map ({sum(len(v) for v in values.values())} values)",
+            lambda c: digests_service._firsts(c, guild_id, facts, WEEK_START),
         ),
         (
             "rounds_revealed",
@@ -639,13 +639,12 @@ def from_archive(conn: Any, guild_id: int) -> object:
 
 async def explain(db: Database, content: DigestContent) -> None:
     guild_id = guild_of(1)
-    facts = content.facts
     print("\nEXPLAIN QUERY PLAN of the 'new on the map' statement (bot/db/repos/digests.py)")
     async with db.read() as conn:
-        params: dict[str, Any] = {"guild_id": guild_id, "start": to_epoch(WEEK_START)}
-        for kind in MAP_KINDS:
-            params[kind] = json.dumps(sorted({v for fact in facts for v in fact.values(kind)}))
-        rows = await conn.execute_fetchall("EXPLAIN QUERY PLAN " + digests_repo.SEEN_BEFORE, params)
+        rows = await conn.execute_fetchall(
+            "EXPLAIN QUERY PLAN " + digests_repo.FIRST_SEEN_SINCE,
+            {"guild_id": guild_id, "start": to_epoch(WEEK_START)},
+        )
         depth: dict[int, int] = {0: 0}
         for node, parent, _, detail in rows:
             depth[node] = depth.get(parent, 0) + 1

@@ -38,6 +38,7 @@ from bot.domain.digest import (
     DigestSettings,
     FirstOnMap,
     MapFact,
+    MapKind,
     firsts_on_map,
     lateness,
     map_key,
@@ -466,8 +467,13 @@ def read_week(conn: SyncConnection, asked: WeekAsked) -> DigestContent:
 def _firsts(
     conn: SyncConnection, guild_id: int, facts: list[MapFact], start: datetime
 ) -> list[FirstOnMap]:
-    found = digests_repo.read_seen_before(conn, guild_id, map_values(facts), start)
-    seen = {kind: {map_key(kind, value) for value in values} for kind, values in found.items()}
+    """The week's firsts on the map: values of its picks first seen on a live pick of the
+    server since the week began (migration 0013 keeps when each was first seen)."""
+    recent = digests_repo.read_first_seen_since(conn, guild_id, start)
+    seen: dict[MapKind, set[str]] = {}
+    for kind, values in map_values(facts).items():
+        keys = {map_key(kind, value) for value in values}
+        seen[kind] = keys - recent[kind]
     return firsts_on_map(facts, seen)
 
 

@@ -5,7 +5,6 @@ same week in earlier years). Every function runs inside the caller's connection.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, time
 from typing import Any
@@ -82,29 +81,10 @@ WHERE guild_id = :guild_id AND created_at >= :start AND created_at < :end
 ORDER BY created_at, id
 """
 FIRST_PICK_AT = "SELECT min(created_at) FROM picks WHERE guild_id = :guild_id"
-# Which of each kind's values (:country, :city, :label, :subgenre: JSON arrays) the server had
-# on a live pick shared before :start, as (kind, value) rows, in one statement. Each value is one
-# seek on a partial index (migration 0011; pick_tags_by_tag for subgenres).
-SEEN_BEFORE = """
-SELECT 'country', v.value FROM json_each(:country) v WHERE EXISTS (
-    SELECT 1 FROM picks p INDEXED BY picks_by_guild_country
-    WHERE p.guild_id = :guild_id AND p.country = v.value
-      AND p.created_at < :start AND p.deleted_at IS NULL)
-UNION ALL
-SELECT 'city', v.value FROM json_each(:city) v WHERE EXISTS (
-    SELECT 1 FROM picks p INDEXED BY picks_by_guild_city
-    WHERE p.guild_id = :guild_id AND p.city = v.value COLLATE NOCASE
-      AND p.created_at < :start AND p.deleted_at IS NULL)
-UNION ALL
-SELECT 'label', v.value FROM json_each(:label) v WHERE EXISTS (
-    SELECT 1 FROM picks p INDEXED BY picks_by_guild_label
-    WHERE p.guild_id = :guild_id AND p.label = v.value COLLATE NOCASE
-      AND p.created_at < :start AND p.deleted_at IS NULL)
-UNION ALL
-SELECT 'subgenre', v.value FROM json_each(:subgenre) v WHERE EXISTS (
-    SELECT 1 FROM pick_tags t JOIN picks p ON p.id = t.pick_id
-    WHERE t.guild_id = :guild_id AND t.tag = v.value
-      AND p.created_at < :start AND p.deleted_at IS NULL)
+# The server's countries, cities, labels and subgenres (map_firsts' keys, migration 0013) first
+# seen on a live pick at or after :start: one range of map_firsts_by_time.
+FIRST_SEEN_SINCE = """
+SELECT kind, key FROM map_firsts WHERE guild_id = :guild_id AND first_at >= :start
 """
 PARTIES_HELD = f"""
 SELECT {PARTY_COLUMNS} FROM parties
@@ -319,22 +299,16 @@ def read_first_pick_at(conn: SyncConnection, guild_id: int) -> datetime | None:
     return None if row is None or row[0] is None else from_epoch(row[0])
 
 
-def read_seen_before(
-    conn: SyncConnection,
-    guild_id: int,
-    values: Mapping[MapKind, Sequence[str]],
-    start: datetime,
+def read_first_seen_since(
+    conn: SyncConnection, guild_id: int, start: datetime
 ) -> dict[MapKind, set[str]]:
-    """Which of each kind's ``values`` a live pick of the server shared before ``start``
-    already had."""
+    """The keys (``bot.domain.digest.map_key``) of each kind that no live pick of the server
+    had before ``start``: those first seen since, on picks still live."""
     seen: dict[MapKind, set[str]] = {kind: set() for kind in MAP_KINDS}
-    if not any(values.get(kind) for kind in MAP_KINDS):
-        return seen
-    params: dict[str, Any] = {"guild_id": guild_id, "start": to_epoch(start)}
-    for kind in MAP_KINDS:
-        params[kind] = json.dumps(list(values.get(kind, ())))
-    for kind, value in read_all(conn, SEEN_BEFORE, params):
-        seen[kind].add(str(value))
+    for kind, key in read_all(
+        conn, FIRST_SEEN_SINCE, {"guild_id": guild_id, "start": to_epoch(start)}
+    ):
+        seen[kind].add(str(key))
     return seen
 
 
