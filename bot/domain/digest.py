@@ -11,7 +11,7 @@ its zone, so one week never gets two.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Set
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Literal
@@ -353,56 +353,38 @@ class FirstOnMap:
     pick_id: int
 
 
-def map_values(week: list[MapFact]) -> dict[MapKind, list[str]]:
-    """Each kind's values among the week's picks, sorted, each once: what to ask the archive
-    whether it had before (one pass over the week)."""
-    countries: set[str] = set()
-    cities: set[str] = set()
-    labels: set[str] = set()
-    subgenres: set[str] = set()
-    for fact in week:
-        if fact.country:
-            countries.add(fact.country)
-        if fact.city:
-            cities.add(fact.city)
-        if fact.label:
-            labels.add(fact.label)
-        subgenres.update(fact.subgenres)
-    return {
-        "country": sorted(countries),
-        "city": sorted(cities),
-        "label": sorted(labels),
-        "subgenre": sorted(subgenres),
-    }
-
-
-def firsts_on_map(week: list[MapFact], seen_before: Mapping[MapKind, set[str]]) -> list[FirstOnMap]:
+def firsts_on_map(
+    week: list[MapFact], first_seen_since: Mapping[MapKind, Set[str]]
+) -> list[FirstOnMap]:
     """For each country, city, label and subgenre of the week's picks (``week``, in any order)
-    that no earlier pick of the server had (``seen_before``, keyed by ``map_key``), the first
-    pick of the week that has it, in the order they were shared, countries first."""
+    that no earlier pick of the server had, the first pick of the week that has it, in the
+    order they were shared, countries first. ``first_seen_since`` holds, keyed by ``map_key``,
+    the values the server's picks first had since the week began (those of the week among them
+    are its new ones)."""
     ordered = sorted(week, key=lambda fact: (fact.created_at, fact.pick_id))
-    met_country = set(seen_before.get("country", set()))
-    met_city = set(seen_before.get("city", set()))
-    met_label = set(seen_before.get("label", set()))
-    met_subgenre = set(seen_before.get("subgenre", set()))
+    new_country = set(first_seen_since.get("country", ()))
+    new_city = set(first_seen_since.get("city", ()))
+    new_label = set(first_seen_since.get("label", ()))
+    new_subgenre = set(first_seen_since.get("subgenre", ()))
     countries: list[FirstOnMap] = []
     cities: list[FirstOnMap] = []
     labels: list[FirstOnMap] = []
     subgenres: list[FirstOnMap] = []
     for fact in ordered:  # one pass; each kind's firsts are kept apart, in the order shared
-        if (value := fact.country) and value not in met_country:
-            met_country.add(value)
+        if (value := fact.country) and value in new_country:
+            new_country.discard(value)
             countries.append(FirstOnMap("country", value, fact.pick_id))
-        if (value := fact.city) and (key := map_key("city", value)) not in met_city:
-            met_city.add(key)
+        if (value := fact.city) and (key := map_key("city", value)) in new_city:
+            new_city.discard(key)
             cities.append(FirstOnMap("city", value, fact.pick_id))
-        if (value := fact.label) and (key := map_key("label", value)) not in met_label:
-            met_label.add(key)
+        if (value := fact.label) and (key := map_key("label", value)) in new_label:
+            new_label.discard(key)
             labels.append(FirstOnMap("label", value, fact.pick_id))
-        for value in fact.subgenres:
-            if value not in met_subgenre:
-                met_subgenre.add(value)
-                subgenres.append(FirstOnMap("subgenre", value, fact.pick_id))
+        if new_subgenre:
+            for value in fact.subgenres:
+                if value in new_subgenre:
+                    new_subgenre.discard(value)
+                    subgenres.append(FirstOnMap("subgenre", value, fact.pick_id))
     return countries + cities + labels + subgenres
 
 

@@ -38,11 +38,8 @@ from bot.domain.digest import (
     DigestSettings,
     FirstOnMap,
     MapFact,
-    MapKind,
     firsts_on_map,
     lateness,
-    map_key,
-    map_values,
     next_run,
     parse_at,
     previous_run,
@@ -469,12 +466,7 @@ def _firsts(
 ) -> list[FirstOnMap]:
     """The week's firsts on the map: values of its picks first seen on a live pick of the
     server since the week began (migration 0013 keeps when each was first seen)."""
-    recent = digests_repo.read_first_seen_since(conn, guild_id, start)
-    seen: dict[MapKind, set[str]] = {}
-    for kind, values in map_values(facts).items():
-        keys = {map_key(kind, value) for value in values}
-        seen[kind] = keys - recent[kind]
-    return firsts_on_map(facts, seen)
+    return firsts_on_map(facts, digests_repo.read_first_seen_since(conn, guild_id, start))
 
 
 def _from_archive(conn: SyncConnection, guild_id: int, start: datetime, zone: str) -> Pick | None:
