@@ -14,8 +14,9 @@ then post a digest to every server at the same minute through the local emulator
    file name carries the parameters and a hash of the migrations, so a schema change rebuilds.
 2. Times building the busiest server's digest (``gather`` + ``digest_embed``; target < 10 ms),
    p50/p99 over ``--runs`` runs, with a per-query breakdown, the chart separately (matplotlib,
-   not part of the target), and the EXPLAIN QUERY PLAN of the "new on the map" statement; then
-   builds every server's digest in turn on one ``Database`` (target < 1 s), twice.
+   not part of the target), and the EXPLAIN QUERY PLAN of the "new on the map" and week
+   statements; then builds every server's digest in turn on one ``Database`` (target < 1 s),
+   twice, and twice all of them read together (``gather_many``, a batch a hop).
 3. Unless ``--skip-emulator``: the real bot process against the emulator, ``--servers`` guilds
    each with a #digest channel, each with a few picks and a digest set up (``/digest setup``'s
    service, so the job, key and payload are the bot's own) due at the same minute. With Discord's
@@ -27,7 +28,7 @@ then post a digest to every server at the same minute through the local emulator
    matplotlib. The bot's log is kept as bench/.data/digest-emulator-bot.log.
 
 Parts 1-2 print the cost of one aiosqlite round trip first: on a busy machine it grows several
-times over, and building every server's digest is mostly round trips.
+times over, and a digest's read is one round trip (``bot.db.rows.in_one_hop``).
 
 Figures, not asserts: the README records them.
 """
