@@ -14,8 +14,9 @@ then post a digest to every server at the same minute through the local emulator
    file name carries the parameters and a hash of the migrations, so a schema change rebuilds.
 2. Times building the busiest server's digest (``gather`` + ``digest_embed``; target < 10 ms),
    p50/p99 over ``--runs`` runs, with a per-query breakdown, the chart separately (matplotlib,
-   not part of the target), and the EXPLAIN QUERY PLAN of the "new on the map" queries; then
-   builds every server's digest in turn on one ``Database`` (target < 1 s), twice.
+   not part of the target), and the EXPLAIN QUERY PLAN of the "new on the map" and week
+   statements; then builds every server's digest in turn on one ``Database`` (target < 1 s),
+   twice, and twice all of them read together (``gather_many``, a batch a hop).
 3. Unless ``--skip-emulator``: the real bot process against the emulator, ``--servers`` guilds
    each with a #digest channel, each with a few picks and a digest set up (``/digest setup``'s
    service, so the job, key and payload are the bot's own) due at the same minute. With Discord's
@@ -27,7 +28,7 @@ then post a digest to every server at the same minute through the local emulator
    matplotlib. The bot's log is kept as bench/.data/digest-emulator-bot.log.
 
 Parts 1-2 print the cost of one aiosqlite round trip first: on a busy machine it grows several
-times over, and building every server's digest is mostly round trips.
+times over, and a digest's read is one round trip (``bot.db.rows.in_one_hop``).
 
 Figures, not asserts: the README records them.
 """
@@ -63,7 +64,7 @@ from bot.db import Database
 from bot.db.repos import digests as digests_repo
 from bot.db.repos import picks as picks_repo
 from bot.db.repos import swaps as swaps_repo
-from bot.db.rows import fetch_all
+from bot.db.rows import fetch_all, in_one_hop
 from bot.domain.digest import MAP_KINDS, SECTIONS, week_key
 from bot.domain.picks import FORMATS, PickFields, build_draft
 from bot.domain.timeutil import to_epoch
@@ -558,82 +559,97 @@ async def archive_benchmarks(db: Database, args: argparse.Namespace) -> None:
             f"server; {quiet} quiet weeks); slowest: "
             + ", ".join(f"server {rank} {ms:.1f} ms" for ms, rank in slowest)
         )
+    weeks = [
+        digests_service.WeekAsked(guild_of(rank), WEEK_START, DUE, DUE)
+        for rank in range(1, len(sizes) + 1)
+    ]
+    print(
+        f"Every server's digest read together (gather_many, {digests_service.BATCH_MAX} weeks a "
+        "hop; the bot's job reads one server at a time today)"
+    )
+    for attempt in ("first pass", "second pass"):
+        t0 = time.perf_counter()
+        contents = await digests_service.gather_many(db, weeks)
+        read = time.perf_counter() - t0
+        for rank, built_content in enumerate(contents, start=1):
+            if not built_content.quiet:
+                embed_of(built_content, rank)
+        took = time.perf_counter() - t0
+        print(
+            f"  {attempt:<12} {took * 1000:8.0f} ms in all (reading {read * 1000:.0f} ms, "
+            f"{took * 1000 / len(sizes):.2f} ms a server)"
+        )
 
 
 async def breakdown(db: Database, content: DigestContent, runs: int) -> None:
-    """Each statement of the busiest server's gather on its own (p50), to see where time goes."""
+    """Each statement of the busiest server's gather on its own, one hop each (p50), to see
+    where time goes (gather itself runs them all in one hop)."""
     guild_id = guild_of(1)
     facts = content.facts
     values = {
         kind: sorted({value for fact in facts for value in fact.values(kind)}) for kind in MAP_KINDS
     }
-    steps: list[tuple[str, Callable[[Any], Awaitable[object]]]] = [
-        ("week_facts", lambda c: digests_repo.week_facts(c, guild_id, WEEK_START, DUE)),
+    steps: list[tuple[str, Callable[[Any], object]]] = [
+        ("week_facts", lambda c: digests_repo.read_week_facts(c, guild_id, WEEK_START, DUE)),
         (
             f"get_picks (the {len(content.picks)} shown)",
-            lambda c: picks_repo.get_picks(c, guild_id, [p.id for p in content.picks]),
+            lambda c: picks_repo.read_picks(c, guild_id, [p.id for p in content.picks]),
         ),
-        *[
-            (
-                f"seen_before {kind} ({len(values[kind])} values)",
-                lambda c, k=kind: digests_repo.seen_before(c, guild_id, k, values[k], WEEK_START),
-            )
-            for kind in MAP_KINDS
-        ],
-        ("rounds_revealed", lambda c: digests_repo.rounds_revealed(c, guild_id, WEEK_START, DUE)),
+        (
+            f"new on the map ({sum(len(v) for v in values.values())} values)",
+            lambda c: digests_service._firsts(c, guild_id, facts, WEEK_START),
+        ),
+        (
+            "rounds_revealed",
+            lambda c: digests_repo.read_rounds_revealed(c, guild_id, WEEK_START, DUE),
+        ),
         ("swap entries + reviews (per round)", lambda c: swap_details(c, content)),
-        ("parties_held", lambda c: digests_repo.parties_held(c, guild_id, WEEK_START, DUE)),
+        ("parties_held", lambda c: digests_repo.read_parties_held(c, guild_id, WEEK_START, DUE)),
         ("came + top_track (per party)", lambda c: party_details(c, content)),
         (
             "parties_coming",
-            lambda c: digests_repo.parties_coming(c, guild_id, DUE, DUE + timedelta(days=7), 10),
+            lambda c: digests_repo.read_parties_coming(
+                c, guild_id, DUE, DUE + timedelta(days=7), 10
+            ),
         ),
-        ("first_pick_at", lambda c: digests_repo.first_pick_at(c, guild_id)),
+        ("first_pick_at", lambda c: digests_repo.read_first_pick_at(c, guild_id)),
         ("from the archive (same week, past years)", lambda c: from_archive(c, guild_id)),
     ]
-    print("  breakdown (p50 of each statement alone):")
+    print("  breakdown (p50 of each statement alone, one hop each):")
     async with db.read() as conn:
         for label, step in steps:
-            samples = await timed(runs, lambda s=step: s(conn))  # type: ignore[misc]
+            samples = await timed(runs, lambda s=step: in_one_hop(conn, s))  # type: ignore[misc]
             print(f"    {label:<44} {statistics.median(samples):6.2f} ms")
 
 
-async def swap_details(conn: Any, content: DigestContent) -> None:
+def swap_details(conn: Any, content: DigestContent) -> None:
     for result in content.swaps:
-        await swaps_repo.entries(conn, result.round.id)
-        await swaps_repo.reviews(conn, result.round.id)
+        swaps_repo.read_entries(conn, result.round.id)
+        swaps_repo.read_reviews(conn, result.round.id)
 
 
-async def party_details(conn: Any, content: DigestContent) -> None:
+def party_details(conn: Any, content: DigestContent) -> None:
     for recap in content.parties:
-        await digests_repo.came(conn, recap.party.id)
-        await digests_repo.top_track(conn, recap.party.id)
+        digests_repo.read_came(conn, recap.party.id)
+        digests_repo.read_top_track(conn, recap.party.id)
 
 
-async def from_archive(conn: Any, guild_id: int) -> object:
-    return await digests_service._from_archive(conn, guild_id, WEEK_START, "UTC")
+def from_archive(conn: Any, guild_id: int) -> object:
+    return digests_service._from_archive(conn, guild_id, WEEK_START, "UTC")
 
 
 async def explain(db: Database, content: DigestContent) -> None:
     guild_id = guild_of(1)
-    facts = content.facts
-    print("\nEXPLAIN QUERY PLAN of the 'new on the map' queries (bot/db/repos/digests.py)")
+    print("\nEXPLAIN QUERY PLAN of the 'new on the map' statement (bot/db/repos/digests.py)")
     async with db.read() as conn:
-        for kind in MAP_KINDS:
-            values = sorted({value for fact in facts for value in fact.values(kind)})
-            params = {
-                "guild_id": guild_id,
-                "values": json.dumps(values),
-                "start": to_epoch(WEEK_START),
-            }
-            rows = await conn.execute_fetchall(
-                "EXPLAIN QUERY PLAN " + digests_repo.SEEN_BEFORE[kind], params
-            )
-            print(f"  {kind}:")
-            depth: dict[int, int] = {0: 0}
-            for node, parent, _, detail in rows:
-                depth[node] = depth.get(parent, 0) + 1
-                print(f"    {'  ' * (depth[node] - 1)}{detail}")
+        rows = await conn.execute_fetchall(
+            "EXPLAIN QUERY PLAN " + digests_repo.FIRST_SEEN_SINCE,
+            {"guild_id": guild_id, "start": to_epoch(WEEK_START)},
+        )
+        depth: dict[int, int] = {0: 0}
+        for node, parent, _, detail in rows:
+            depth[node] = depth.get(parent, 0) + 1
+            print(f"    {'  ' * (depth[node] - 1)}{detail}")
         rows = await conn.execute_fetchall(
             "EXPLAIN QUERY PLAN " + digests_repo.WEEK_FACTS,
             {"guild_id": guild_id, "start": to_epoch(WEEK_START), "end": to_epoch(DUE)},

@@ -8,6 +8,7 @@ client), and every piece of member-typed text that lands in an embed is clipped 
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 import discord
@@ -57,8 +58,15 @@ async def reply_privately(
         )
 
 
+#: Every character discord.py's escape_markdown can act on (``_ \\ ~ | * ` `` escaped anywhere,
+#: ``>`` ``#`` ``-`` at a line's start, ``[`` opening a link): text with none is left as it is.
+_MARKDOWN_CHARS = re.compile(r"[_\\~|*`>#\[-]")
+
+
 def md(text: str) -> str:
     """Member text shown as written: ``M*A*S*H`` keeps its stars, and ``[x](https://…)`` in a
     name can't become a disguised link in the bot's message. Not for footers or code spans,
     which Discord does not format."""
+    if _MARKDOWN_CHARS.search(text) is None:  # most names: skip escape_markdown's big regex
+        return text
     return discord.utils.escape_markdown(text)

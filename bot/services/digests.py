@@ -13,9 +13,10 @@ out plans next week's, not a second one this week.
 from __future__ import annotations
 
 import logging
-from collections.abc import Set
+from collections.abc import Sequence, Set
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from functools import partial
 
 import aiosqlite
 
@@ -26,21 +27,19 @@ from bot.db.repos import outbox as outbox_repo
 from bot.db.repos import picks as picks_repo
 from bot.db.repos import settings as settings_repo
 from bot.db.repos import swaps as swaps_repo
+from bot.db.rows import SyncConnection, in_one_hop
 from bot.domain.digest import (
     COMING_WITHIN,
     DEFAULT_AT,
     DEFAULT_WEEKDAY,
-    MAP_KINDS,
     SECTIONS,
     SKIP_AFTER,
     DigestSchedule,
     DigestSettings,
     FirstOnMap,
     MapFact,
-    MapKind,
     firsts_on_map,
     lateness,
-    map_key,
     next_run,
     parse_at,
     previous_run,
@@ -357,7 +356,24 @@ async def gather(
     """What the digest of ``[start, end)`` shows (sections turned off are not read), in one
     read."""
     async with db.read() as conn:
-        return await _gather(conn, guild_id, start, end, now, sections_off, zone)
+        return await _gather(conn, WeekAsked(guild_id, start, end, now, sections_off, zone))
+
+
+#: Weeks read in one hop by ``gather_many``: the connection's thread is held for one batch at
+#: a time (a few milliseconds), so other reads and writes wait no longer than that.
+BATCH_MAX = 25
+
+
+async def gather_many(db: Database, weeks: Sequence[WeekAsked]) -> list[DigestContent]:
+    """What each digest of ``weeks`` shows (digests due together: every server's Monday), in
+    order: exactly what ``gather`` would say of each, with one hop per ``BATCH_MAX`` weeks
+    instead of one each."""
+    found: list[DigestContent] = []
+    for at in range(0, len(weeks), BATCH_MAX):
+        batch = weeks[at : at + BATCH_MAX]
+        async with db.read() as conn:
+            found += await in_one_hop(conn, partial(read_weeks, weeks=batch))
+    return found
 
 
 async def preview(
@@ -372,76 +388,95 @@ async def preview(
             zone, off = server or DEFAULT_TIMEZONE, frozenset[str]()
         else:
             zone, off = (await _zone(conn, settings))[0], settings.sections_off
-        return await _gather(conn, guild_id, start, end, now, off, zone)
+        return await _gather(conn, WeekAsked(guild_id, start, end, now, off, zone))
 
 
-async def _gather(
-    conn: aiosqlite.Connection,
-    guild_id: int,
-    start: datetime,
-    end: datetime,
-    now: datetime,
-    sections_off: frozenset[str],
-    zone: str,
-) -> DigestContent:
-    facts = await digests_repo.week_facts(conn, guild_id, start, end)
-    firsts = [] if "new" in sections_off else await _firsts(conn, guild_id, facts, start)
-    shown = {fact.pick_id for fact in sorted(facts, key=lambda f: f.rank)[:SHOWN_MAX]}
-    shown |= {first.pick_id for first in firsts}
-    full = await picks_repo.get_picks(conn, guild_id, sorted(shown)) if shown else {}
-    picks = sorted(full.values(), key=lambda p: (p.created_at, p.id))
+@dataclass(frozen=True, slots=True)
+class WeekAsked:
+    """A digest to read: whose, of which ``[start, end)``, as of ``now``, without the sections
+    turned off, in the digest's zone."""
+
+    guild_id: int
+    start: datetime
+    end: datetime
+    now: datetime
+    sections_off: frozenset[str] = frozenset()
+    zone: str = DEFAULT_TIMEZONE
+
+
+async def _gather(conn: aiosqlite.Connection, asked: WeekAsked) -> DigestContent:
+    return await in_one_hop(conn, lambda c: read_week(c, asked))
+
+
+def read_weeks(conn: SyncConnection, weeks: Sequence[WeekAsked]) -> list[DigestContent]:
+    return [read_week(conn, asked) for asked in weeks]
+
+
+def read_week(conn: SyncConnection, asked: WeekAsked) -> DigestContent:
+    """What the digest of ``asked`` shows, read on the connection's thread: a dozen statements
+    and more (a busy week), one round trip (``bot.db.rows.in_one_hop``)."""
+    guild_id, start, end, now = asked.guild_id, asked.start, asked.end, asked.now
+    sections_off, zone = asked.sections_off, asked.zone
+    # Most weeks have few picks: a digest then shows them all, read in full in one statement
+    # (their facts with them). A busy week's facts are read alone and only the shown in full.
+    picks = digests_repo.read_week_picks(conn, guild_id, start, end, SHOWN_MAX + 1)
+    few = len(picks) <= SHOWN_MAX
+    facts = (
+        [map_fact(pick) for pick in picks]
+        if few
+        else digests_repo.read_week_facts(conn, guild_id, start, end)
+    )
+    firsts = [] if "new" in sections_off else _firsts(conn, guild_id, facts, start)
+    if not few:
+        shown = {fact.pick_id for fact in sorted(facts, key=lambda f: f.rank)[:SHOWN_MAX]}
+        shown |= {first.pick_id for first in firsts}
+        full = picks_repo.read_picks(conn, guild_id, sorted(shown))
+        picks = sorted(full.values(), key=lambda p: (p.created_at, p.id))
     swaps: list[SwapResult] = []
     if "swaps" not in sections_off:
-        for found in await digests_repo.rounds_revealed(conn, guild_id, start, end):
-            entries = await swaps_repo.entries(conn, found.id)
+        for found in digests_repo.read_rounds_revealed(conn, guild_id, start, end):
+            entries = swaps_repo.read_entries(conn, found.id)
             own = {e.user_id: e for e in entries if e.user_id is not None}
-            summary = reveal_summary(entries, await swaps_repo.reviews(conn, found.id), own)
+            summary = reveal_summary(entries, swaps_repo.read_reviews(conn, found.id), own)
             swaps.append(SwapResult(found, summary))
     parties: list[PartyRecap] = []
     if "parties" not in sections_off:
-        for party in await digests_repo.parties_held(conn, guild_id, start, end):
+        for party in digests_repo.read_parties_held(conn, guild_id, start, end):
             parties.append(
                 PartyRecap(
                     party,
-                    await digests_repo.came(conn, party.id),
-                    await digests_repo.top_track(conn, party.id),
+                    digests_repo.read_came(conn, party.id),
+                    digests_repo.read_top_track(conn, party.id),
                 )
             )
     coming = (
         []
         if "coming" in sections_off
-        else await digests_repo.parties_coming(conn, guild_id, now, now + COMING_WITHIN, COMING_MAX)
+        else digests_repo.read_parties_coming(conn, guild_id, now, now + COMING_WITHIN, COMING_MAX)
     )
-    from_archive = (
-        None if "archive" in sections_off else await _from_archive(conn, guild_id, start, zone)
-    )
+    from_archive = None if "archive" in sections_off else _from_archive(conn, guild_id, start, zone)
     return DigestContent(
         guild_id, start, end, now, sections_off, facts, picks, firsts, swaps, parties, coming,
         from_archive,
     )  # fmt: skip
 
 
-async def _firsts(
-    conn: aiosqlite.Connection, guild_id: int, facts: list[MapFact], start: datetime
+def _firsts(
+    conn: SyncConnection, guild_id: int, facts: list[MapFact], start: datetime
 ) -> list[FirstOnMap]:
-    seen: dict[MapKind, set[str]] = {}
-    for kind in MAP_KINDS:
-        values = sorted({value for fact in facts for value in fact.values(kind)})
-        found = await digests_repo.seen_before(conn, guild_id, kind, values, start)
-        seen[kind] = {map_key(kind, value) for value in found}
-    return firsts_on_map(facts, seen)
+    """The week's firsts on the map: values of its picks first seen on a live pick of the
+    server since the week began (migration 0013 keeps when each was first seen)."""
+    return firsts_on_map(facts, digests_repo.read_first_seen_since(conn, guild_id, start))
 
 
-async def _from_archive(
-    conn: aiosqlite.Connection, guild_id: int, start: datetime, zone: str
-) -> Pick | None:
+def _from_archive(conn: SyncConnection, guild_id: int, start: datetime, zone: str) -> Pick | None:
     """The most loved pick (then heard, then the earliest) shared in this same ISO week in an
     earlier year, the most recent such year that has one."""
-    first = await digests_repo.first_pick_at(conn, guild_id)
+    first = digests_repo.read_first_pick_at(conn, guild_id)
     if first is None:
         return None
     for begin, end in same_week_in_past_years(start, zone, first):
-        best = await digests_repo.best_of_week(conn, guild_id, begin, end)
+        best = digests_repo.read_best_of_week(conn, guild_id, begin, end)
         if best is not None:
             return best
     return None
@@ -475,9 +510,8 @@ async def plan_week(db: Database, guild_id: int, run: DigestRun, now: datetime) 
             return WeekPlan("done", settings, zone)
         if lateness(due, now) == "skip":
             return WeekPlan("skip", settings, zone)
-        content = await _gather(
-            conn, guild_id, from_epoch(run.start), due, now, settings.sections_off, zone
-        )
+        asked = WeekAsked(guild_id, from_epoch(run.start), due, now, settings.sections_off, zone)
+        content = await _gather(conn, asked)
     return WeekPlan("post", settings, zone, content)
 
 

@@ -5,7 +5,6 @@ same week in earlier years). Every function runs inside the caller's connection.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, time
 from typing import Any
@@ -15,8 +14,8 @@ import aiosqlite
 from bot.db.repos.parties import PARTY_COLUMNS, row_to_party
 from bot.db.repos.picks import PICK_COLUMNS, row_to_pick
 from bot.db.repos.swaps import ROUND_COLUMNS, row_to_round
-from bot.db.rows import fetch_all, fetch_one
-from bot.domain.digest import DigestSettings, MapFact, MapKind
+from bot.db.rows import SyncConnection, fetch_all, fetch_one, read_all, read_one
+from bot.domain.digest import MAP_KINDS, DigestSettings, MapFact, MapKind
 from bot.domain.parties import Party
 from bot.domain.picks import Pick
 from bot.domain.swaps import SwapRound
@@ -59,46 +58,34 @@ WHERE p.guild_id = :guild_id AND p.created_at >= :start AND p.created_at < :end
   AND p.deleted_at IS NULL
 ORDER BY p.created_at, p.id
 """
+# A quiet week's picks in full (at most :limit): when they are few a digest shows them all, and
+# its facts are read from them.
+WEEK_PICKS_UP_TO = WEEK_PICKS + "LIMIT :limit\n"
 # The pick of a past week that "From the archive" shows: the most loved, then heard, earliest.
+# Chosen on picks_week alone (migration 0012), then read in full.
 BEST_OF_WEEK = f"""
 SELECT {PICK_COLUMNS} FROM picks p
-WHERE p.guild_id = :guild_id AND p.created_at >= :start AND p.created_at < :end
-  AND p.deleted_at IS NULL
-ORDER BY loved DESC, heard DESC, p.created_at, p.id LIMIT 1
+WHERE p.id = (
+    SELECT id FROM picks INDEXED BY picks_week
+    WHERE guild_id = :guild_id AND created_at >= :start AND created_at < :end
+      AND deleted_at IS NULL
+    ORDER BY loved_count DESC, heard_count DESC, created_at, id LIMIT 1)
 """
+# Every live pick of a week with what a digest needs of it: one range of picks_week (migration
+# 0012), which holds all of it, in the order shared.
 WEEK_FACTS = """
-SELECT p.id, p.created_at, p.country, p.city, p.label, p.tags, p.shared_by,
-    (SELECT count(*) FROM pick_votes v WHERE v.pick_id = p.id AND v.kind = 'loved') AS loved,
-    (SELECT count(*) FROM pick_votes v WHERE v.pick_id = p.id AND v.kind = 'heard') AS heard
-FROM picks p
-WHERE p.guild_id = :guild_id AND p.created_at >= :start AND p.created_at < :end
-  AND p.deleted_at IS NULL
-ORDER BY p.created_at, p.id
+SELECT id, created_at, country, city, label, tags, shared_by, loved_count, heard_count
+FROM picks INDEXED BY picks_week
+WHERE guild_id = :guild_id AND created_at >= :start AND created_at < :end
+  AND deleted_at IS NULL
+ORDER BY created_at, id
 """
 FIRST_PICK_AT = "SELECT min(created_at) FROM picks WHERE guild_id = :guild_id"
-# Which of :values (a JSON array) the server had on a live pick shared before :start. Each is
-# one seek on a partial index (migration 0011; pick_tags_by_tag for subgenres).
-SEEN_BEFORE: dict[MapKind, str] = {
-    "country": """
-        SELECT v.value FROM json_each(:values) v WHERE EXISTS (
-            SELECT 1 FROM picks p WHERE p.guild_id = :guild_id AND p.country = v.value
-              AND p.created_at < :start AND p.deleted_at IS NULL)""",
-    "city": """
-        SELECT v.value FROM json_each(:values) v WHERE EXISTS (
-            SELECT 1 FROM picks p WHERE p.guild_id = :guild_id
-              AND p.city = v.value COLLATE NOCASE
-              AND p.created_at < :start AND p.deleted_at IS NULL)""",
-    "label": """
-        SELECT v.value FROM json_each(:values) v WHERE EXISTS (
-            SELECT 1 FROM picks p WHERE p.guild_id = :guild_id
-              AND p.label = v.value COLLATE NOCASE
-              AND p.created_at < :start AND p.deleted_at IS NULL)""",
-    "subgenre": """
-        SELECT v.value FROM json_each(:values) v WHERE EXISTS (
-            SELECT 1 FROM pick_tags t JOIN picks p ON p.id = t.pick_id
-            WHERE t.guild_id = :guild_id AND t.tag = v.value
-              AND p.created_at < :start AND p.deleted_at IS NULL)""",
-}
+# The server's countries, cities, labels and subgenres (map_firsts' keys, migration 0013) first
+# seen on a live pick at or after :start: one range of map_firsts_by_time.
+FIRST_SEEN_SINCE = """
+SELECT kind, key FROM map_firsts WHERE guild_id = :guild_id AND first_at >= :start
+"""
 PARTIES_HELD = f"""
 SELECT {PARTY_COLUMNS} FROM parties
 WHERE guild_id = :guild_id AND ended_at >= :start AND ended_at < :end AND status = 'ended'
@@ -265,6 +252,7 @@ async def last_weekly(conn: aiosqlite.Connection, guild_id: int) -> aiosqlite.Ro
 
 
 # -- what a week holds ---------------------------------------------------------------------------
+# A digest reads a week in one hop (``bot.db.rows.in_one_hop``): these are plain functions.
 
 
 def _window(guild_id: int, start: datetime, end: datetime) -> dict[str, Any]:
@@ -280,55 +268,62 @@ async def week_picks(
     return [row_to_pick(row) for row in rows]
 
 
-async def week_facts(
-    conn: aiosqlite.Connection, guild_id: int, start: datetime, end: datetime
+def read_week_picks(
+    conn: SyncConnection, guild_id: int, start: datetime, end: datetime, limit: int
+) -> list[Pick]:
+    """The first ``limit`` live picks shared in ``[start, end)``, in full, in the order shared."""
+    rows = read_all(conn, WEEK_PICKS_UP_TO, {**_window(guild_id, start, end), "limit": limit})
+    return [row_to_pick(row) for row in rows]
+
+
+def read_week_facts(
+    conn: SyncConnection, guild_id: int, start: datetime, end: datetime
 ) -> list[MapFact]:
     """What a digest needs of every live pick shared in ``[start, end)``, in the order they
     were shared (read by position: a busy server's week is hundreds of rows)."""
-    rows = await fetch_all(conn, WEEK_FACTS, _window(guild_id, start, end))
     return [
         MapFact(r[0], r[1], r[2], r[3], r[4], tuple(r[5].split()) if r[5] else (), r[6], r[7], r[8])
-        for r in rows
+        for r in read_all(conn, WEEK_FACTS, _window(guild_id, start, end))
     ]
 
 
-async def best_of_week(
-    conn: aiosqlite.Connection, guild_id: int, start: datetime, end: datetime
+def read_best_of_week(
+    conn: SyncConnection, guild_id: int, start: datetime, end: datetime
 ) -> Pick | None:
-    row = await fetch_one(conn, BEST_OF_WEEK, _window(guild_id, start, end))
+    row = read_one(conn, BEST_OF_WEEK, _window(guild_id, start, end))
     return None if row is None else row_to_pick(row)
 
 
-async def first_pick_at(conn: aiosqlite.Connection, guild_id: int) -> datetime | None:
-    row = await fetch_one(conn, FIRST_PICK_AT, {"guild_id": guild_id})
+def read_first_pick_at(conn: SyncConnection, guild_id: int) -> datetime | None:
+    row = read_one(conn, FIRST_PICK_AT, {"guild_id": guild_id})
     return None if row is None or row[0] is None else from_epoch(row[0])
 
 
-async def seen_before(
-    conn: aiosqlite.Connection, guild_id: int, kind: MapKind, values: Sequence[str], start: datetime
-) -> set[str]:
-    """Which of ``values`` a live pick of the server shared before ``start`` already had."""
-    if not values:
-        return set()
-    rows = await fetch_all(
-        conn,
-        SEEN_BEFORE[kind],
-        {"guild_id": guild_id, "values": json.dumps(list(values)), "start": to_epoch(start)},
-    )
-    return {str(row[0]) for row in rows}
+def read_first_seen_since(
+    conn: SyncConnection, guild_id: int, start: datetime
+) -> dict[MapKind, set[str]]:
+    """The keys (``bot.domain.digest.map_key``) of each kind that no live pick of the server
+    had before ``start``: those first seen since, on picks still live."""
+    seen: dict[MapKind, set[str]] = {kind: set() for kind in MAP_KINDS}
+    for kind, key in read_all(
+        conn, FIRST_SEEN_SINCE, {"guild_id": guild_id, "start": to_epoch(start)}
+    ):
+        seen[kind].add(str(key))
+    return seen
 
 
-async def parties_held(
-    conn: aiosqlite.Connection, guild_id: int, start: datetime, end: datetime
+def read_parties_held(
+    conn: SyncConnection, guild_id: int, start: datetime, end: datetime
 ) -> list[Party]:
-    rows = await fetch_all(conn, PARTIES_HELD, _window(guild_id, start, end))
-    return [row_to_party(row) for row in rows]
+    return [
+        row_to_party(row) for row in read_all(conn, PARTIES_HELD, _window(guild_id, start, end))
+    ]
 
 
-async def parties_coming(
-    conn: aiosqlite.Connection, guild_id: int, now: datetime, until: datetime, limit: int
+def read_parties_coming(
+    conn: SyncConnection, guild_id: int, now: datetime, until: datetime, limit: int
 ) -> list[Party]:
-    rows = await fetch_all(
+    rows = read_all(
         conn,
         PARTIES_COMING,
         {"guild_id": guild_id, "now": to_epoch(now), "until": to_epoch(until), "limit": limit},
@@ -336,21 +331,21 @@ async def parties_coming(
     return [row_to_party(row) for row in rows]
 
 
-async def top_track(conn: aiosqlite.Connection, party_id: int) -> tuple[str, int] | None:
-    row = await fetch_one(conn, TOP_TRACK, {"party_id": party_id})
+def read_top_track(conn: SyncConnection, party_id: int) -> tuple[str, int] | None:
+    row = read_one(conn, TOP_TRACK, {"party_id": party_id})
     return None if row is None else (str(row["title"]), int(row["reactions"]))
 
 
-async def came(conn: aiosqlite.Connection, party_id: int) -> int:
+def read_came(conn: SyncConnection, party_id: int) -> int:
     """Members who said Going or Maybe (Interested on the event counts as Going)."""
-    row = await fetch_one(conn, GOING, {"party_id": party_id})
+    row = read_one(conn, GOING, {"party_id": party_id})
     return int(row[0]) if row else 0
 
 
-async def rounds_revealed(
-    conn: aiosqlite.Connection, guild_id: int, start: datetime, end: datetime
+def read_rounds_revealed(
+    conn: SyncConnection, guild_id: int, start: datetime, end: datetime
 ) -> list[SwapRound]:
-    rows = await fetch_all(conn, ROUNDS_REVEALED, _window(guild_id, start, end))
+    rows = read_all(conn, ROUNDS_REVEALED, _window(guild_id, start, end))
     return [row_to_round(row) for row in rows]
 
 

@@ -10,15 +10,13 @@ from typing import Any
 
 import aiosqlite
 
-from bot.db.rows import fetch_all, fetch_one
+from bot.db.rows import SyncConnection, fetch_all, fetch_one, read_all
 from bot.domain.picks import Pick, PickDraft
 
 PICK_COLUMNS = """
     p.id, p.guild_id, p.artist, p.title, p.link_url, p.link_platform, p.tags, p.label, p.year,
     p.country, p.city, p.format, p.note, p.shared_by, p.created_at, p.channel_id, p.message_id,
-    p.edited_at, p.edited_by, p.deleted_at,
-    (SELECT count(*) FROM pick_votes v WHERE v.pick_id = p.id AND v.kind = 'heard') AS heard,
-    (SELECT count(*) FROM pick_votes v WHERE v.pick_id = p.id AND v.kind = 'loved') AS loved
+    p.edited_at, p.edited_by, p.deleted_at, p.heard_count AS heard, p.loved_count AS loved
 """
 
 # Two lookups, each an index seek on a partial unique index (an OR would scan the server).
@@ -196,6 +194,12 @@ async def get_picks(
     conn: aiosqlite.Connection, guild_id: int, ids: Sequence[int]
 ) -> dict[int, Pick]:
     rows = await fetch_all(conn, GET_PICKS, {"guild_id": guild_id, "ids": json.dumps(list(ids))})
+    return {row["id"]: row_to_pick(row) for row in rows}
+
+
+def read_picks(conn: SyncConnection, guild_id: int, ids: Sequence[int]) -> dict[int, Pick]:
+    """``get_picks`` inside a read run in one hop (``bot.db.rows.in_one_hop``)."""
+    rows = read_all(conn, GET_PICKS, {"guild_id": guild_id, "ids": json.dumps(list(ids))})
     return {row["id"]: row_to_pick(row) for row in rows}
 
 

@@ -10,7 +10,7 @@ from typing import Any, cast
 
 import aiosqlite
 
-from bot.db.rows import fetch_all, fetch_one
+from bot.db.rows import SyncConnection, fetch_all, fetch_one, read_all
 from bot.domain.swaps import Mode, Review, RoundStatus, SwapEntry, SwapRound
 from bot.domain.timeutil import from_epoch, to_epoch
 
@@ -21,6 +21,11 @@ ROUND_COLUMNS = """
 ENTRY_COLUMNS = """
     id, round_id, user_id, artist, title, link_url, note, country, city, label, year, format,
     subgenres, existing_pick_id, pick_id, receiver_id
+"""
+ENTRIES = f"SELECT {ENTRY_COLUMNS} FROM swap_entries WHERE round_id = ? ORDER BY id"
+REVIEWS = """
+SELECT entry_id, reviewer_id, rating, favourite_track, thoughts FROM swap_reviews
+WHERE round_id = ? ORDER BY id
 """
 UPDATABLE = frozenset(
     {"status", "card_message_id", "thread_id", "seed", "paired_at", "revealed_at", "cancel_reason"}
@@ -223,12 +228,13 @@ async def entry_given_to(
 
 
 async def entries(conn: aiosqlite.Connection, round_id: int) -> list[SwapEntry]:
-    rows = await fetch_all(
-        conn,
-        f"SELECT {ENTRY_COLUMNS} FROM swap_entries WHERE round_id = ? ORDER BY id",
-        (round_id,),
-    )
+    rows = await fetch_all(conn, ENTRIES, (round_id,))
     return [row_to_entry(row) for row in rows]
+
+
+def read_entries(conn: SyncConnection, round_id: int) -> list[SwapEntry]:
+    """``entries`` inside a read run in one hop (``bot.db.rows.in_one_hop``)."""
+    return [row_to_entry(row) for row in read_all(conn, ENTRIES, (round_id,))]
 
 
 async def count_entries(conn: aiosqlite.Connection, round_id: int) -> int:
@@ -330,13 +336,13 @@ async def upsert_review(
 
 
 async def reviews(conn: aiosqlite.Connection, round_id: int) -> list[Review]:
-    rows = await fetch_all(
-        conn,
-        """SELECT entry_id, reviewer_id, rating, favourite_track, thoughts FROM swap_reviews
-        WHERE round_id = ? ORDER BY id""",
-        (round_id,),
-    )
+    rows = await fetch_all(conn, REVIEWS, (round_id,))
     return [Review(r[0], r[1], r[2], r[3], r[4]) for r in rows]
+
+
+def read_reviews(conn: SyncConnection, round_id: int) -> list[Review]:
+    """``reviews`` inside a read run in one hop (``bot.db.rows.in_one_hop``)."""
+    return [Review(r[0], r[1], r[2], r[3], r[4]) for r in read_all(conn, REVIEWS, (round_id,))]
 
 
 async def reviewers(conn: aiosqlite.Connection, round_id: int) -> set[int]:
