@@ -442,16 +442,17 @@ def read_week(conn: SyncConnection, asked: WeekAsked) -> DigestContent:
     # (their facts with them). A busier week's facts are read alone and only the shown in full;
     # a busy one's are not read at all: its counts are counted in SQL, and "new on the map"
     # looks only at the picks shared when a value was first seen.
-    picks = digests_repo.read_week_picks(conn, guild_id, start, end, SHOWN_MAX + 1)
-    few = len(picks) <= SHOWN_MAX
-    if few:
+    few = digests_repo.read_few_week_picks(conn, guild_id, start, end, SHOWN_MAX)
+    if few is not None:
+        picks = few
         facts = [map_fact(pick) for pick in picks]
         counts = count_week(facts)
         firsts = [] if "new" in sections_off else _firsts(conn, guild_id, facts, start)
     else:
-        if digests_repo.read_week_size(conn, guild_id, start, end)[0] > COUNT_IN_SQL_OVER:
+        size = digests_repo.read_week_size(conn, guild_id, start, end)
+        if size[0] > COUNT_IN_SQL_OVER:
             facts = []
-            counts = digests_repo.read_week_counts(conn, guild_id, start, end)
+            counts = digests_repo.read_week_counts(conn, guild_id, start, end, size)
             candidates = (
                 []
                 if "new" in sections_off

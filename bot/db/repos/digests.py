@@ -326,12 +326,14 @@ async def week_picks(
     return [row_to_pick(row) for row in rows]
 
 
-def read_week_picks(
-    conn: SyncConnection, guild_id: int, start: datetime, end: datetime, limit: int
-) -> list[Pick]:
-    """The first ``limit`` live picks shared in ``[start, end)``, in full, in the order shared."""
-    rows = read_all(conn, WEEK_PICKS_UP_TO, {**_window(guild_id, start, end), "limit": limit})
-    return [row_to_pick(row) for row in rows]
+def read_few_week_picks(
+    conn: SyncConnection, guild_id: int, start: datetime, end: datetime, most: int
+) -> list[Pick] | None:
+    """The live picks shared in ``[start, end)``, in full, in the order shared, if there are
+    at most ``most``; else None (and none is made into a ``Pick``)."""
+    params = {**_window(guild_id, start, end), "limit": most + 1}
+    rows = read_all(conn, WEEK_PICKS_UP_TO, params)
+    return None if len(rows) > most else [row_to_pick(row) for row in rows]
 
 
 def read_week_facts(
@@ -359,12 +361,17 @@ def read_week_size(
 
 
 def read_week_counts(
-    conn: SyncConnection, guild_id: int, start: datetime, end: datetime
+    conn: SyncConnection,
+    guild_id: int,
+    start: datetime,
+    end: datetime,
+    size: tuple[int, int] | None = None,
 ) -> WeekCounts:
     """A week's counts (``bot.domain.digest.WeekCounts``) counted in SQL: the same as
-    ``count_week`` of every pick's facts, reading a few dozen rows instead."""
+    ``count_week`` of every pick's facts, reading a few dozen rows instead. ``size`` is
+    ``read_week_size``'s answer when the caller has it already."""
     window = _window(guild_id, start, end)
-    picks, sharers = read_week_size(conn, guild_id, start, end)
+    picks, sharers = size or read_week_size(conn, guild_id, start, end)
     ranked = read_all(conn, WEEK_RANKED, {**window, "limit": RANKED_MAX})
     curators = read_all(conn, WEEK_CURATORS, {**window, "limit": CURATORS_MAX})
     title, bars = chart_of(
