@@ -453,16 +453,16 @@ def read_week(conn: SyncConnection, asked: WeekAsked) -> DigestContent:
         if size[0] > COUNT_IN_SQL_OVER:
             facts = []
             counts = digests_repo.read_week_counts(conn, guild_id, start, end, size)
-            candidates = (
+            # the only picks that can be firsts: those shared when a value was first seen
+            looked_at = (
                 []
                 if "new" in sections_off
                 else digests_repo.read_week_firsts_facts(conn, guild_id, start, end)
             )
-            firsts = [] if "new" in sections_off else _firsts(conn, guild_id, candidates, start)
         else:
-            facts = digests_repo.read_week_facts(conn, guild_id, start, end)
+            facts = looked_at = digests_repo.read_week_facts(conn, guild_id, start, end)
             counts = count_week(facts)
-            firsts = [] if "new" in sections_off else _firsts(conn, guild_id, facts, start)
+        firsts = [] if "new" in sections_off else _firsts(conn, guild_id, looked_at, start)
         shown = set(counts.ranked[:SHOWN_MAX]) | {first.pick_id for first in firsts}
         full = picks_repo.read_picks(conn, guild_id, sorted(shown))
         picks = sorted(full.values(), key=lambda p: (p.created_at, p.id))
