@@ -65,7 +65,7 @@ from bot.db.repos import digests as digests_repo
 from bot.db.repos import picks as picks_repo
 from bot.db.repos import swaps as swaps_repo
 from bot.db.rows import fetch_all, in_one_hop
-from bot.domain.digest import MAP_KINDS, SECTIONS, week_key
+from bot.domain.digest import SECTIONS, week_key
 from bot.domain.picks import FORMATS, PickFields, build_draft
 from bot.domain.timeutil import to_epoch
 from bot.scheduler import Scheduler
@@ -491,7 +491,8 @@ async def archive_benchmarks(db: Database, args: argparse.Namespace) -> None:
     embed = embed_of(content, 1)
     firsts = Counter(first.kind for first in content.firsts)
     print(
-        f"Busiest server's week {week_key(DUE, 'UTC')}: {len(content.facts)} picks, new on the "
+        f"Busiest server's week {week_key(DUE, 'UTC')}: {content.week_counts().picks} picks "
+        f"({'counted in SQL' if not content.facts else 'read into Python'}), new on the "
         f"map {dict(firsts)}, {len(content.swaps)} swap round(s), {len(content.parties)} "
         f"parties held, {len(content.coming)} coming, from the archive: "
         f"{'yes' if content.from_archive else 'no'}"
@@ -585,19 +586,34 @@ async def breakdown(db: Database, content: DigestContent, runs: int) -> None:
     """Each statement of the busiest server's gather on its own, one hop each (p50), to see
     where time goes (gather itself runs them all in one hop)."""
     guild_id = guild_of(1)
-    facts = content.facts
-    values = {
-        kind: sorted({value for fact in facts for value in fact.values(kind)}) for kind in MAP_KINDS
-    }
     steps: list[tuple[str, Callable[[Any], object]]] = [
-        ("week_facts", lambda c: digests_repo.read_week_facts(c, guild_id, WEEK_START, DUE)),
+        (
+            f"few_week_picks (first {digests_service.SHOWN_MAX + 1}: too many)",
+            lambda c: digests_repo.read_few_week_picks(
+                c, guild_id, WEEK_START, DUE, digests_service.SHOWN_MAX
+            ),
+        ),
+        ("week_size", lambda c: digests_repo.read_week_size(c, guild_id, WEEK_START, DUE)),
+        (
+            "week_counts (size, ranked, curators, chart)",
+            lambda c: digests_repo.read_week_counts(c, guild_id, WEEK_START, DUE),
+        ),
+        (
+            "(week_facts: every pick, no longer read)",
+            lambda c: digests_repo.read_week_facts(c, guild_id, WEEK_START, DUE),
+        ),
         (
             f"get_picks (the {len(content.picks)} shown)",
             lambda c: picks_repo.read_picks(c, guild_id, [p.id for p in content.picks]),
         ),
         (
-            f"new on the map ({sum(len(v) for v in values.values())} values)",
-            lambda c: digests_service._firsts(c, guild_id, facts, WEEK_START),
+            "new on the map (firsts' picks, first_seen)",
+            lambda c: digests_service._firsts(
+                c,
+                guild_id,
+                digests_repo.read_week_firsts_facts(c, guild_id, WEEK_START, DUE),
+                WEEK_START,
+            ),
         ),
         (
             "rounds_revealed",
@@ -650,13 +666,17 @@ async def explain(db: Database, content: DigestContent) -> None:
         for node, parent, _, detail in rows:
             depth[node] = depth.get(parent, 0) + 1
             print(f"    {'  ' * (depth[node] - 1)}{detail}")
-        rows = await conn.execute_fetchall(
-            "EXPLAIN QUERY PLAN " + digests_repo.WEEK_FACTS,
-            {"guild_id": guild_id, "start": to_epoch(WEEK_START), "end": to_epoch(DUE)},
-        )
-        print("  week_facts:")
-        for _, _, _, detail in rows:
-            print(f"    {detail}")
+        window = {"guild_id": guild_id, "start": to_epoch(WEEK_START), "end": to_epoch(DUE)}
+        for name, sql, params in (
+            ("week_ranked", digests_repo.WEEK_RANKED, {**window, "limit": 40}),
+            ("week_curators", digests_repo.WEEK_CURATORS, {**window, "limit": 10}),
+            ("week_subgenres", digests_repo.WEEK_SUBGENRES, window),
+            ("week_firsts_facts", digests_repo.WEEK_FIRSTS_FACTS, window),
+        ):
+            rows = await conn.execute_fetchall("EXPLAIN QUERY PLAN " + sql, params)
+            print(f"  {name}:")
+            for _, _, _, detail in rows:
+                print(f"    {detail}")
 
 
 # -- posting through the emulator ---------------------------------------------------------------

@@ -11,7 +11,7 @@ its zone, so one week never gets two.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Set
+from collections.abc import Callable, Mapping, Set
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Literal
@@ -388,14 +388,81 @@ def firsts_on_map(
     return countries + cities + labels + subgenres
 
 
+#: "Most loved" ranks at most this many picks (a section lists at most 40 lines); "Curators of
+#: the week" names at most this many members.
+RANKED_MAX = 40
+CURATORS_MAX = 10
+
+
+@dataclass(frozen=True, slots=True)
+class Curator:
+    """A member whose picks of the week were loved: Loved marks on them, and on how many."""
+
+    user_id: int
+    loved: int
+    picks: int
+
+
+@dataclass(frozen=True, slots=True)
+class WeekCounts:
+    """What a digest counts over all of its week's picks: how many, shared by how many members,
+    the most loved, the curators and the chart. ``count_week`` counts them from the picks'
+    facts; a busy week's are counted in SQL (``bot.db.repos.digests.read_week_counts``), to the
+    same values, so only these few rows are read instead of every pick."""
+
+    picks: int
+    sharers: int  # members who shared them; picks whose sharer was forgotten count as one
+    ranked: tuple[int, ...]  # pick ids, most loved first (``MapFact.rank``), at most RANKED_MAX
+    curators: tuple[Curator, ...]  # most loved first, at most CURATORS_MAX
+    chart_title: str  # "Subgenres", "Countries", or "" when there is no chart
+    chart: tuple[tuple[str, int], ...]  # (value, picks), most first, then by value
+
+
+def count_week(facts: list[MapFact]) -> WeekCounts:
+    """The week's counts from every pick's facts."""
+    ranked = sorted(facts, key=lambda fact: fact.rank)[:RANKED_MAX]
+    loved: dict[int, tuple[int, int]] = {}
+    for fact in facts:
+        if fact.shared_by is not None and fact.loved:
+            total, count = loved.get(fact.shared_by, (0, 0))
+            loved[fact.shared_by] = (total + fact.loved, count + 1)
+    curators = sorted(loved.items(), key=lambda item: (-item[1][0], -item[1][1], item[0]))
+    title, bars = chart_counts(facts)
+    return WeekCounts(
+        picks=len(facts),
+        sharers=len({fact.shared_by for fact in facts}),
+        ranked=tuple(fact.pick_id for fact in ranked),
+        curators=tuple(Curator(user, total, count) for user, (total, count) in curators)[
+            :CURATORS_MAX
+        ],
+        chart_title=title,
+        chart=tuple(bars),
+    )
+
+
 def chart_counts(facts: list[MapFact]) -> tuple[str, list[tuple[str, int]]]:
     """The week's chart: its picks by subgenre (most first, then by name), or by country when
     fewer than two subgenres were named; ``("", [])`` when neither has two values."""
-    for kind, title in (("subgenre", "Subgenres"), ("country", "Countries")):
-        counts: dict[str, int] = {}
-        for fact in facts:
-            for value in fact.values(kind):  # type: ignore[arg-type]
-                counts[value] = counts.get(value, 0) + 1
-        if len(counts) >= 2:
-            return title, sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    return chart_of(_counted(facts, "subgenre"), lambda: _counted(facts, "country"))
+
+
+def _counted(facts: list[MapFact], kind: MapKind) -> list[tuple[str, int]]:
+    counts: dict[str, int] = {}
+    for fact in facts:
+        for value in fact.values(kind):
+            counts[value] = counts.get(value, 0) + 1
+    return sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+
+
+def chart_of(
+    subgenres: list[tuple[str, int]], countries: Callable[[], list[tuple[str, int]]]
+) -> tuple[str, list[tuple[str, int]]]:
+    """Which chart a week has, from its picks counted by subgenre and (asked only when needed)
+    by country, each most first: subgenres when two or more were named, else countries when
+    two or more, else none (``("", [])``)."""
+    if len(subgenres) >= 2:
+        return "Subgenres", subgenres
+    by_country = countries()
+    if len(by_country) >= 2:
+        return "Countries", by_country
     return "", []

@@ -38,6 +38,8 @@ from bot.domain.digest import (
     DigestSettings,
     FirstOnMap,
     MapFact,
+    WeekCounts,
+    count_week,
     firsts_on_map,
     lateness,
     next_run,
@@ -60,8 +62,13 @@ log = logging.getLogger(__name__)
 
 #: Parties listed under "Coming up" at most.
 COMING_MAX = 10
-#: Picks of the week read in full for "Most loved" (a section lists at most this many).
+#: Picks of the week read in full for "Most loved" (a section lists at most this many; at most
+#: RANKED_MAX).
 SHOWN_MAX = 40
+#: A week of more picks than this is counted in SQL (``digests_repo.read_week_counts``): a few
+#: statements over the week's range of one index, whose cost hardly grows with the week, instead
+#: of every pick read into Python (which is cheaper for a week of a few dozen).
+COUNT_IN_SQL_OVER = 100
 
 
 @dataclass(frozen=True, slots=True)
@@ -319,18 +326,32 @@ class DigestContent:
     end: datetime
     now: datetime
     sections_off: frozenset[str]
-    facts: list[MapFact]  # every pick of the week, in the order shared
+    # Every pick of the week, in the order shared; none when the week was busier than
+    # COUNT_IN_SQL_OVER (its counts were counted in SQL, and only its shown picks read).
+    facts: list[MapFact]
     picks: list[Pick]  # in full, the ones a digest shows (the most loved, the firsts), in order
     firsts: list[FirstOnMap]
     swaps: list[SwapResult]
     parties: list[PartyRecap]
     coming: list[Party]
     from_archive: Pick | None
+    counts: WeekCounts | None = None  # None: counted from ``facts`` when asked
 
     @property
     def quiet(self) -> bool:
         """Nothing to show: no section has anything."""
-        return not (self.facts or self.swaps or self.parties or self.coming or self.from_archive)
+        return not (
+            self.facts
+            or (self.counts is not None and self.counts.picks)
+            or self.swaps
+            or self.parties
+            or self.coming
+            or self.from_archive
+        )
+
+    def week_counts(self) -> WeekCounts:
+        """What the digest counts over all the week's picks (``bot.domain.digest.WeekCounts``)."""
+        return self.counts if self.counts is not None else count_week(self.facts)
 
     def pick(self, pick_id: int) -> Pick | None:
         return next((p for p in self.picks if p.id == pick_id), None)
@@ -418,18 +439,31 @@ def read_week(conn: SyncConnection, asked: WeekAsked) -> DigestContent:
     guild_id, start, end, now = asked.guild_id, asked.start, asked.end, asked.now
     sections_off, zone = asked.sections_off, asked.zone
     # Most weeks have few picks: a digest then shows them all, read in full in one statement
-    # (their facts with them). A busy week's facts are read alone and only the shown in full.
-    picks = digests_repo.read_week_picks(conn, guild_id, start, end, SHOWN_MAX + 1)
-    few = len(picks) <= SHOWN_MAX
-    facts = (
-        [map_fact(pick) for pick in picks]
-        if few
-        else digests_repo.read_week_facts(conn, guild_id, start, end)
-    )
-    firsts = [] if "new" in sections_off else _firsts(conn, guild_id, facts, start)
-    if not few:
-        shown = {fact.pick_id for fact in sorted(facts, key=lambda f: f.rank)[:SHOWN_MAX]}
-        shown |= {first.pick_id for first in firsts}
+    # (their facts with them). A busier week's facts are read alone and only the shown in full;
+    # a busy one's are not read at all: its counts are counted in SQL, and "new on the map"
+    # looks only at the picks shared when a value was first seen.
+    few = digests_repo.read_few_week_picks(conn, guild_id, start, end, SHOWN_MAX)
+    if few is not None:
+        picks = few
+        facts = [map_fact(pick) for pick in picks]
+        counts = count_week(facts)
+        firsts = [] if "new" in sections_off else _firsts(conn, guild_id, facts, start)
+    else:
+        size = digests_repo.read_week_size(conn, guild_id, start, end)
+        if size[0] > COUNT_IN_SQL_OVER:
+            facts = []
+            counts = digests_repo.read_week_counts(conn, guild_id, start, end, size)
+            # the only picks that can be firsts: those shared when a value was first seen
+            looked_at = (
+                []
+                if "new" in sections_off
+                else digests_repo.read_week_firsts_facts(conn, guild_id, start, end)
+            )
+        else:
+            facts = looked_at = digests_repo.read_week_facts(conn, guild_id, start, end)
+            counts = count_week(facts)
+        firsts = [] if "new" in sections_off else _firsts(conn, guild_id, looked_at, start)
+        shown = set(counts.ranked[:SHOWN_MAX]) | {first.pick_id for first in firsts}
         full = picks_repo.read_picks(conn, guild_id, sorted(shown))
         picks = sorted(full.values(), key=lambda p: (p.created_at, p.id))
     swaps: list[SwapResult] = []
@@ -457,15 +491,16 @@ def read_week(conn: SyncConnection, asked: WeekAsked) -> DigestContent:
     from_archive = None if "archive" in sections_off else _from_archive(conn, guild_id, start, zone)
     return DigestContent(
         guild_id, start, end, now, sections_off, facts, picks, firsts, swaps, parties, coming,
-        from_archive,
+        from_archive, counts,
     )  # fmt: skip
 
 
 def _firsts(
     conn: SyncConnection, guild_id: int, facts: list[MapFact], start: datetime
 ) -> list[FirstOnMap]:
-    """The week's firsts on the map: values of its picks first seen on a live pick of the
-    server since the week began (migration 0013 keeps when each was first seen)."""
+    """The week's firsts on the map: values of its picks (``facts``: all of them, or at least
+    those shared when a value was first seen) first seen on a live pick of the server since the
+    week began (migration 0013 keeps when each was first seen)."""
     return firsts_on_map(facts, digests_repo.read_first_seen_since(conn, guild_id, start))
 
 

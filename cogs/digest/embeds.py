@@ -15,12 +15,12 @@ from datetime import datetime
 import discord
 
 from bot.domain.digest import (
+    CURATORS_MAX,
     LINE_MAX,
     SECTIONS,
+    Curator,
     FirstOnMap,
-    MapFact,
     Section,
-    chart_counts,
     fit_sections,
 )
 from bot.domain.parties import Party
@@ -39,7 +39,6 @@ NOTE_MAX = 100
 EVENT_MAX = 80
 #: Lines a section could list at most; past this only "…and N more" would show anyway.
 SECTION_LINES_MAX = 40
-CURATORS_MAX = 10
 FIRST_WORDS = {
     "country": "First pick from",
     "city": "First from",
@@ -90,8 +89,8 @@ def loved_lines(content: DigestContent) -> list[str]:
     """The week's picks, most loved first; only as many as a section could list are written
     (a busy server's week has hundreds)."""
     lines = []
-    for fact in sorted(content.facts, key=lambda f: f.rank)[:SECTION_LINES_MAX]:
-        pick = content.pick(fact.pick_id)
+    for pick_id in content.week_counts().ranked[:SECTION_LINES_MAX]:
+        pick = content.pick(pick_id)
         if pick is None:  # removed between the two reads
             continue
         counts = " · ".join(
@@ -154,16 +153,10 @@ def coming_line(party: Party) -> str:
     return _line(f"{when} · **{name}**" + link("card", party.card_url()))
 
 
-def curator_lines(facts: list[MapFact]) -> list[str]:
-    loved: dict[int, tuple[int, int]] = {}
-    for fact in facts:
-        if fact.shared_by is not None and fact.loved:
-            total, count = loved.get(fact.shared_by, (0, 0))
-            loved[fact.shared_by] = (total + fact.loved, count + 1)
-    ranked = sorted(loved.items(), key=lambda item: (-item[1][0], -item[1][1], item[0]))
+def curator_lines(curators: tuple[Curator, ...]) -> list[str]:
     return [
-        _line(f"{member(user)} · ♥ {total} on {count} pick{'s' if count != 1 else ''}")
-        for user, (total, count) in ranked[:CURATORS_MAX]
+        _line(f"{member(c.user_id)} · ♥ {c.loved} on {c.picks} pick{'s' if c.picks != 1 else ''}")
+        for c in curators[:CURATORS_MAX]
     ]
 
 
@@ -179,7 +172,8 @@ def sections(content: DigestContent) -> list[Section]:
     """The digest's sections that have something and are on, in order."""
     off = content.sections_off
     built: dict[str, list[str]] = {}
-    total = {"loved": len(content.facts)}
+    counts = content.week_counts()
+    total = {"loved": counts.picks}
     if "loved" not in off:
         built["loved"] = loved_lines(content)
     if "new" not in off:
@@ -195,7 +189,7 @@ def sections(content: DigestContent) -> list[Section]:
     if "coming" not in off:
         built["coming"] = [coming_line(party) for party in content.coming]
     if "curators" not in off:
-        built["curators"] = curator_lines(content.facts)
+        built["curators"] = curator_lines(counts.curators)
     if "archive" not in off and content.from_archive is not None:
         built["archive"] = [archive_line(content.from_archive)]
     return [
@@ -213,10 +207,10 @@ def chart(content: DigestContent) -> tuple[str, list[tuple[str, int]]]:
     """The chart's title and bars, or ``("", [])`` when there is none to draw."""
     if "chart" in content.sections_off:
         return "", []
-    kind, counts = chart_counts(content.facts)
-    if kind == "Countries":
-        counts = [(country_name(code), n) for code, n in counts]
-    return kind, counts
+    counts = content.week_counts()
+    if counts.chart_title == "Countries":
+        return counts.chart_title, [(country_name(code), n) for code, n in counts.chart]
+    return counts.chart_title, list(counts.chart)
 
 
 def digest_embed(
@@ -229,14 +223,14 @@ def digest_embed(
     """The digest as one embed Discord accepts: at most 25 fields of at most 1,024 characters,
     6,000 in all."""
     start, end = to_epoch(content.start), to_epoch(content.end)
-    sharers = {f.shared_by for f in content.facts}
+    counts = content.week_counts()
     embed = discord.Embed(
         title=clip(f"The week in {server_name}", 256),
         colour=COLOUR,
         description=(
-            f"<t:{start}:D> to <t:{end}:D> · {len(content.facts)} "
-            f"pick{'s' if len(content.facts) != 1 else ''} shared by {len(sharers)} "
-            f"member{'s' if len(sharers) != 1 else ''}"
+            f"<t:{start}:D> to <t:{end}:D> · {counts.picks} "
+            f"pick{'s' if counts.picks != 1 else ''} shared by {counts.sharers} "
+            f"member{'s' if counts.sharers != 1 else ''}"
         ),
     )
     for fitted in fit_sections(sections(content)):

@@ -5,6 +5,7 @@ same week in earlier years). Every function runs inside the caller's connection.
 from __future__ import annotations
 
 import json
+import sqlite3
 from dataclasses import dataclass
 from datetime import datetime, time
 from typing import Any
@@ -15,7 +16,17 @@ from bot.db.repos.parties import PARTY_COLUMNS, row_to_party
 from bot.db.repos.picks import PICK_COLUMNS, row_to_pick
 from bot.db.repos.swaps import ROUND_COLUMNS, row_to_round
 from bot.db.rows import SyncConnection, fetch_all, fetch_one, read_all, read_one
-from bot.domain.digest import MAP_KINDS, DigestSettings, MapFact, MapKind
+from bot.domain.digest import (
+    CURATORS_MAX,
+    MAP_KINDS,
+    RANKED_MAX,
+    Curator,
+    DigestSettings,
+    MapFact,
+    MapKind,
+    WeekCounts,
+    chart_of,
+)
 from bot.domain.parties import Party
 from bot.domain.picks import Pick
 from bot.domain.swaps import SwapRound
@@ -78,6 +89,53 @@ SELECT id, created_at, country, city, label, tags, shared_by, loved_count, heard
 FROM picks INDEXED BY picks_week
 WHERE guild_id = :guild_id AND created_at >= :start AND created_at < :end
   AND deleted_at IS NULL
+ORDER BY created_at, id
+"""
+# A busy week counted on picks_week alone (migration 0012), each statement one range of it, so a
+# digest reads a few dozen rows instead of every pick (bot.domain.digest.WeekCounts says what
+# each count is; count_week is the same counted from every pick's facts).
+_WEEK = """
+FROM picks INDEXED BY picks_week
+WHERE guild_id = :guild_id AND created_at >= :start AND created_at < :end
+  AND deleted_at IS NULL
+"""
+# How many picks, and how many members shared them (the picks of forgotten members, whose
+# shared_by is NULL, count as one more).
+WEEK_SIZE = "SELECT count(*), count(DISTINCT shared_by) + (total(shared_by IS NULL) > 0)" + _WEEK
+# "Most loved": the first :limit picks by Loved, then Heard, then the first shared.
+WEEK_RANKED = (
+    "SELECT id" + _WEEK + "ORDER BY loved_count DESC, heard_count DESC, created_at, id\n"
+    "LIMIT :limit\n"
+)
+# "Curators of the week": each sharer's Loved marks on their loved picks, and how many.
+WEEK_CURATORS = (
+    "SELECT shared_by, sum(loved_count) AS loved, count(*) AS picks" + _WEEK
+    + "AND shared_by IS NOT NULL AND loved_count != 0\n"
+    "GROUP BY shared_by ORDER BY loved DESC, picks DESC, shared_by LIMIT :limit\n"
+)  # fmt: skip
+# The chart's counts: the week's picks by subgenre (through pick_tags, the tags column's own
+# rows) and by country, most first, then by value (BINARY: as Python orders strings).
+WEEK_SUBGENRES = """
+SELECT t.tag, count(*) AS n
+FROM picks p INDEXED BY picks_week JOIN pick_tags t ON t.pick_id = p.id
+WHERE p.guild_id = :guild_id AND p.created_at >= :start AND p.created_at < :end
+  AND p.deleted_at IS NULL
+GROUP BY t.tag ORDER BY n DESC, t.tag COLLATE BINARY
+"""
+WEEK_COUNTRIES = (
+    "SELECT country, count(*) AS n" + _WEEK
+    + "AND country IS NOT NULL AND country != ''\n"
+    "GROUP BY country ORDER BY n DESC, country COLLATE BINARY\n"
+)  # fmt: skip
+# The picks of a week that can be a first on the map: those shared at the moment a value was
+# first seen (map_firsts, migration 0013), when that moment is in the week. The first pick of
+# the week with a new value is among them (no live pick had it earlier).
+WEEK_FIRSTS_FACTS = """
+SELECT id, created_at, country, city, label, tags, shared_by, loved_count, heard_count
+FROM picks INDEXED BY picks_week
+WHERE guild_id = :guild_id AND deleted_at IS NULL AND created_at IN (
+    SELECT first_at FROM map_firsts
+    WHERE guild_id = :guild_id AND first_at >= :start AND first_at < :end)
 ORDER BY created_at, id
 """
 FIRST_PICK_AT = "SELECT min(created_at) FROM picks WHERE guild_id = :guild_id"
@@ -268,12 +326,14 @@ async def week_picks(
     return [row_to_pick(row) for row in rows]
 
 
-def read_week_picks(
-    conn: SyncConnection, guild_id: int, start: datetime, end: datetime, limit: int
-) -> list[Pick]:
-    """The first ``limit`` live picks shared in ``[start, end)``, in full, in the order shared."""
-    rows = read_all(conn, WEEK_PICKS_UP_TO, {**_window(guild_id, start, end), "limit": limit})
-    return [row_to_pick(row) for row in rows]
+def read_few_week_picks(
+    conn: SyncConnection, guild_id: int, start: datetime, end: datetime, most: int
+) -> list[Pick] | None:
+    """The live picks shared in ``[start, end)``, in full, in the order shared, if there are
+    at most ``most``; else None (and none is made into a ``Pick``)."""
+    params = {**_window(guild_id, start, end), "limit": most + 1}
+    rows = read_all(conn, WEEK_PICKS_UP_TO, params)
+    return None if len(rows) > most else [row_to_pick(row) for row in rows]
 
 
 def read_week_facts(
@@ -281,10 +341,60 @@ def read_week_facts(
 ) -> list[MapFact]:
     """What a digest needs of every live pick shared in ``[start, end)``, in the order they
     were shared (read by position: a busy server's week is hundreds of rows)."""
+    return _facts(read_all(conn, WEEK_FACTS, _window(guild_id, start, end)))
+
+
+def _facts(rows: list[sqlite3.Row]) -> list[MapFact]:
     return [
         MapFact(r[0], r[1], r[2], r[3], r[4], tuple(r[5].split()) if r[5] else (), r[6], r[7], r[8])
-        for r in read_all(conn, WEEK_FACTS, _window(guild_id, start, end))
+        for r in rows
     ]
+
+
+def read_week_size(
+    conn: SyncConnection, guild_id: int, start: datetime, end: datetime
+) -> tuple[int, int]:
+    """How many live picks were shared in ``[start, end)``, and by how many members."""
+    row = read_one(conn, WEEK_SIZE, _window(guild_id, start, end))
+    assert row is not None
+    return int(row[0]), int(row[1])
+
+
+def read_week_counts(
+    conn: SyncConnection,
+    guild_id: int,
+    start: datetime,
+    end: datetime,
+    size: tuple[int, int] | None = None,
+) -> WeekCounts:
+    """A week's counts (``bot.domain.digest.WeekCounts``) counted in SQL: the same as
+    ``count_week`` of every pick's facts, reading a few dozen rows instead. ``size`` is
+    ``read_week_size``'s answer when the caller has it already."""
+    window = _window(guild_id, start, end)
+    picks, sharers = size or read_week_size(conn, guild_id, start, end)
+    ranked = read_all(conn, WEEK_RANKED, {**window, "limit": RANKED_MAX})
+    curators = read_all(conn, WEEK_CURATORS, {**window, "limit": CURATORS_MAX})
+    title, bars = chart_of(
+        [(r[0], r[1]) for r in read_all(conn, WEEK_SUBGENRES, window)],
+        lambda: [(r[0], r[1]) for r in read_all(conn, WEEK_COUNTRIES, window)],
+    )
+    return WeekCounts(
+        picks=picks,
+        sharers=sharers,
+        ranked=tuple(r[0] for r in ranked),
+        curators=tuple(Curator(r[0], r[1], r[2]) for r in curators),
+        chart_title=title,
+        chart=tuple(bars),
+    )
+
+
+def read_week_firsts_facts(
+    conn: SyncConnection, guild_id: int, start: datetime, end: datetime
+) -> list[MapFact]:
+    """The facts of the week's picks shared when a value was first seen on the server's map:
+    the only picks of ``[start, end)`` that can be its firsts (``firsts_on_map`` of these is
+    that of the whole week)."""
+    return _facts(read_all(conn, WEEK_FIRSTS_FACTS, _window(guild_id, start, end)))
 
 
 def read_best_of_week(
