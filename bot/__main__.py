@@ -40,9 +40,9 @@ from bot.startup import login_when_reachable
 
 log = logging.getLogger("bot")
 
-EXIT_TOKEN_REJECTED = 3
+EXIT_TOKEN_REJECTED = operations.EXIT_TOKEN_REJECTED
 
-__all__ = ["RedactSecrets", "main", "parser", "run"]
+__all__ = ["EXIT_TOKEN_REJECTED", "RedactSecrets", "main", "parser", "run"]
 
 
 async def run(settings: Settings) -> int:

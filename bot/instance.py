@@ -15,14 +15,12 @@ never the try-out's moved clock.
 
 from __future__ import annotations
 
-import contextlib
 import fcntl
 import json
 import logging
 import math
 import os
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
@@ -110,12 +108,6 @@ class InstanceLock:
 
     def __exit__(self, *_exc: object) -> None:
         self.release()
-
-
-@contextlib.contextmanager
-def held(database: Path) -> Iterator[InstanceLock]:
-    with InstanceLock(database) as lock:
-        yield lock
 
 
 # -- heartbeat ---------------------------------------------------------------------------------

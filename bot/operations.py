@@ -12,12 +12,14 @@ from pathlib import Path
 
 from bot.config import Settings, load_settings
 from bot.db import backup as backups
-from bot.errors import StartupError
+from bot.db.connection import check_database_path
+from bot.errors import ConfigError, DatabaseRefused, StartupError
 from bot.instance import AlreadyRunning, InstanceLock, assess_heartbeat, heartbeat_path
 
 EXIT_OK = 0
-EXIT_CONFIG = 2
-EXIT_DATABASE = 4
+EXIT_CONFIG = ConfigError.exit_code
+EXIT_TOKEN_REJECTED = 3
+EXIT_DATABASE = DatabaseRefused.exit_code
 EXIT_UNHEALTHY = 5
 EXIT_PATH_REFUSED = 6
 EXIT_BOT_RUNNING = 7
@@ -47,11 +49,11 @@ def check(*, live: bool, integrity: bool) -> int:
         return settings
     _show("configuration", f"ok (DISCORD_TOKEN is set; LOG_LEVEL {settings.log_level})")
     path = settings.database_path
+    try:
+        check_database_path(path)
+    except DatabaseRefused as exc:
+        return _fail(exc.message, exc.exit_code)
     if not path.exists() and not path.is_symlink():
-        if not path.parent.is_dir():
-            return _fail(
-                f"DATABASE_PATH {path}: the folder {path.parent} does not exist", EXIT_DATABASE
-            )
         _show("database", f"{path} does not exist yet: the bot creates it on its first start")
     else:
         try:
@@ -112,10 +114,10 @@ def restore(source: Path) -> int:
     if isinstance(settings, int):
         return settings
     target = settings.database_path
-    if not target.parent.is_dir():
-        return _fail(
-            f"DATABASE_PATH {target}: the folder {target.parent} does not exist", EXIT_DATABASE
-        )
+    try:
+        check_database_path(target)
+    except DatabaseRefused as exc:
+        return _fail(f"restore refused: {exc.message}", exc.exit_code)
     if source.resolve() == target.resolve():
         return _fail(f"{source} is the database itself: give the backup's path", EXIT_PATH_REFUSED)
     lock = InstanceLock(target)

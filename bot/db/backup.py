@@ -30,9 +30,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from bot.db.connection import SQLITE_MAGIC
+from bot.db.connection import SQLITE_MAGIC, check_database_path
 from bot.db.migrate import latest_version
 from bot.domain.jobs import JobKind, JobSpec, NoPayload
+from bot.errors import DatabaseRefused
 
 log = logging.getLogger(__name__)
 
@@ -259,12 +260,10 @@ def restore(source: Path, target: Path, *, now: datetime | None = None) -> Resto
     as ``<name>.replaced-<UTC time>`` (never over an earlier one); ``source`` is left as it was.
     At every moment ``target`` is either the old database or the new one."""
     facts = inspect(source, integrity=True)
-    if target.is_dir():
-        raise DatabaseUnusable(f"DATABASE_PATH {target} is a folder, not a database file")
-    if target.exists() and not _is_sqlite_file(target) and target.stat().st_size > 0:
-        raise DatabaseUnusable(
-            f"DATABASE_PATH {target} is not an SQLite database; refusing to replace it"
-        )
+    try:
+        check_database_path(target)
+    except DatabaseRefused as exc:
+        raise DatabaseUnusable(exc.message) from None
     stamp = (now or datetime.now(UTC)).strftime("%Y%m%dT%H%M%SZ")
     remove_abandoned_copies(target.parent)
     try:

@@ -45,9 +45,7 @@ class Database:
         Raises ``DatabaseRefused`` without writing anything if ``path`` holds something that is
         not an SQLite database, or a database written by a newer Undercurrent.
         """
-        check_is_sqlite(path)
-        if not path.parent.exists():
-            raise DatabaseRefused(f"DATABASE_PATH {path}: the folder {path.parent} does not exist")
+        check_database_path(path)
         try:
             conn = await aiosqlite.connect(path, isolation_level=None)
         except sqlite3.Error as exc:
@@ -136,6 +134,14 @@ class Database:
                 yield
             finally:
                 self._holder = None
+
+
+def check_database_path(path: Path) -> None:
+    """Refuse, without touching anything, a DATABASE_PATH the bot cannot use: something that is
+    not an SQLite database, or a file in a folder that does not exist."""
+    check_is_sqlite(path)
+    if not path.parent.exists():
+        raise DatabaseRefused(f"DATABASE_PATH {path}: the folder {path.parent} does not exist")
 
 
 def check_is_sqlite(path: Path) -> None:

@@ -34,6 +34,26 @@ class Stack:
         return self.emulator.driver
 
 
+#: The title of the bot's notices to the moderators, as the mod-log shows it.
+NOTICE = "Undercurrent needs a moderator"
+
+
+async def mod_log_notice(driver: Driver) -> str:
+    """The text of the first notice to the moderators in #mod-log, once there is one."""
+    notices = await driver.wait_until(
+        lambda: (
+            [
+                m
+                for m in driver.messages("mod-log")
+                if m.embeds and m.embeds[0].get("title") == NOTICE
+            ]
+            or None
+        ),
+        within=20,
+    )
+    return str(notices[0].embeds[0]["description"])
+
+
 def bot_process(
     emulator: Emulator,
     tmp_path: Path,

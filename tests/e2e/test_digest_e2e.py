@@ -14,9 +14,7 @@ from typing import Any
 
 from sandbox import Emulator, World
 from sandbox.model import Message
-from tests.e2e.conftest import Stack, bot_stack
-
-NOTICE = "Undercurrent needs a moderator"
+from tests.e2e.conftest import Stack, bot_stack, mod_log_notice
 
 
 @asynccontextmanager
@@ -145,18 +143,7 @@ async def test_a_deleted_channel_is_told_to_the_mod_log_and_a_quiet_week_gets_on
         world.announce("CHANNEL_DELETE", channel.to_payload(), world.guild.id)
         await driver.settle()
         await driver.advance(timedelta(days=7))
-        notice = await driver.wait_until(
-            lambda: (
-                [
-                    m
-                    for m in driver.messages("mod-log")
-                    if m.embeds and m.embeds[0].get("title") == NOTICE
-                ]
-                or None
-            ),
-            within=20,
-        )
-        text = notice[0].embeds[0]["description"]
+        text = await mod_log_notice(driver)
         assert text.startswith("The weekly digest could not be posted. The digest channel")
         assert "I try again every hour, three times." in text
         status = await driver.run_command("digest status", user="mod")

@@ -18,9 +18,7 @@ from pathlib import Path
 
 from bot.instance import heartbeat_path
 from sandbox import Emulator, World
-from tests.e2e.conftest import PROJECT_ROOT, Stack, bot_process
-
-NOTICE = "Undercurrent needs a moderator"
+from tests.e2e.conftest import PROJECT_ROOT, Stack, bot_process, mod_log_notice
 
 
 async def cli(*args: str, env: dict[str, str], cwd: Path) -> tuple[int, str, str]:
@@ -246,18 +244,7 @@ async def test_the_daily_backup_runs_at_four_utc_and_a_failed_one_is_told_to_the
                 path.unlink()
             folder.rmdir()
             await driver.advance(four + timedelta(days=3, seconds=1) - driver.now())
-            notice = await driver.wait_until(
-                lambda: (
-                    [
-                        m
-                        for m in driver.messages("mod-log")
-                        if m.embeds and m.embeds[0].get("title") == NOTICE
-                    ]
-                    or None
-                ),
-                within=20,
-            )
-            text = notice[0].embeds[0]["description"]
+            text = await mod_log_notice(driver)
             assert text.startswith("**Today's backup of the bot's database failed.**")
             assert "does not exist" in text and "python -m bot backup PATH" in text
             assert await bot.stop() == 0, bot.log_tail()
