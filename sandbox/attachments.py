@@ -80,10 +80,6 @@ class AttachmentStore:
         self._files[attachment.id] = (channel_id, attachment)
         return attachment
 
-    def get(self, attachment_id: int) -> Attachment | None:
-        found = self._files.get(attachment_id)
-        return None if found is None else found[1]
-
     def rebuild(self, world: World) -> None:
         """Serve again every file of ``world``'s messages, at this emulator's address."""
         self._files.clear()

@@ -210,7 +210,6 @@ class Gateway:
             raise ValueError("shards must be at least 1")
         self.emulator = emulator
         self.heartbeat_interval_ms = heartbeat_interval_ms
-        self.heartbeat_ack_delay = HEARTBEAT_ACK_DELAY
         #: The shard count ``GET /gateway/bot`` recommends.
         self.recommended_shards = shards
         #: ``session_start_limit.max_concurrency``: shards that may IDENTIFY at once.
@@ -457,7 +456,7 @@ class Gateway:
         ws = connection.ws
         if op == Op.HEARTBEAT:
             asyncio.get_running_loop().call_later(
-                self.heartbeat_ack_delay,
+                HEARTBEAT_ACK_DELAY,
                 self._enqueue,
                 connection,
                 {"op": Op.HEARTBEAT_ACK, "d": None},

@@ -254,69 +254,24 @@ MapKind = Literal["country", "city", "label", "subgenre"]
 MAP_KINDS: tuple[MapKind, ...] = ("country", "city", "label", "subgenre")
 
 
+@dataclass(slots=True, unsafe_hash=True)
 class MapFact:
     """What a digest needs of every pick of its week: its place on the scene's map (country,
     city, label, subgenres), who shared it and its marks (for ranking, curators and the chart).
     The few picks a digest shows are read in full separately.
 
-    A plain class with slots, not a frozen dataclass: a busy week makes hundreds, and a frozen
-    dataclass's ``__init__`` costs several times as much. Treat it as immutable."""
+    Not frozen: a week makes up to a hundred, and a frozen dataclass's ``__init__`` costs several
+    times as much. Treat it as immutable."""
 
-    __slots__ = (
-        "city",
-        "country",
-        "created_at",
-        "heard",
-        "label",
-        "loved",
-        "pick_id",
-        "shared_by",
-        "subgenres",
-    )
-
-    def __init__(
-        self,
-        pick_id: int,
-        created_at: int,
-        country: str | None,
-        city: str | None,
-        label: str | None,
-        subgenres: tuple[str, ...],
-        shared_by: int | None = None,
-        loved: int = 0,
-        heard: int = 0,
-    ) -> None:
-        self.pick_id = pick_id
-        self.created_at = created_at
-        self.country = country
-        self.city = city
-        self.label = label
-        self.subgenres = subgenres
-        self.shared_by = shared_by
-        self.loved = loved
-        self.heard = heard
-
-    def _fields(self) -> tuple[object, ...]:
-        return (
-            self.pick_id, self.created_at, self.country, self.city, self.label, self.subgenres,
-            self.shared_by, self.loved, self.heard,
-        )  # fmt: skip
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, MapFact):
-            return NotImplemented
-        return self._fields() == other._fields()
-
-    def __hash__(self) -> int:
-        return hash(self._fields())
-
-    def __repr__(self) -> str:
-        return (
-            f"MapFact(pick_id={self.pick_id!r}, created_at={self.created_at!r}, "
-            f"country={self.country!r}, city={self.city!r}, label={self.label!r}, "
-            f"subgenres={self.subgenres!r}, shared_by={self.shared_by!r}, loved={self.loved!r}, "
-            f"heard={self.heard!r})"
-        )
+    pick_id: int
+    created_at: int
+    country: str | None
+    city: str | None
+    label: str | None
+    subgenres: tuple[str, ...]
+    shared_by: int | None = None
+    loved: int = 0
+    heard: int = 0
 
     @property
     def rank(self) -> tuple[int, int, int, int]:
@@ -362,30 +317,17 @@ def firsts_on_map(
     the values the server's picks first had since the week began (those of the week among them
     are its new ones)."""
     ordered = sorted(week, key=lambda fact: (fact.created_at, fact.pick_id))
-    new_country = set(first_seen_since.get("country", ()))
-    new_city = set(first_seen_since.get("city", ()))
-    new_label = set(first_seen_since.get("label", ()))
-    new_subgenre = set(first_seen_since.get("subgenre", ()))
-    countries: list[FirstOnMap] = []
-    cities: list[FirstOnMap] = []
-    labels: list[FirstOnMap] = []
-    subgenres: list[FirstOnMap] = []
-    for fact in ordered:  # one pass; each kind's firsts are kept apart, in the order shared
-        if (value := fact.country) and value in new_country:
-            new_country.discard(value)
-            countries.append(FirstOnMap("country", value, fact.pick_id))
-        if (value := fact.city) and (key := map_key("city", value)) in new_city:
-            new_city.discard(key)
-            cities.append(FirstOnMap("city", value, fact.pick_id))
-        if (value := fact.label) and (key := map_key("label", value)) in new_label:
-            new_label.discard(key)
-            labels.append(FirstOnMap("label", value, fact.pick_id))
-        if new_subgenre:
-            for value in fact.subgenres:
-                if value in new_subgenre:
-                    new_subgenre.discard(value)
-                    subgenres.append(FirstOnMap("subgenre", value, fact.pick_id))
-    return countries + cities + labels + subgenres
+    found: list[FirstOnMap] = []
+    for kind in MAP_KINDS:
+        new = set(first_seen_since.get(kind, ()))
+        for fact in ordered:
+            if not new:
+                break
+            for value in fact.values(kind):
+                if (key := map_key(kind, value)) in new:
+                    new.discard(key)
+                    found.append(FirstOnMap(kind, value, fact.pick_id))
+    return found
 
 
 #: "Most loved" ranks at most this many picks (a section lists at most 40 lines); "Curators of

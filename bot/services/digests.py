@@ -32,6 +32,7 @@ from bot.domain.digest import (
     COMING_WITHIN,
     DEFAULT_AT,
     DEFAULT_WEEKDAY,
+    RANKED_MAX,
     SECTIONS,
     SKIP_AFTER,
     DigestSchedule,
@@ -62,9 +63,8 @@ log = logging.getLogger(__name__)
 
 #: Parties listed under "Coming up" at most.
 COMING_MAX = 10
-#: Picks of the week read in full for "Most loved" (a section lists at most this many; at most
-#: RANKED_MAX).
-SHOWN_MAX = 40
+#: Picks of the week read in full for "Most loved": as many as are ranked.
+SHOWN_MAX = RANKED_MAX
 #: A week of more picks than this is counted in SQL (``digests_repo.read_week_counts``): a few
 #: statements over the week's range of one index, whose cost hardly grows with the week, instead
 #: of every pick read into Python (which is cheaper for a week of a few dozen).
@@ -444,10 +444,8 @@ def read_week(conn: SyncConnection, asked: WeekAsked) -> DigestContent:
     # looks only at the picks shared when a value was first seen.
     few = digests_repo.read_few_week_picks(conn, guild_id, start, end, SHOWN_MAX)
     if few is not None:
-        picks = few
-        facts = [map_fact(pick) for pick in picks]
+        facts = looked_at = [map_fact(pick) for pick in few]
         counts = count_week(facts)
-        firsts = [] if "new" in sections_off else _firsts(conn, guild_id, facts, start)
     else:
         size = digests_repo.read_week_size(conn, guild_id, start, end)
         if size[0] > COUNT_IN_SQL_OVER:
@@ -462,7 +460,10 @@ def read_week(conn: SyncConnection, asked: WeekAsked) -> DigestContent:
         else:
             facts = looked_at = digests_repo.read_week_facts(conn, guild_id, start, end)
             counts = count_week(facts)
-        firsts = [] if "new" in sections_off else _firsts(conn, guild_id, looked_at, start)
+    firsts = [] if "new" in sections_off else _firsts(conn, guild_id, looked_at, start)
+    if few is not None:
+        picks = few
+    else:
         shown = set(counts.ranked[:SHOWN_MAX]) | {first.pick_id for first in firsts}
         full = picks_repo.read_picks(conn, guild_id, sorted(shown))
         picks = sorted(full.values(), key=lambda p: (p.created_at, p.id))

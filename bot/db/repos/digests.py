@@ -82,23 +82,22 @@ WHERE p.id = (
       AND deleted_at IS NULL
     ORDER BY loved_count DESC, heard_count DESC, created_at, id LIMIT 1)
 """
-# Every live pick of a week with what a digest needs of it: one range of picks_week (migration
-# 0012), which holds all of it, in the order shared.
-WEEK_FACTS = """
-SELECT id, created_at, country, city, label, tags, shared_by, loved_count, heard_count
-FROM picks INDEXED BY picks_week
-WHERE guild_id = :guild_id AND created_at >= :start AND created_at < :end
-  AND deleted_at IS NULL
-ORDER BY created_at, id
-"""
-# A busy week counted on picks_week alone (migration 0012), each statement one range of it, so a
-# digest reads a few dozen rows instead of every pick (bot.domain.digest.WeekCounts says what
-# each count is; count_week is the same counted from every pick's facts).
+# One week's live picks: one range of picks_week (migration 0012), which holds all a digest
+# reads of them, so no statement below goes back to the table.
 _WEEK = """
 FROM picks INDEXED BY picks_week
 WHERE guild_id = :guild_id AND created_at >= :start AND created_at < :end
   AND deleted_at IS NULL
 """
+# What a digest needs of a pick of the week (a MapFact).
+_FACT_COLUMNS = (
+    "SELECT id, created_at, country, city, label, tags, shared_by, loved_count, heard_count"
+)
+# Every live pick of a week with what a digest needs of it, in the order shared.
+WEEK_FACTS = _FACT_COLUMNS + _WEEK + "ORDER BY created_at, id\n"
+# A busy week counted in SQL, each statement one range of picks_week, so a digest reads a few
+# dozen rows instead of every pick (bot.domain.digest.WeekCounts says what each count is;
+# count_week is the same counted from every pick's facts).
 # How many picks, and how many members shared them (the picks of forgotten members, whose
 # shared_by is NULL, count as one more).
 WEEK_SIZE = "SELECT count(*), count(DISTINCT shared_by) + (total(shared_by IS NULL) > 0)" + _WEEK
@@ -130,14 +129,16 @@ WEEK_COUNTRIES = (
 # The picks of a week that can be a first on the map: those shared at the moment a value was
 # first seen (map_firsts, migration 0013), when that moment is in the week. The first pick of
 # the week with a new value is among them (no live pick had it earlier).
-WEEK_FIRSTS_FACTS = """
-SELECT id, created_at, country, city, label, tags, shared_by, loved_count, heard_count
+WEEK_FIRSTS_FACTS = (
+    _FACT_COLUMNS
+    + """
 FROM picks INDEXED BY picks_week
 WHERE guild_id = :guild_id AND deleted_at IS NULL AND created_at IN (
     SELECT first_at FROM map_firsts
     WHERE guild_id = :guild_id AND first_at >= :start AND first_at < :end)
 ORDER BY created_at, id
 """
+)
 FIRST_PICK_AT = "SELECT min(created_at) FROM picks WHERE guild_id = :guild_id"
 # The server's countries, cities, labels and subgenres (map_firsts' keys, migration 0013) first
 # seen on a live pick at or after :start: one range of map_firsts_by_time.
