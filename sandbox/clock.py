@@ -40,6 +40,13 @@ class WorldClock:
         #: Bumped on every jump.
         self.generation = 0
         self._jumped: asyncio.Event | None = None
+        #: The connections of the long polls waiting now: followers (a bot's ``FollowedClock``)
+        #: that will hear of the next jump.
+        self.waiting: set[asyncio.BaseTransport] = set()
+        #: For each generation, how many polls came asking for what follows it: followers
+        #: that have taken in that generation (``caught_up``).
+        self._taken: dict[int, int] = {}
+        self._polled = asyncio.Event()
 
     def __getstate__(self) -> dict[str, float]:
         """What a saved world keeps of its clock: how far ahead of real time it is."""
@@ -84,6 +91,33 @@ class WorldClock:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._jumped.wait(), within)
 
+    def followers(self) -> int:
+        """How many followers wait for the next jump (on connections still open: a bot killed
+        is no follower)."""
+        return sum(1 for transport in self.waiting if not transport.is_closing())
+
+    def polled(self, after: int) -> None:
+        """A follower asked for what follows generation ``after``: it has taken that one in."""
+        self._taken[after] = self._taken.get(after, 0) + 1
+        for old in [g for g in self._taken if g < after - 8]:  # only recent ones are asked
+            del self._taken[old]
+        self._polled.set()
+        self._polled = asyncio.Event()
+
+    async def caught_up(self, generation: int, followers: int, within: float) -> bool:
+        """Wait until ``followers`` polls have asked for what follows ``generation`` (each
+        follower that was waiting when the clock jumped to it, once it has taken the jump in),
+        at most ``within`` seconds; whether they all did. A follower that went away meanwhile
+        (a bot killed) only makes this wait out ``within``."""
+        deadline = asyncio.get_running_loop().time() + within
+        while self._taken.get(generation, 0) < followers:
+            remaining = deadline - asyncio.get_running_loop().time()
+            if remaining <= 0:
+                return False
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._polled.wait(), remaining)
+        return True
+
     def reading(self) -> dict[str, Any]:
         """What ``GET /sandbox/clock`` answers."""
         return {"now": self.time(), "generation": self.generation}
@@ -99,8 +133,16 @@ def clock_route(clock: WorldClock, stopping: asyncio.Event) -> Any:
         wait = _number(form, request.query, "wait", float, low=0.0, high=MAX_WAIT)
         if form:
             return web.json_response(form.error().to_payload(), status=400)
+        if after is not None:
+            clock.polled(int(after))
         if after is not None and wait:
-            await wait_first(clock.wait_for_jump(int(after), float(wait)), stopping.wait())
+            transport = request.transport
+            if transport is not None:
+                clock.waiting.add(transport)
+            try:
+                await wait_first(clock.wait_for_jump(int(after), float(wait)), stopping.wait())
+            finally:
+                clock.waiting.discard(transport)
         return web.json_response(clock.reading())
 
     return endpoint

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import aiohttp
@@ -59,7 +59,9 @@ async def test_a_long_poll_answers_as_soon_as_the_clock_jumps(
     poll = asyncio.create_task(read_clock(web, "?after=0&wait=30"))
     await asyncio.sleep(0.05)  # let it reach the emulator (if it has not, it answers at once)
     assert not poll.done()
-    await emulator.driver.advance(3600)
+    emulator.advance_clock(
+        3600
+    )  # not Driver.advance: this poll is no follower, it never asks again
     status, body = await asyncio.wait_for(poll, 10)
     assert status == 200 and body["generation"] == 1
     # a generation already past answers at once, whatever the wait
@@ -206,3 +208,34 @@ async def test_the_bots_followed_clock_follows_the_emulator(emulator: Emulator) 
         assert abs((clock.now() - emulator.driver.now()).total_seconds()) < 5
     finally:
         await clock.aclose()
+
+
+async def test_when_the_driver_has_advanced_a_following_bot_reads_the_new_time(
+    emulator: Emulator,
+) -> None:
+    """What a test does after ``Driver.advance`` (a command, a click) happens at the new time
+    for the bot too: it has taken the jump in before ``advance`` returns."""
+    clock = await FollowedClock.probe(emulator.base_url + "/sandbox/clock")
+    assert clock is not None
+    clock.start()
+    try:
+        await until(lambda: emulator.world.clock.followers() == 1)
+        for jumps in (1, 2, 3):
+            await emulator.driver.advance(DAY)
+            assert clock.generation == jumps  # at once: nothing else awaited in between
+            assert abs((clock.now() - emulator.driver.now()).total_seconds()) < 5
+    finally:
+        await clock.aclose()
+    await until(lambda: emulator.world.clock.followers() == 0)  # its connection closed
+    advanced = asyncio.create_task(emulator.driver.advance(DAY))
+    await asyncio.wait_for(advanced, 1)  # a follower gone is not waited for
+
+
+async def until(condition: Callable[[], bool]) -> None:
+    """Within 5 s: the emulator's side of a connection learns it is open or closed on one of
+    its loop's next turns, which nothing announces."""
+    for _ in range(500):
+        if condition():
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("not within 5 s")
