@@ -16,7 +16,7 @@ then post a digest to every server at the same minute through the local emulator
    p50/p99 over ``--runs`` runs, with a per-query breakdown, the chart separately (matplotlib,
    not part of the target), and the EXPLAIN QUERY PLAN of the "new on the map" and week
    statements; then builds every server's digest in turn on one ``Database`` (target < 1 s),
-   twice, and twice all of them read together (``gather_many``, a batch a hop).
+   twice, each read on its own as the bot's weekly job reads it.
 3. Unless ``--skip-emulator``: the real bot process against the emulator, ``--servers`` guilds
    each with a #digest channel, each with a few picks and a digest set up (``/digest setup``'s
    service, so the job, key and payload are the bot's own) due at the same minute. With Discord's
@@ -491,7 +491,7 @@ async def archive_benchmarks(db: Database, args: argparse.Namespace) -> None:
     embed = embed_of(content, 1)
     firsts = Counter(first.kind for first in content.firsts)
     print(
-        f"Busiest server's week {week_key(DUE, 'UTC')}: {content.week_counts().picks} picks "
+        f"Busiest server's week {week_key(DUE, 'UTC')}: {content.counts.picks} picks "
         f"({'counted in SQL' if not content.facts else 'read into Python'}), new on the "
         f"map {dict(firsts)}, {len(content.swaps)} swap round(s), {len(content.parties)} "
         f"parties held, {len(content.coming)} coming, from the archive: "
@@ -559,26 +559,6 @@ async def archive_benchmarks(db: Database, args: argparse.Namespace) -> None:
             f"  {attempt:<12} {took * 1000:8.0f} ms in all ({took * 1000 / len(sizes):.2f} ms a "
             f"server; {quiet} quiet weeks); slowest: "
             + ", ".join(f"server {rank} {ms:.1f} ms" for ms, rank in slowest)
-        )
-    weeks = [
-        digests_service.WeekAsked(guild_of(rank), WEEK_START, DUE, DUE)
-        for rank in range(1, len(sizes) + 1)
-    ]
-    print(
-        f"Every server's digest read together (gather_many, {digests_service.BATCH_MAX} weeks a "
-        "hop; the bot's job reads one server at a time today)"
-    )
-    for attempt in ("first pass", "second pass"):
-        t0 = time.perf_counter()
-        contents = await digests_service.gather_many(db, weeks)
-        read = time.perf_counter() - t0
-        for rank, built_content in enumerate(contents, start=1):
-            if not built_content.quiet:
-                embed_of(built_content, rank)
-        took = time.perf_counter() - t0
-        print(
-            f"  {attempt:<12} {took * 1000:8.0f} ms in all (reading {read * 1000:.0f} ms, "
-            f"{took * 1000 / len(sizes):.2f} ms a server)"
         )
 
 

@@ -316,8 +316,10 @@ def firsts_on_map(
     order they were shared, countries first. ``first_seen_since`` holds, keyed by ``map_key``,
     the values the server's picks first had since the week began (those of the week among them
     are its new ones)."""
-    ordered = sorted(week, key=lambda fact: (fact.created_at, fact.pick_id))
     found: list[FirstOnMap] = []
+    if not any(first_seen_since.values()):  # most weeks: nothing new on the server's map
+        return found
+    ordered = sorted(week, key=lambda fact: (fact.created_at, fact.pick_id))
     for kind in MAP_KINDS:
         new = set(first_seen_since.get(kind, ()))
         for fact in ordered:

@@ -13,10 +13,9 @@ out plans next week's, not a second one this week.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence, Set
+from collections.abc import Set
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from functools import partial
 
 import aiosqlite
 
@@ -335,23 +334,14 @@ class DigestContent:
     parties: list[PartyRecap]
     coming: list[Party]
     from_archive: Pick | None
-    counts: WeekCounts | None = None  # None: counted from ``facts`` when asked
+    counts: WeekCounts
 
     @property
     def quiet(self) -> bool:
         """Nothing to show: no section has anything."""
         return not (
-            self.facts
-            or (self.counts is not None and self.counts.picks)
-            or self.swaps
-            or self.parties
-            or self.coming
-            or self.from_archive
+            self.counts.picks or self.swaps or self.parties or self.coming or self.from_archive
         )
-
-    def week_counts(self) -> WeekCounts:
-        """What the digest counts over all the week's picks (``bot.domain.digest.WeekCounts``)."""
-        return self.counts if self.counts is not None else count_week(self.facts)
 
     def pick(self, pick_id: int) -> Pick | None:
         return next((p for p in self.picks if p.id == pick_id), None)
@@ -378,23 +368,6 @@ async def gather(
     read."""
     async with db.read() as conn:
         return await _gather(conn, WeekAsked(guild_id, start, end, now, sections_off, zone))
-
-
-#: Weeks read in one hop by ``gather_many``: the connection's thread is held for one batch at
-#: a time (a few milliseconds), so other reads and writes wait no longer than that.
-BATCH_MAX = 25
-
-
-async def gather_many(db: Database, weeks: Sequence[WeekAsked]) -> list[DigestContent]:
-    """What each digest of ``weeks`` shows (digests due together: every server's Monday), in
-    order: exactly what ``gather`` would say of each, with one hop per ``BATCH_MAX`` weeks
-    instead of one each."""
-    found: list[DigestContent] = []
-    for at in range(0, len(weeks), BATCH_MAX):
-        batch = weeks[at : at + BATCH_MAX]
-        async with db.read() as conn:
-            found += await in_one_hop(conn, partial(read_weeks, weeks=batch))
-    return found
 
 
 async def preview(
@@ -427,10 +400,6 @@ class WeekAsked:
 
 async def _gather(conn: aiosqlite.Connection, asked: WeekAsked) -> DigestContent:
     return await in_one_hop(conn, lambda c: read_week(c, asked))
-
-
-def read_weeks(conn: SyncConnection, weeks: Sequence[WeekAsked]) -> list[DigestContent]:
-    return [read_week(conn, asked) for asked in weeks]
 
 
 def read_week(conn: SyncConnection, asked: WeekAsked) -> DigestContent:

@@ -89,7 +89,7 @@ def loved_lines(content: DigestContent) -> list[str]:
     """The week's picks, most loved first; only as many as a section could list are written
     (a busy server's week has hundreds)."""
     lines = []
-    for pick_id in content.week_counts().ranked[:SECTION_LINES_MAX]:
+    for pick_id in content.counts.ranked[:SECTION_LINES_MAX]:
         pick = content.pick(pick_id)
         if pick is None:  # removed between the two reads
             continue
@@ -172,7 +172,7 @@ def sections(content: DigestContent) -> list[Section]:
     """The digest's sections that have something and are on, in order."""
     off = content.sections_off
     built: dict[str, list[str]] = {}
-    counts = content.week_counts()
+    counts = content.counts
     total = {"loved": counts.picks}
     if "loved" not in off:
         built["loved"] = loved_lines(content)
@@ -207,7 +207,7 @@ def chart(content: DigestContent) -> tuple[str, list[tuple[str, int]]]:
     """The chart's title and bars, or ``("", [])`` when there is none to draw."""
     if "chart" in content.sections_off:
         return "", []
-    counts = content.week_counts()
+    counts = content.counts
     if counts.chart_title == "Countries":
         return counts.chart_title, [(country_name(code), n) for code, n in counts.chart]
     return counts.chart_title, list(counts.chart)
@@ -223,7 +223,7 @@ def digest_embed(
     """The digest as one embed Discord accepts: at most 25 fields of at most 1,024 characters,
     6,000 in all."""
     start, end = to_epoch(content.start), to_epoch(content.end)
-    counts = content.week_counts()
+    counts = content.counts
     embed = discord.Embed(
         title=clip(f"The week in {server_name}", 256),
         colour=COLOUR,

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.domain.digest import FirstOnMap, more_line
+from bot.domain.digest import FirstOnMap, count_week, more_line
 from bot.domain.parties import Party
 from bot.domain.picks import LIMITS, Pick
 from bot.domain.swaps import RevealSummary, SwapEntry, SwapRound
@@ -133,6 +133,7 @@ def contents(draw: st.DrawFn) -> DigestContent:
         swaps=[draw(swap_results(n)) for n in range(draw(st.integers(0, 6)))],
         parties=recaps, coming=coming,
         from_archive=draw(st.none() | picks(999)),
+        counts=count_week([map_fact(p) for p in week]),
     )  # fmt: skip
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import fields
 from typing import Any
 
 import aiosqlite
@@ -66,30 +67,19 @@ PURGE_REMOVED = "DELETE FROM picks WHERE deleted_at IS NOT NULL AND deleted_at <
 COUNT_LIVE = "SELECT count(*) FROM picks WHERE guild_id = :guild_id AND deleted_at IS NULL"
 
 
+#: How many columns ``PICK_COLUMNS`` names: one per field of ``Pick`` (a statement may select
+#: more after them).
+PICK_WIDTH = len(fields(Pick))
+
+
 def row_to_pick(row: aiosqlite.Row) -> Pick:
+    """The pick of a row that starts with ``PICK_COLUMNS``, read by position (``Pick``'s fields
+    are in the columns' order, the subgenres where the tags column is): a look-up by name scans
+    the row's column names, and an archive page or a digest reads dozens of rows."""
+    id_, guild_id, artist, title, link_url, link_platform, tags = row[:7]
+    subgenres = tuple(tags.split()) if tags else ()
     return Pick(
-        id=row["id"],
-        guild_id=row["guild_id"],
-        artist=row["artist"],
-        title=row["title"],
-        link_url=row["link_url"],
-        link_platform=row["link_platform"],
-        subgenres=tuple(row["tags"].split()) if row["tags"] else (),
-        label=row["label"],
-        year=row["year"],
-        country=row["country"],
-        city=row["city"],
-        format=row["format"],
-        note=row["note"],
-        shared_by=row["shared_by"],
-        created_at=row["created_at"],
-        channel_id=row["channel_id"],
-        message_id=row["message_id"],
-        edited_at=row["edited_at"],
-        edited_by=row["edited_by"],
-        deleted_at=row["deleted_at"],
-        heard=row["heard"],
-        loved=row["loved"],
+        id_, guild_id, artist, title, link_url, link_platform, subgenres, *row[7:PICK_WIDTH]
     )
 
 
