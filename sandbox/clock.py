@@ -43,9 +43,9 @@ class WorldClock:
         #: The connections of the long polls waiting now: followers (a bot's ``FollowedClock``)
         #: that will hear of the next jump.
         self.waiting: set[asyncio.BaseTransport] = set()
-        #: For each generation, how many polls came asking for what follows it: followers
-        #: that have taken in that generation (``caught_up``).
-        self._taken: dict[int, int] = {}
+        #: Each open connection that asked for what follows a generation, and the latest it
+        #: asked after: that follower has taken in that generation (``caught_up``).
+        self._asked: dict[asyncio.BaseTransport, int] = {}
         self._polled = asyncio.Event()
 
     def __getstate__(self) -> dict[str, float]:
@@ -91,31 +91,38 @@ class WorldClock:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._jumped.wait(), within)
 
-    def followers(self) -> int:
-        """How many followers wait for the next jump (on connections still open: a bot killed
-        is no follower)."""
-        return sum(1 for transport in self.waiting if not transport.is_closing())
+    def followers(self) -> list[asyncio.BaseTransport]:
+        """The followers waiting for the next jump, by connection (those still open: a bot
+        killed is no follower)."""
+        return [transport for transport in self.waiting if not transport.is_closing()]
 
-    def polled(self, after: int) -> None:
-        """A follower asked for what follows generation ``after``: it has taken that one in."""
-        self._taken[after] = self._taken.get(after, 0) + 1
-        for old in [g for g in self._taken if g < after - 8]:  # only recent ones are asked
-            del self._taken[old]
+    def polled(self, transport: asyncio.BaseTransport, after: int) -> None:
+        """A follower asked, on ``transport``, for what follows generation ``after``: it has
+        taken that one in."""
+        for closed in [t for t in self._asked if t.is_closing()]:
+            del self._asked[closed]
+        self._asked[transport] = max(after, self._asked.get(transport, 0))
         self._polled.set()
         self._polled = asyncio.Event()
 
-    async def caught_up(self, generation: int, followers: int, within: float) -> bool:
-        """Wait until ``followers`` polls have asked for what follows ``generation`` (each
-        follower that was waiting when the clock jumped to it, once it has taken the jump in),
-        at most ``within`` seconds; whether they all did. A follower that went away meanwhile
-        (a bot killed) only makes this wait out ``within``."""
-        deadline = asyncio.get_running_loop().time() + within
-        while self._taken.get(generation, 0) < followers:
-            remaining = deadline - asyncio.get_running_loop().time()
+    async def caught_up(
+        self, generation: int, followers: list[asyncio.BaseTransport], within: float
+    ) -> bool:
+        """Wait until each of ``followers`` (the connections waiting when the clock jumped to
+        ``generation``) has asked for what follows it or a later one, or has closed (a bot
+        killed meanwhile), at most ``within`` seconds; whether they all did."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + within
+        while any(
+            not transport.is_closing() and self._asked.get(transport, -1) < generation
+            for transport in followers
+        ):
+            remaining = deadline - loop.time()
             if remaining <= 0:
                 return False
+            # a poll wakes this at once; a connection closing says nothing, so look again soon
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._polled.wait(), remaining)
+                await asyncio.wait_for(self._polled.wait(), min(remaining, 0.05))
         return True
 
     def reading(self) -> dict[str, Any]:
@@ -133,10 +140,10 @@ def clock_route(clock: WorldClock, stopping: asyncio.Event) -> Any:
         wait = _number(form, request.query, "wait", float, low=0.0, high=MAX_WAIT)
         if form:
             return web.json_response(form.error().to_payload(), status=400)
-        if after is not None:
-            clock.polled(int(after))
+        transport = request.transport
+        if after is not None and transport is not None:
+            clock.polled(transport, int(after))
         if after is not None and wait:
-            transport = request.transport
             if transport is not None:
                 clock.waiting.add(transport)
             try:

@@ -834,17 +834,21 @@ class Driver:
 
     async def advance(self, seconds: float | datetime.timedelta) -> None:
         """Jump the world's clock forward and make what fell due meanwhile happen (external
-        events start and end, quiet threads archive), in order, before returning. A bot that
-        follows the emulator's clock (``GET /sandbox/clock``) has taken the jump in by then, so
-        what the test does next happens at the new time for the bot too (at most
-        ``FOLLOW_WITHIN`` seconds are waited for that); wait for its reaction to the jump as
-        for any other (``wait_for_message``, ``wait_until``)."""
+        events start and end, quiet threads archive), in order, before returning. A bot whose
+        long poll of ``GET /sandbox/clock`` was waiting (as it is but for a round trip every
+        25 s, or while the emulator is unreachable) has taken the jump in by then, so what the
+        test does next happens at the new time for the bot too; after ``FOLLOW_WITHIN``
+        seconds without that, the recorder notes ``clock_not_followed`` and this returns
+        anyway. Wait for the bot's reaction to the jump as for any other
+        (``wait_for_message``, ``wait_until``)."""
         clock = self.world.clock
         followers = clock.followers()
         self.emulator.advance_clock(seconds)
         self.emulator.timers.run_due()
         self.recorder.notify()
-        await clock.caught_up(clock.generation, followers, within=FOLLOW_WITHIN)
+        generation = clock.generation
+        if not await clock.caught_up(generation, followers, within=FOLLOW_WITHIN):
+            self.recorder.note("clock_not_followed", generation=generation, within=FOLLOW_WITHIN)
 
     def now(self) -> datetime.datetime:
         """The world's current time."""

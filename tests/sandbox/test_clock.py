@@ -219,16 +219,21 @@ async def test_when_the_driver_has_advanced_a_following_bot_reads_the_new_time(
     assert clock is not None
     clock.start()
     try:
-        await until(lambda: emulator.world.clock.followers() == 1)
+        await until(lambda: len(emulator.world.clock.followers()) == 1)
         for jumps in (1, 2, 3):
             await emulator.driver.advance(DAY)
             assert clock.generation == jumps  # at once: nothing else awaited in between
             assert abs((clock.now() - emulator.driver.now()).total_seconds()) < 5
+        # two at once: the bot hears of both in one answer, which counts for each
+        driver = emulator.driver
+        await asyncio.wait_for(asyncio.gather(driver.advance(DAY), driver.advance(DAY)), 1)
+        assert clock.generation == 5
     finally:
         await clock.aclose()
-    await until(lambda: emulator.world.clock.followers() == 0)  # its connection closed
+    await until(lambda: not emulator.world.clock.followers())  # its connection closed
     advanced = asyncio.create_task(emulator.driver.advance(DAY))
     await asyncio.wait_for(advanced, 1)  # a follower gone is not waited for
+    assert not [n for n in emulator.driver.recorder.notes if n.kind == "clock_not_followed"]
 
 
 async def until(condition: Callable[[], bool]) -> None:
