@@ -59,9 +59,8 @@ async def test_a_long_poll_answers_as_soon_as_the_clock_jumps(
     poll = asyncio.create_task(read_clock(web, "?after=0&wait=30"))
     await asyncio.sleep(0.05)  # let it reach the emulator (if it has not, it answers at once)
     assert not poll.done()
-    emulator.advance_clock(
-        3600
-    )  # not Driver.advance: this poll is no follower, it never asks again
+    # not Driver.advance: this poll is no follower, it never asks again
+    emulator.advance_clock(3600)
     status, body = await asyncio.wait_for(poll, 10)
     assert status == 200 and body["generation"] == 1
     # a generation already past answers at once, whatever the wait
